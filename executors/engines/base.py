@@ -1,0 +1,106 @@
+"""The one interface every data engine implements. Engines are synchronous and thread-safe; async
+callers hand them to a worker thread so a query never blocks the event loop."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+
+Dialect = Literal["duckdb", "spark"]
+EngineKind = Literal["duckdb_local", "duckdb_remote", "spark"]
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """Bounds for one statement. `max_rows` is what the caller keeps; engines fetch one more row
+    so truncation can be reported honestly."""
+
+    max_rows: int = 100_000
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a long job: `done` of `total` units (tasks) in `stage`."""
+
+    stage: str
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class EngineResult:
+    """What an engine hands back: an Arrow table in memory, or a Parquet file it wrote itself
+    (large Spark results). Exactly one of `table` and `parquet_path` is set."""
+
+    table: pa.Table | None = None
+    parquet_path: Path | None = None
+    row_count: int = 0
+    truncated: bool = False
+    schema: pa.Schema | None = None
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    type: str
+    description: str = ""
+    sample_values: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    columns: list[ColumnInfo]
+    row_count: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EngineHealth:
+    ok: bool
+    detail: str = ""
+
+
+class Engine(abc.ABC):
+    """A named, configured data engine."""
+
+    kind: EngineKind
+    dialect: Dialect
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @abc.abstractmethod
+    def catalog(self) -> list[TableInfo]:
+        """Tables and columns the engine exposes to the agent."""
+
+    @abc.abstractmethod
+    def run(
+        self,
+        sql: str,
+        *,
+        limits: QueryLimits,
+        tag: str,
+        on_progress: ProgressCallback | None = None,
+    ) -> EngineResult:
+        """Execute one statement that has already passed the SQL guard."""
+
+    @abc.abstractmethod
+    def cancel(self, tag: str) -> bool:
+        """Stop the statement running under `tag`; True when something was interrupted."""
+
+    @abc.abstractmethod
+    def health(self) -> EngineHealth:
+        """A cheap liveness probe for `/api/health`."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
+        """Release pooled connections (tests and shutdown)."""
