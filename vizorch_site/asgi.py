@@ -1,0 +1,22 @@
+"""ASGI entry point served by daphne: HTTP through Django, plus the Channels run worker channel.
+
+With the in-memory channel layer the run worker lives in this process (started by the chat app);
+with Redis, `manage.py runworker vizorch.runs` runs it separately."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vizorch_site.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
+
+from vizorch_site.workers import worker_consumers  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "channel": ChannelNameRouter(worker_consumers()),
+    }
+)

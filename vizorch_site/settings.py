@@ -1,0 +1,150 @@
+"""Vizorch settings. Everything an operator changes comes from the environment; the defaults are
+the embedded ones that `make run` needs (SQLite, in-memory channel layer, local DuckDB, offline
+model). See README.md for the table of variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from vizorch_site.config import channel_layers, database_config, env_bool, env_list, secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VIZORCH_VAR_DIR") or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool(os.environ.get("DEBUG"), default=True)
+SECRET_KEY = secret_key(os.environ.get("SECRET_KEY"), debug=DEBUG, var_dir=VAR_DIR)
+ALLOWED_HOSTS = env_list(os.environ.get("ALLOWED_HOSTS")) or (
+    ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list(os.environ.get("CSRF_TRUSTED_ORIGINS"))
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_vite",
+    "vizorch_site",
+    "executors",
+    "templates_app",
+    "chat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "vizorch_site.urls"
+ASGI_APPLICATION = "vizorch_site.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL") or None
+CHANNEL_LAYERS = channel_layers(REDIS_URL)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+FRONTEND_DIR = BASE_DIR / "frontend"
+FRONTEND_DIST = FRONTEND_DIR / "dist"
+STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Vite fingerprints its assets; whitenoise may cache them forever.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+[.-][0-9a-zA-Z_-]{8,12}\..+$"
+
+DJANGO_VITE = {
+    "default": {
+        "dev_mode": env_bool(os.environ.get("DJANGO_VITE_DEV_MODE")),
+        "dev_server_port": int(os.environ.get("VITE_PORT", "5173")),
+        "manifest_path": FRONTEND_DIST / "manifest.json",
+        "static_url_prefix": "",
+    }
+}
+
+# Security: sensible in development, strict when DEBUG is off.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool(os.environ.get("SECURE_SSL_REDIRECT"), default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool(os.environ.get("SECURE_HSTS_PRELOAD"), default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}
+
+# --- Vizorch ---------------------------------------------------------------------------------
+VIZORCH_REQUIRE_SERVICES = env_bool(os.environ.get("VIZORCH_REQUIRE_SERVICES"))
+VIZORCH_LLM = os.environ.get("VIZORCH_LLM") or "offline"
+VIZORCH_LLM_BASE_URL = os.environ.get("VIZORCH_LLM_BASE_URL") or None
+VIZORCH_LLM_API_KEY = os.environ.get("VIZORCH_LLM_API_KEY") or None
+
+VIZORCH_RESULTS_DIR = Path(os.environ.get("VIZORCH_RESULTS_DIR") or VAR_DIR / "results")
+VIZORCH_DUCKDB_PATH = Path(os.environ.get("VIZORCH_DUCKDB_PATH") or VAR_DIR / "demo.duckdb")
+VIZORCH_DEMO_SCALE = float(os.environ.get("VIZORCH_DEMO_SCALE", "1.0"))
+VIZORCH_REMOTE_DUCKDB = env_list(os.environ.get("VIZORCH_REMOTE_DUCKDB"))
+VIZORCH_REMOTE_DUCKDB_TOKEN = os.environ.get("VIZORCH_REMOTE_DUCKDB_TOKEN") or None
+VIZORCH_SPARK_URL = os.environ.get("VIZORCH_SPARK_URL") or None
+VIZORCH_SPARK_TOKEN = os.environ.get("VIZORCH_SPARK_TOKEN") or None
+VIZORCH_DEFAULT_ENGINE = os.environ.get("VIZORCH_DEFAULT_ENGINE") or "local"

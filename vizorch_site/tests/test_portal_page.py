@@ -1,0 +1,51 @@
+"""The portal page is served by django-vite from the built front end; the sandbox page is locked
+down by its own CSP."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def _manifest() -> dict[str, dict[str, str]]:
+    path = settings.FRONTEND_DIST / "manifest.json"
+    assert path.exists(), "build the front end first (make setup-frontend)"
+    manifest: dict[str, dict[str, str]] = json.loads(path.read_text())
+    return manifest
+
+
+def test_portal_references_the_built_assets(client: Client, analyst: User) -> None:
+    client.force_login(analyst)
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    entry = _manifest()["src/main.tsx"]["file"]
+    assert f'src="/static/{entry}"' in html
+    boot = re.search(r'<script id="vizorch-boot" type="application/json">(.*?)</script>', html)
+    assert boot is not None
+    assert json.loads(boot[1])["user"] == {"username": "ana", "roles": ["Analyst"]}
+
+
+def test_built_assets_are_served(client: Client, analyst: User) -> None:
+    entry = _manifest()["src/main.tsx"]["file"]
+    response = client.get(f"/static/{entry}")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_sandbox_page_has_a_strict_csp(client: Client) -> None:
+    response = client.get("/sandbox/")
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "connect-src 'none'" in csp
+    assert "default-src 'none'" in csp
+    assert "frame-src 'none'" in csp and "form-action 'none'" in csp
+    entry = _manifest()["src/sandbox/main.tsx"]["file"]
+    assert f"/static/{entry}" in response.content.decode()

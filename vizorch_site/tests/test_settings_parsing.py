@@ -1,0 +1,110 @@
+"""DATABASE_URL and REDIS_URL become the right Django settings, and the real services work."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers as layer_manager
+from django.core.exceptions import ImproperlyConfigured
+from django.db.utils import ConnectionHandler
+
+from vizorch_site.config import channel_layers, database_config, env_bool, env_list, secret_key
+
+
+def test_database_defaults_to_sqlite_under_var(tmp_path: Path) -> None:
+    config = database_config(None, tmp_path)
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(tmp_path / "vizorch.sqlite3")
+
+
+def test_postgres_url_uses_the_postgresql_backend(tmp_path: Path) -> None:
+    config = database_config("postgres://alice:secret@db.example:6543/analytics", tmp_path)
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == (
+        "db.example",
+        6543,
+        "analytics",
+        "alice",
+    )
+
+
+def test_unsupported_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ImproperlyConfigured, match="postgres://"):
+        database_config("mysql://root@localhost/x", tmp_path)
+
+
+def test_real_postgres_accepts_queries_through_the_parsed_settings(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # Connect to the maintenance database of the same server: the URL's own database may be the
+    # one pytest-django is busy creating for this run.
+    maintenance = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    handler = ConnectionHandler({"default": database_config(maintenance, tmp_path)})
+    connection = handler["default"]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version()")
+            (version,) = cursor.fetchone()
+        assert "PostgreSQL" in version
+        import psycopg
+
+        assert connection.connection.__class__.__module__.startswith(psycopg.__name__)
+    finally:
+        connection.close()
+
+
+def test_channel_layer_defaults_to_in_memory() -> None:
+    assert channel_layers(None)["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_redis_url_selects_channels_redis() -> None:
+    layers = channel_layers("redis://127.0.0.1:6379/3")
+    assert layers["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layers["default"]["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/3"]
+
+
+def test_unsupported_redis_url_is_a_clear_error() -> None:
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        channel_layers("http://127.0.0.1:6379")
+
+
+def test_real_redis_carries_messages_through_the_parsed_layer(redis_url: str) -> None:
+    config = channel_layers(redis_url)["default"]
+    config["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex}"
+    layer = layer_manager.make_backend_from_config(config)  # type: ignore[attr-defined]
+
+    async def round_trip() -> dict[str, str]:
+        channel = await layer.new_channel()
+        token = uuid.uuid4().hex
+        await layer.send(channel, {"type": "probe", "token": token})
+        message: dict[str, str] = await layer.receive(channel)
+        return message
+
+    message = async_to_sync(round_trip)()
+    assert message["type"] == "probe"
+    assert len(message["token"]) == 32
+
+
+def test_secret_key_is_generated_once_in_development(tmp_path: Path) -> None:
+    first = secret_key(None, debug=True, var_dir=tmp_path)
+    assert len(first) > 40
+    assert secret_key(None, debug=True, var_dir=tmp_path) == first
+
+
+def test_secret_key_is_required_in_production(tmp_path: Path) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        secret_key(None, debug=False, var_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("1", True), ("yes", True), ("0", False), ("", False), (None, False)]
+)
+def test_env_bool(text: str | None, expected: bool) -> None:
+    assert env_bool(text) is expected
+
+
+def test_env_list_ignores_blanks() -> None:
+    assert env_list(" a, ,b ,") == ["a", "b"]
