@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 ANALYST = "Analyst"
 CURATOR = "Curator"
@@ -10,7 +10,7 @@ VIEWER = "Viewer"
 ROLES = (ANALYST, CURATOR, VIEWER)
 
 
-def roles_of(user: AbstractBaseUser) -> list[str]:
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> list[str]:
     if not user.is_authenticated:
         return []
     names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))  # type: ignore[attr-defined]

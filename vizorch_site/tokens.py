@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from vizorch_site.models import ApiToken
@@ -21,7 +21,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(user: AbstractBaseUser, name: str = "") -> str:
+def issue_token(user: User, name: str = "") -> str:
     """Create a token and return its full text; it is never shown again."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
@@ -29,7 +29,7 @@ def issue_token(user: AbstractBaseUser, name: str = "") -> str:
     return f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
-def user_for_token(raw: str) -> AbstractBaseUser | None:
+def user_for_token(raw: str) -> User | None:
     """The active user a token belongs to, or None for unknown, revoked or malformed tokens."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:

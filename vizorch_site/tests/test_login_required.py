@@ -18,7 +18,7 @@ PUBLIC_PATHS = {"/api/health"}
 
 def _every_api_operation() -> list[tuple[str, str]]:
     schema = api.get_openapi_schema()
-    operations = []
+    operations: list[tuple[str, str]] = []
     for path, methods in schema["paths"].items():
         concrete = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", path)
         operations.extend((method.upper(), concrete) for method in methods)
