@@ -1,5 +1,187 @@
-"""HTTP endpoints of the executors app, mounted under /api/ by vizorch_site.api."""
+"""HTTP endpoints of the executors app, mounted under /api/ by vizorch_site.api: stored results in
+three formats, the data catalog, and ad-hoc guarded queries."""
 
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from ninja import Router
 
+from executors import catalog, results, services
+from executors.access import readable_result
+from executors.errors import ResultTooLarge, TooManyQueries
+from executors.models import QueryResult
+from executors.schemas import CatalogOut, QueryIn, QueryOut
+from vizorch_site.errors import ApiError, ErrorOut
+from vizorch_site.roles import ANALYST, CURATOR, roles_of
+
 router = Router(tags=["executors"])
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "parquet": "application/vnd.apache.parquet",
+    "arrow": "application/vnd.apache.arrow.stream",
+}
+FILE_CHUNK = 256 * 1024
+
+
+@router.get(
+    "/data/{result_id}",
+    response={200: Any, 304: None, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut},
+    summary="Fetch a stored result",
+)
+async def get_data(request: HttpRequest, result_id: uuid.UUID, format: str | None = None) -> Any:
+    """A stored query result as JSON (`QueryResult`), Parquet or an Arrow IPC stream, chosen by
+    `format=` or the Accept header; large results refuse JSON and point to the Parquet form."""
+    user = request.user
+    record = await sync_to_async(readable_result)(user, result_id)
+    chosen = negotiate(format, request.headers.get("Accept", ""), record)
+    etag = f'"{record.id}.{chosen}"'
+    headers = _cache_headers(record, etag)
+    if _matches(request.headers.get("If-None-Match", ""), etag):
+        return _with_headers(HttpResponse(status=304), headers)
+    if chosen == "json":
+        body = await sync_to_async(_json_body, thread_sensitive=False)(record)
+        response: HttpResponse | StreamingHttpResponse = HttpResponse(
+            body, content_type=MEDIA_TYPES["json"]
+        )
+    elif chosen == "parquet":
+        response = StreamingHttpResponse(
+            _in_worker(_file_chunks(record)), content_type=MEDIA_TYPES["parquet"]
+        )
+        response["Content-Length"] = str(record.byte_size)
+        response["Content-Disposition"] = f'inline; filename="{record.id}.parquet"'
+    else:
+        response = StreamingHttpResponse(
+            _in_worker(results.arrow_stream_chunks(record)), content_type=MEDIA_TYPES["arrow"]
+        )
+    return _with_headers(response, headers)
+
+
+def negotiate(format_param: str | None, accept: str, record: QueryResult) -> str:
+    """`format=` wins, then the first Accept type we serve (by q), else JSON for small results and
+    Parquet for large ones. JSON for a large result is a typed 413 naming the Parquet URL."""
+    if format_param:
+        chosen = format_param.lower()
+        if chosen not in MEDIA_TYPES:
+            raise ApiError(
+                400,
+                "unknown_format",
+                f"Unknown format {format_param!r}: use json, parquet or arrow.",
+            )
+    else:
+        chosen = _from_accept(accept) or ("json" if record.size == QueryResult.SMALL else "parquet")
+    if chosen == "json" and record.size != QueryResult.SMALL:
+        raise ResultTooLarge(
+            f"This result has {record.row_count} rows, too many for JSON: fetch it as Parquet "
+            f"from {record.url}?format=parquet (or as Arrow with ?format=arrow)."
+        )
+    return chosen
+
+
+def _from_accept(accept: str) -> str | None:
+    by_type = {media: name for name, media in MEDIA_TYPES.items()}
+    offers: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept.split(",")):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if media.lower() in by_type and quality > 0:
+            offers.append((-quality, index, by_type[media.lower()]))
+    return min(offers)[2] if offers else None
+
+
+def _cache_headers(record: QueryResult, etag: str) -> dict[str, str]:
+    max_age = max(0, int((record.expires - timezone.now()).total_seconds()))
+    return {
+        "ETag": etag,
+        "Cache-Control": f"private, max-age={max_age}, immutable",
+        "Vary": "Accept, Cookie, Authorization",
+        "X-Row-Count": str(record.row_count),
+        "X-Truncated": "true" if record.truncated else "false",
+        "X-Result-Size": record.size,
+    }
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",") if tag.strip()}
+    return "*" in tags or etag in tags
+
+
+def _with_headers(response: Any, headers: dict[str, str]) -> Any:
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _json_body(record: QueryResult) -> bytes:
+    payload = results.json_payload(results.read_table(record))
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _file_chunks(record: QueryResult) -> Iterator[bytes]:
+    with open(record.path, "rb") as handle:
+        while chunk := handle.read(FILE_CHUNK):
+            yield chunk
+
+
+async def _in_worker(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Serve a blocking iterator from a worker thread, one chunk at a time."""
+
+    def step() -> bytes | None:
+        return next(chunks, None)
+
+    while (chunk := await sync_to_async(step, thread_sensitive=False)()) is not None:
+        yield chunk
+
+
+@router.get("/catalog", response={200: CatalogOut, 404: ErrorOut})
+async def get_catalog(
+    request: HttpRequest, refresh: bool = False, engine: str | None = None
+) -> CatalogOut:
+    """The tables, columns, descriptions, sample values and keys of each data engine (cached;
+    `refresh=1` reads them again)."""
+    return await sync_to_async(catalog.get_catalog, thread_sensitive=False)(
+        engine=engine, refresh=refresh
+    )
+
+
+@router.post(
+    "/query",
+    response={200: QueryOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+)
+async def run_query(request: HttpRequest, payload: QueryIn) -> QueryOut:
+    """Run one read-only SQL statement on a data engine and store its result for /api/data/{id}."""
+    user = request.user
+    roles = await sync_to_async(roles_of)(user)
+    if not ({ANALYST, CURATOR} & set(roles)):
+        raise ApiError(403, "forbidden", "Running SQL needs the Analyst or Curator role.")
+    try:
+        with services.user_slot(user.pk):
+            result = await services.aexecute_query(
+                payload.sql, engine_name=payload.engine, owner=user
+            )
+    except TooManyQueries as exc:
+        raise ApiError(
+            429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)}
+        ) from exc
+    return QueryOut(
+        id=result.id,
+        url=result.url,
+        size=result.size,  # type: ignore[arg-type]
+        format=result.format,  # type: ignore[arg-type]
+        row_count=result.row_count,
+        truncated=result.truncated,
+        columns=result.columns,  # type: ignore[arg-type]
+    )

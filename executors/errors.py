@@ -1,5 +1,6 @@
 """Typed failures of the data proxy. Each carries a human message, a stable code and the run stage
-the chat stream reports it under, so callers never have to guess how to present an engine failure."""
+the chat stream reports it under, so callers never have to guess how to present an engine
+failure."""
 
 from __future__ import annotations
 
@@ -53,3 +54,22 @@ class EngineUnavailable(ExecutorError):
 class UnknownEngine(ExecutorError):
     code = "unknown_engine"
     http_status = 404
+
+
+class TooManyQueries(ExecutorError):
+    """The caller already has as many queries running as it may; retry after `retry_after` s."""
+
+    code = "too_many_queries"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ResultTooLarge(ExecutorError):
+    """A large result was asked for as JSON; the message names the Parquet form."""
+
+    code = "result_too_large"
+    stage = "data_fetch"
+    http_status = 413

@@ -57,11 +57,24 @@ class ColumnInfo:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    """`column` of this table references `ref_table.ref_column`; `declared` is False when it was
+    inferred from a `*_id` name rather than read from a constraint."""
+
+    column: str
+    ref_table: str
+    ref_column: str
+    declared: bool = True
+
+
+@dataclass(frozen=True)
 class TableInfo:
     name: str
     columns: list[ColumnInfo]
     row_count: int | None = None
     description: str = ""
+    primary_key: list[str] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

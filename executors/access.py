@@ -1,0 +1,50 @@
+"""Who may read a stored result. By default only its owner; other apps (templates_app, which may
+import executors but never the reverse) register checks that grant more, e.g. "the user can see a
+template that references this result". Callers answer 404 for a result a user may not read, so
+ids of other people's results do not leak."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404
+
+from executors.models import QueryResult
+
+AccessCheck = Callable[[Any, QueryResult], bool]
+
+_checks: list[AccessCheck] = []
+
+
+def register_result_access_check(check: AccessCheck) -> AccessCheck:
+    """Add `check(user, result) -> bool`; a result is readable when its owner asks or any check
+    says yes. Usable as a decorator; registering the same function twice has no effect."""
+    if check not in _checks:
+        _checks.append(check)
+    return check
+
+
+def unregister_result_access_check(check: AccessCheck) -> None:
+    if check in _checks:
+        _checks.remove(check)
+
+
+def can_read(user: Any, result: QueryResult) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if result.owner_id is not None and result.owner_id == user.pk:
+        return True
+    return any(check(user, result) for check in list(_checks))
+
+
+def readable_result(user: Any, result_id: uuid.UUID | str) -> QueryResult:
+    """The result `result_id` if `user` may read it and its file is there; else `Http404`."""
+    try:
+        result = QueryResult.objects.get(id=result_id)
+    except (QueryResult.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such result.") from None
+    if not can_read(user, result) or not result.path.exists():
+        raise Http404("No such result.")
+    return result
