@@ -1,0 +1,52 @@
+// The portal shell: header, client routes, theme.
+import { Header } from "@/components/Header";
+import { TooltipProvider } from "@/components/ui/tooltip";
+import { useTheme } from "@/hooks/useTheme";
+import { type Boot, canChat } from "@/lib/boot";
+import { useRoute } from "@/lib/router";
+import { TemplatePage } from "@/pages/TemplatePage";
+import { TemplatesPage } from "@/pages/TemplatesPage";
+import { WorkspacePage } from "@/pages/WorkspacePage";
+
+export function App({ boot }: { boot: Boot }) {
+  const { theme, toggle } = useTheme();
+  const { route, navigate } = useRoute();
+  const chatAllowed = canChat(boot);
+  // Viewers have no workspace: their home is the gallery.
+  const effective = route.name === "workspace" && !chatAllowed ? ({ name: "templates" } as const) : route;
+
+  return (
+    <TooltipProvider delayDuration={300}>
+      <div className="flex h-screen flex-col">
+        <Header
+          boot={boot}
+          route={effective}
+          navigate={navigate}
+          theme={theme}
+          onToggleTheme={toggle}
+          showWorkspace={chatAllowed}
+        />
+        <main className="min-h-0 flex-1">
+          {effective.name === "workspace" ? (
+            <WorkspacePage
+              conversationId={effective.conversationId}
+              navigate={navigate}
+              sandboxUrl={boot.sandboxUrl}
+              theme={theme}
+            />
+          ) : effective.name === "templates" ? (
+            <TemplatesPage boot={boot} navigate={navigate} />
+          ) : (
+            <TemplatePage
+              key={effective.id}
+              id={effective.id}
+              navigate={navigate}
+              sandboxUrl={boot.sandboxUrl}
+              theme={theme}
+            />
+          )}
+        </main>
+      </div>
+    </TooltipProvider>
+  );
+}

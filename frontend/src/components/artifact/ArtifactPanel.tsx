@@ -1,0 +1,258 @@
+// The artifact: Preview (the sandbox) | Code | Data | SQL, parameter controls and exports.
+import {
+  AlertTriangle,
+  BarChart3,
+  Code2,
+  Database,
+  FileCode2,
+  FileImage,
+  Loader2,
+  Table2,
+} from "lucide-react";
+import { type ReactNode, useEffect, useRef, useState } from "react";
+import { ParamsPanel } from "@/components/artifact/ParamsPanel";
+import { ResultTable } from "@/components/artifact/ResultTable";
+import { SandboxFrame, type SandboxHandle } from "@/components/artifact/SandboxFrame";
+import { CodeBlock } from "@/components/CodeBlock";
+import { Button } from "@/components/ui/button";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import type { ArtifactState } from "@/hooks/useArtifact";
+import type { QueryResult } from "@/lib/api-schemas";
+import { type LoadedData, loadData } from "@/lib/data";
+import { PARAMS_DEBOUNCE_MS, useDebouncedValue } from "@/lib/debounce";
+import { downloadBlob, slugify } from "@/lib/download";
+import type { ParamValues } from "@/lib/params";
+
+export interface RenderFailure {
+  phase: "compile" | "render" | "data" | "data_fetch";
+  message: string;
+}
+
+interface Props {
+  artifact: ArtifactState;
+  onParamsChange: (values: ParamValues) => void;
+  sandboxUrl: string;
+  theme: "light" | "dark";
+  actions?: ReactNode;
+  onRenderError?: (failure: RenderFailure) => void;
+  emptyHint?: ReactNode;
+}
+
+function useLoadedData(url: string | null, format: "json" | "parquet") {
+  const [state, setState] = useState<{ data: LoadedData | null; error: string | null }>({
+    data: null,
+    error: null,
+  });
+  useEffect(() => {
+    if (!url) {
+      setState({ data: null, error: null });
+      return;
+    }
+    const abort = new AbortController();
+    setState({ data: null, error: null });
+    loadData(url, format, abort.signal).then(
+      (data) => setState({ data, error: null }),
+      (error: Error) => {
+        if (!abort.signal.aborted) setState({ data: null, error: error.message });
+      },
+    );
+    return () => abort.abort();
+  }, [url, format]);
+  return state;
+}
+
+/** JSON rows for the Data tab; a Parquet result is fetched as JSON only when the tab is opened. */
+function useTableData(loaded: LoadedData | null, wanted: boolean) {
+  const [table, setTable] = useState<{ url: string; result: QueryResult } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!loaded || loaded.format === "json" || !wanted || table?.url === loaded.url) return;
+    const abort = new AbortController();
+    loadData(loaded.url, "json", abort.signal).then(
+      (data) => data.format === "json" && setTable({ url: loaded.url, result: data.result }),
+      (e: Error) => !abort.signal.aborted && setError(e.message),
+    );
+    return () => abort.abort();
+  }, [loaded, wanted, table?.url]);
+  if (loaded?.format === "json") return { result: loaded.result, error: null };
+  return { result: table && loaded && table.url === loaded.url ? table.result : null, error };
+}
+
+export function ArtifactPanel({
+  artifact,
+  onParamsChange,
+  sandboxUrl,
+  theme,
+  actions,
+  onRenderError,
+  emptyHint,
+}: Props) {
+  const [tab, setTab] = useState("preview");
+  const [failure, setFailure] = useState<RenderFailure | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const sandbox = useRef<SandboxHandle>(null);
+  const { isGenerating, generatedCode, currentParams, dataUrl, dataFormat } = artifact;
+  const loaded = useLoadedData(dataUrl, dataFormat);
+  const table = useTableData(loaded.data, tab === "data");
+  const params = useDebouncedValue(currentParams, PARAMS_DEBOUNCE_MS);
+  const title = typeof currentParams.title === "string" ? currentParams.title : "chart";
+  const onErrorRef = useRef(onRenderError);
+  onErrorRef.current = onRenderError;
+
+  useEffect(() => {
+    if (loaded.error) {
+      setFailure({ phase: "data_fetch", message: loaded.error });
+      onErrorRef.current?.({ phase: "data_fetch", message: loaded.error });
+    }
+  }, [loaded.error]);
+
+  const doExport = async (format: "png" | "svg") => {
+    setExportError(null);
+    try {
+      const blob = await sandbox.current?.exportChart(format);
+      if (blob) downloadBlob(blob, `${slugify(title)}.${format}`);
+    } catch (error) {
+      setExportError((error as Error).message);
+    }
+  };
+
+  const hasArtifact = Boolean(generatedCode || dataUrl);
+  const renderCode = isGenerating ? "" : generatedCode;
+
+  return (
+    <div className="flex h-full min-h-0 flex-col gap-3" data-testid="artifact-panel">
+      <Tabs value={tab} onValueChange={setTab} className="flex min-h-0 flex-1 flex-col">
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <TabsList aria-label="Artifact views">
+            <TabsTrigger value="preview" data-testid="tab-preview">
+              <BarChart3 /> Preview
+            </TabsTrigger>
+            <TabsTrigger value="code" data-testid="tab-code">
+              <Code2 /> Code
+            </TabsTrigger>
+            <TabsTrigger value="data" data-testid="tab-data">
+              <Table2 /> Data
+            </TabsTrigger>
+            <TabsTrigger value="sql" data-testid="tab-sql">
+              <Database /> SQL
+            </TabsTrigger>
+          </TabsList>
+          <div className="flex items-center gap-2">
+            {isGenerating ? (
+              <span
+                className="flex items-center gap-1 text-xs text-muted-foreground"
+                data-testid="artifact-generating"
+              >
+                <Loader2 className="h-3 w-3 animate-spin" /> Generating...
+              </span>
+            ) : null}
+            <Button
+              variant="outline"
+              size="sm"
+              onClick={() => doExport("png")}
+              disabled={!hasArtifact || isGenerating}
+              data-testid="export-png"
+            >
+              <FileImage /> PNG
+            </Button>
+            <Button
+              variant="outline"
+              size="sm"
+              onClick={() => doExport("svg")}
+              disabled={!hasArtifact || isGenerating}
+              data-testid="export-svg"
+            >
+              <FileCode2 /> SVG
+            </Button>
+            {actions}
+          </div>
+        </div>
+        {failure || exportError ? (
+          <div
+            role="alert"
+            data-testid="render-error"
+            className="mt-2 flex items-start gap-2 rounded-md border border-destructive/50 bg-destructive/10 p-2 text-sm text-destructive"
+          >
+            <AlertTriangle className="mt-0.5 h-4 w-4 shrink-0" />
+            <div>
+              {failure ? (
+                <>
+                  <span className="font-semibold">{failure.phase.replace("_", " ")} error:</span>{" "}
+                  {failure.message}
+                </>
+              ) : (
+                exportError
+              )}
+            </div>
+          </div>
+        ) : null}
+        <TabsContent
+          value="preview"
+          forceMount
+          className="relative min-h-[320px] flex-1 data-[state=inactive]:hidden"
+        >
+          {hasArtifact ? (
+            <>
+              <SandboxFrame
+                ref={sandbox}
+                sandboxUrl={sandboxUrl}
+                code={renderCode}
+                params={params}
+                data={loaded.data}
+                theme={theme}
+                onRendered={() => setFailure(null)}
+                onError={(phase, message) => {
+                  setFailure({ phase, message });
+                  onErrorRef.current?.({ phase, message });
+                }}
+              />
+              {isGenerating ? (
+                <div className="pointer-events-none absolute inset-0 grid place-items-center rounded-md bg-background/60 text-sm text-muted-foreground">
+                  <span className="flex items-center gap-2">
+                    <Loader2 className="h-4 w-4 animate-spin" /> Generating...
+                  </span>
+                </div>
+              ) : null}
+            </>
+          ) : (
+            <div className="grid h-full place-items-center rounded-md border border-dashed p-6 text-center text-sm text-muted-foreground">
+              {emptyHint ?? "Ask a question to see a chart here."}
+            </div>
+          )}
+        </TabsContent>
+        <TabsContent value="code" className="min-h-0 flex-1 overflow-auto">
+          {generatedCode ? (
+            <CodeBlock code={generatedCode} language="typescript" testId="artifact-code" label="code" />
+          ) : (
+            <p className="text-sm text-muted-foreground">No code yet.</p>
+          )}
+        </TabsContent>
+        <TabsContent value="data" className="min-h-0 flex-1">
+          {table.result ? (
+            <ResultTable data={table.result} title={title} />
+          ) : (
+            <p className="text-sm text-muted-foreground">
+              {table.error ?? loaded.error ?? (dataUrl ? "Loading data…" : "No data yet.")}
+            </p>
+          )}
+        </TabsContent>
+        <TabsContent value="sql" className="min-h-0 flex-1 overflow-auto">
+          {artifact.sql ? (
+            <div className="flex flex-col gap-2">
+              <span className="text-xs text-muted-foreground">Engine: {artifact.sql.engine}</span>
+              <CodeBlock code={artifact.sql.sql} language="sql" testId="artifact-sql" label="SQL" />
+            </div>
+          ) : (
+            <p className="text-sm text-muted-foreground">No SQL yet.</p>
+          )}
+        </TabsContent>
+      </Tabs>
+      <ParamsPanel
+        controls={artifact.controls}
+        values={currentParams}
+        disabled={isGenerating}
+        onChange={onParamsChange}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,91 @@
+// The Data tab: a virtualised table of the query result (only visible rows are in the DOM, with
+// spacer rows above and below) and a CSV download.
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { Download } from "lucide-react";
+import { useRef } from "react";
+import { Button } from "@/components/ui/button";
+import type { QueryResult } from "@/lib/api-schemas";
+import { downloadBlob, slugify, toCsv } from "@/lib/download";
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return "∅";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+const ROW_HEIGHT = 28;
+
+export function ResultTable({ data, title }: { data: QueryResult; title: string }) {
+  const parent = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: data.rows.length,
+    getScrollElement: () => parent.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const before = items[0]?.start ?? 0;
+  const after = virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0);
+  const span = Math.max(1, data.columns.length);
+  return (
+    <div className="flex h-full flex-col gap-2">
+      <div className="flex items-center justify-between text-sm text-muted-foreground">
+        <span data-testid="data-summary">
+          {data.rows.length.toLocaleString()} rows · {data.columns.length} columns
+        </span>
+        <Button
+          variant="outline"
+          size="sm"
+          data-testid="download-csv"
+          onClick={() => downloadBlob(new Blob([toCsv(data)], { type: "text/csv" }), `${slugify(title)}.csv`)}
+        >
+          <Download /> CSV
+        </Button>
+      </div>
+      <div ref={parent} className="min-h-0 flex-1 overflow-auto rounded-md border" data-testid="data-table">
+        <table className="w-full border-collapse text-xs">
+          <thead className="sticky top-0 z-10 bg-muted">
+            <tr>
+              {data.columns.map((c) => (
+                <th key={c} className="whitespace-nowrap px-2 py-1.5 text-left font-semibold">
+                  {c}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {before > 0 ? (
+              <tr>
+                <td colSpan={span} style={{ height: before, padding: 0 }} />
+              </tr>
+            ) : null}
+            {items.map((item) => {
+              const row = data.rows[item.index] ?? [];
+              return (
+                <tr key={item.key} className="border-b" style={{ height: ROW_HEIGHT }}>
+                  {data.columns.map((c, j) => (
+                    <td
+                      key={c}
+                      className={
+                        typeof row[j] === "number"
+                          ? "whitespace-nowrap px-2 text-right tabular-nums"
+                          : "max-w-xs truncate whitespace-nowrap px-2"
+                      }
+                    >
+                      {cell(row[j])}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
+            {after > 0 ? (
+              <tr>
+                <td colSpan={span} style={{ height: after, padding: 0 }} />
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

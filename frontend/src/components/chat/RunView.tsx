@@ -1,0 +1,106 @@
+// One run in the conversation: the prompt, streamed thoughts (collapsible), SQL, progress, errors.
+import { AlertCircle, Brain, CheckCircle2, ChevronRight, Loader2, XCircle } from "lucide-react";
+import { useState } from "react";
+import { CodeBlock } from "@/components/CodeBlock";
+import { Badge } from "@/components/ui/badge";
+import { Collapsible, CollapsibleContent, CollapsibleTrigger } from "@/components/ui/collapsible";
+import type { RunState } from "@/hooks/useChatStream";
+
+function Progress({ stage, done, total }: { stage: string; done: number; total: number }) {
+  const pct = total > 0 ? Math.min(100, Math.round((done / total) * 100)) : 0;
+  return (
+    <div className="flex flex-col gap-1" data-testid="run-progress">
+      <div className="flex justify-between text-xs text-muted-foreground">
+        <span>{stage}</span>
+        <span>
+          {done}/{total}
+        </span>
+      </div>
+      <div
+        role="progressbar"
+        aria-label={stage}
+        aria-valuemin={0}
+        aria-valuemax={total}
+        aria-valuenow={done}
+        className="h-1.5 overflow-hidden rounded-full bg-muted"
+      >
+        <div className="h-full bg-primary transition-[width]" style={{ width: `${pct}%` }} />
+      </div>
+    </div>
+  );
+}
+
+const STAGE_LABEL: Record<string, string> = {
+  sql_execution: "SQL execution",
+  code_generation: "Code generation",
+  data_fetch: "Data fetch",
+  stream: "Connection",
+};
+
+export function RunView({ run }: { run: RunState }) {
+  const [open, setOpen] = useState(true);
+  const streaming = run.status === "streaming";
+  return (
+    <article className="flex flex-col gap-2" data-testid="run" data-status={run.status}>
+      <div className="ml-8 self-end whitespace-pre-wrap rounded-lg bg-primary px-3 py-2 text-sm text-primary-foreground">
+        {run.prompt}
+      </div>
+      <div className="mr-4 flex flex-col gap-2 rounded-lg border bg-card p-3 text-sm">
+        {run.thoughts ? (
+          <Collapsible open={open} onOpenChange={setOpen}>
+            <CollapsibleTrigger
+              className="flex items-center gap-1 text-xs font-medium text-muted-foreground hover:text-foreground"
+              data-testid="thoughts-toggle"
+            >
+              <ChevronRight className={`h-3 w-3 transition-transform ${open ? "rotate-90" : ""}`} />
+              <Brain className="h-3 w-3" /> Thoughts
+            </CollapsibleTrigger>
+            <CollapsibleContent>
+              <p className="mt-1 whitespace-pre-wrap text-muted-foreground" data-testid="run-thoughts">
+                {run.thoughts}
+              </p>
+            </CollapsibleContent>
+          </Collapsible>
+        ) : null}
+        {run.sql ? (
+          <div className="flex flex-col gap-1">
+            <span className="text-xs text-muted-foreground">
+              SQL <Badge variant="outline">{run.sql.engine}</Badge>
+            </span>
+            <CodeBlock code={run.sql.sql} language="sql" testId="run-sql" label="SQL" />
+          </div>
+        ) : null}
+        {run.progress && streaming ? <Progress {...run.progress} /> : null}
+        {run.codeChars > 0 ? (
+          <span className="text-xs text-muted-foreground">
+            Component: {run.codeChars.toLocaleString()} characters{streaming ? " so far" : ""}
+          </span>
+        ) : null}
+        {run.error ? (
+          <div role="alert" data-testid="run-error" className="flex items-start gap-2 text-destructive">
+            <AlertCircle className="mt-0.5 h-4 w-4 shrink-0" />
+            <div>
+              <span className="font-semibold">{STAGE_LABEL[run.error.stage] ?? run.error.stage}:</span>{" "}
+              {run.error.message}
+            </div>
+          </div>
+        ) : null}
+        <div className="flex items-center gap-1 text-xs text-muted-foreground">
+          {streaming ? (
+            <>
+              <Loader2 className="h-3 w-3 animate-spin" /> Working…
+            </>
+          ) : run.status === "complete" ? (
+            <>
+              <CheckCircle2 className="h-3 w-3 text-green-600" /> Done
+            </>
+          ) : run.status === "cancelled" ? (
+            <>
+              <XCircle className="h-3 w-3" /> Stopped
+            </>
+          ) : null}
+        </div>
+      </div>
+    </article>
+  );
+}

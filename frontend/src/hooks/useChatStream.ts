@@ -1,0 +1,223 @@
+// Runs of a conversation: sends prompts to /api/chat, streams their events into per-run state and
+// into the artifact, cancels on Stop, and reports sandbox failures for the agent's one repair.
+import { type Dispatch, useCallback, useEffect, useRef, useState } from "react";
+import type { ArtifactAction } from "@/hooks/useArtifact";
+import { api, getCsrfToken } from "@/lib/api";
+import type { Conversation } from "@/lib/api-schemas";
+import { parseStreamEvent, type StreamEvent } from "@/lib/events";
+import { HttpError, readSse, streamRun } from "@/lib/sse";
+
+export type RunStatus = "streaming" | "complete" | "error" | "cancelled";
+
+export interface RunState {
+  key: string;
+  prompt: string;
+  runId: string | null;
+  status: RunStatus;
+  thoughts: string;
+  sql: { engine: string; sql: string } | null;
+  codeChars: number;
+  progress: { stage: string; done: number; total: number } | null;
+  error: { message: string; stage: string } | null;
+  hasData: boolean;
+  hasParams: boolean;
+}
+
+export function applyRunEvent(run: RunState, event: StreamEvent): RunState {
+  switch (event.kind) {
+    case "run":
+      return { ...run, runId: event.data.run_id };
+    case "thought":
+      return { ...run, thoughts: run.thoughts + event.data.content };
+    case "sql":
+      return { ...run, sql: { engine: event.data.engine, sql: event.data.sql } };
+    case "code":
+      return { ...run, codeChars: run.codeChars + event.data.content.length };
+    case "progress":
+      return {
+        ...run,
+        progress: { stage: event.data.stage, done: event.data.done, total: event.data.total },
+      };
+    case "data":
+      return { ...run, hasData: true };
+    case "params":
+      return { ...run, hasParams: true };
+    case "error":
+      return { ...run, status: "error", error: { message: event.data.message, stage: event.data.stage } };
+    case "done":
+      return run.status === "streaming" ? { ...run, status: "complete" } : run;
+    case "invalid":
+      return { ...run, error: { message: event.message, stage: "stream" } };
+  }
+}
+
+function newRun(prompt: string): RunState {
+  return {
+    key: `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    prompt,
+    runId: null,
+    status: "streaming",
+    thoughts: "",
+    sql: null,
+    codeChars: 0,
+    progress: null,
+    error: null,
+    hasData: false,
+    hasParams: false,
+  };
+}
+
+/** Rebuilds runs from a stored conversation (with its events when the server includes them). */
+export function runsFromConversation(
+  conversation: Conversation,
+  artifact: Dispatch<ArtifactAction>,
+): RunState[] {
+  artifact({ type: "load", artifact: {} });
+  return conversation.runs.map((stored) => {
+    let run: RunState = { ...newRun(stored.prompt), runId: stored.id, status: "complete" };
+    for (const raw of stored.events ?? []) {
+      const event = parseStreamEvent({
+        event: raw.event,
+        data: typeof raw.data === "string" ? raw.data : JSON.stringify(raw.data),
+        id: raw.id,
+      });
+      if (!event) continue;
+      run = applyRunEvent(run, event);
+      artifact({ type: "event", event });
+    }
+    if (stored.status === "cancelled") run = { ...run, status: "cancelled" };
+    return run;
+  });
+}
+
+export interface ChatOptions {
+  artifact: Dispatch<ArtifactAction>;
+  engine?: string;
+  templateId?: string;
+  onConversation?: (id: string) => void;
+}
+
+export function useChatStream({ artifact, engine, templateId, onConversation }: ChatOptions) {
+  const [runs, setRuns] = useState<RunState[]>([]);
+  const [conversationId, setConversationId] = useState<string | null>(null);
+  const [isStreaming, setStreaming] = useState(false);
+  const controller = useRef<AbortController | null>(null);
+  const activeKey = useRef<string | null>(null);
+  const activeRunId = useRef<string | null>(null);
+  const reported = useRef(new Set<string>());
+  const onConversationRef = useRef(onConversation);
+  onConversationRef.current = onConversation;
+
+  const update = useCallback((key: string, fn: (run: RunState) => RunState) => {
+    setRuns((prev) => prev.map((r) => (r.key === key ? fn(r) : r)));
+  }, []);
+
+  const handleEvent = useCallback(
+    (key: string, event: StreamEvent) => {
+      if (event.kind === "run") {
+        activeRunId.current = event.data.run_id;
+        setConversationId(event.data.conversation_id);
+        onConversationRef.current?.(event.data.conversation_id);
+      }
+      update(key, (run) => applyRunEvent(run, event));
+      artifact({ type: "event", event });
+    },
+    [artifact, update],
+  );
+
+  const send = useCallback(
+    async (prompt: string) => {
+      const text = prompt.trim();
+      if (!text || controller.current) return;
+      const run = newRun(text);
+      const abort = new AbortController();
+      controller.current = abort;
+      activeKey.current = run.key;
+      activeRunId.current = null;
+      setRuns((prev) => [...prev, run]);
+      setStreaming(true);
+      artifact({ type: "start" });
+      const body: Record<string, string> = { prompt: text };
+      if (conversationId) body.conversation_id = conversationId;
+      if (engine) body.engine = engine;
+      if (templateId) body.template_id = templateId;
+      try {
+        const outcome = await streamRun({
+          url: "/api/chat",
+          body,
+          csrfToken: getCsrfToken(),
+          signal: abort.signal,
+          onEvent: (event) => handleEvent(run.key, event),
+        });
+        if (outcome === "aborted") update(run.key, (r) => ({ ...r, status: "cancelled" }));
+      } catch (error) {
+        const message =
+          error instanceof HttpError ? error.message : `The connection was lost: ${(error as Error).message}`;
+        update(run.key, (r) => ({ ...r, status: "error", error: { message, stage: "stream" } }));
+      } finally {
+        controller.current = null;
+        activeKey.current = null;
+        setStreaming(false);
+        artifact({ type: "finish" });
+      }
+    },
+    [artifact, conversationId, engine, handleEvent, templateId, update],
+  );
+
+  const stop = useCallback(() => {
+    const abort = controller.current;
+    if (!abort) return;
+    const runId = activeRunId.current;
+    if (runId) void api.cancelRun(runId).catch(() => undefined);
+    abort.abort();
+  }, []);
+
+  /** Tells the agent the component failed in the sandbox; once per run, so it repairs at most once. */
+  const reportRenderError = useCallback(
+    async (runId: string, message: string) => {
+      if (reported.current.has(runId) || controller.current) return;
+      reported.current.add(runId);
+      let response: Response;
+      try {
+        response = await api.sendFeedback(runId, message);
+      } catch {
+        return;
+      }
+      const type = response.headers.get("Content-Type") ?? "";
+      if (!type.includes("text/event-stream") || !response.body) return;
+      // The repair streams like a run: new code replaces the broken component.
+      const key = runs.find((r) => r.runId === runId)?.key;
+      artifact({ type: "start" });
+      try {
+        await readSse(response.body, (message) => {
+          const event = parseStreamEvent(message);
+          if (!event) return;
+          if (key) update(key, (run) => applyRunEvent(run, event));
+          artifact({ type: "event", event });
+        });
+      } finally {
+        artifact({ type: "finish" });
+      }
+    },
+    [artifact, runs, update],
+  );
+
+  const loadConversation = useCallback(
+    (conversation: Conversation) => {
+      setConversationId(conversation.id);
+      setRuns(runsFromConversation(conversation, artifact));
+    },
+    [artifact],
+  );
+
+  const reset = useCallback(() => {
+    controller.current?.abort();
+    setRuns([]);
+    setConversationId(null);
+    artifact({ type: "load", artifact: {} });
+  }, [artifact]);
+
+  useEffect(() => () => controller.current?.abort(), []);
+
+  return { runs, conversationId, isStreaming, send, stop, reportRenderError, loadConversation, reset };
+}

@@ -1,0 +1,215 @@
+// One template: renders its stored code with its parameters; editors can save parameters, share,
+// restore versions; everyone it is shared with can tune parameters and refresh its data.
+import { ArrowLeft, Download, Lock, RefreshCw, Save, Trash2 } from "lucide-react";
+import { useCallback, useEffect, useState } from "react";
+import { ArtifactPanel } from "@/components/artifact/ArtifactPanel";
+import { ShareDialog } from "@/components/templates/ShareDialog";
+import { VersionsDialog } from "@/components/templates/VersionsDialog";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { useArtifact } from "@/hooks/useArtifact";
+import { api } from "@/lib/api";
+import type { Template } from "@/lib/api-schemas";
+import { downloadBlob, slugify } from "@/lib/download";
+import type { Route } from "@/lib/router";
+import { artifactFromTemplate } from "@/lib/templates";
+
+export function TemplatePage({
+  id,
+  navigate,
+  sandboxUrl,
+  theme,
+}: {
+  id: string;
+  navigate: (route: Route) => void;
+  sandboxUrl: string;
+  theme: "light" | "dark";
+}) {
+  const { artifact, dispatch, setParams } = useArtifact();
+  const [template, setTemplate] = useState<Template | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const show = useCallback(
+    (t: Template) => {
+      setTemplate(t);
+      dispatch({ type: "load", artifact: artifactFromTemplate(t) });
+    },
+    [dispatch],
+  );
+
+  const refresh = useCallback(
+    async (t: Template) => {
+      setBusy(true);
+      setStatus("Refreshing data…");
+      try {
+        const result = await api.refreshTemplate(t.id);
+        dispatch({
+          type: "load",
+          artifact: {
+            ...artifactFromTemplate(t),
+            currentParams: artifact.currentParams,
+            dataUrl: result.url,
+            dataFormat: result.format,
+          },
+        });
+        setStatus(
+          `Data refreshed${result.row_count !== undefined ? `: ${result.row_count.toLocaleString()} rows` : ""}${result.truncated ? " (truncated)" : ""}.`,
+        );
+      } catch (e) {
+        setStatus(null);
+        setError((e as Error).message);
+      } finally {
+        setBusy(false);
+      }
+    },
+    [artifact.currentParams, dispatch],
+  );
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: load once per template id
+  useEffect(() => {
+    let cancelled = false;
+    setTemplate(null);
+    setError(null);
+    api.getTemplate(id).then(
+      (t) => {
+        if (cancelled) return;
+        show(t);
+        // A template saved without stored data gets fresh data straight away.
+        if (!t.data_url) void refresh(t);
+      },
+      (e: Error) => !cancelled && setError(e.message),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [id]);
+
+  const saveParams = async () => {
+    if (!template) return;
+    setBusy(true);
+    try {
+      const updated = await api.updateTemplate(template.id, {
+        parameters: { values: artifact.currentParams, controls: artifact.controls },
+      });
+      setTemplate(updated);
+      setStatus("Parameters saved.");
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const exportJson = async () => {
+    if (!template) return;
+    try {
+      downloadBlob(await api.exportTemplates([template.id]), `${slugify(template.title, "template")}.json`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const remove = async () => {
+    if (!template || !window.confirm(`Delete “${template.title}”?`)) return;
+    try {
+      await api.deleteTemplate(template.id);
+      navigate({ name: "templates" });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <div className="flex h-full min-h-0 flex-col gap-3 p-4" data-testid="template-view">
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <div className="flex items-start gap-2">
+          <Button
+            variant="ghost"
+            size="icon"
+            aria-label="Back to templates"
+            onClick={() => navigate({ name: "templates" })}
+          >
+            <ArrowLeft />
+          </Button>
+          <div>
+            <h1 className="flex items-center gap-2 text-lg font-semibold" data-testid="template-heading">
+              {template?.title ?? "Template"}
+              {template && !template.can_edit ? (
+                <Badge variant="outline" data-testid="read-only-badge">
+                  <Lock className="mr-1 h-3 w-3" /> Read-only
+                </Badge>
+              ) : null}
+              {template?.featured ? <Badge variant="secondary">Featured</Badge> : null}
+            </h1>
+            {template?.description ? (
+              <p className="text-sm text-muted-foreground">{template.description}</p>
+            ) : null}
+            {template ? (
+              <p className="text-xs text-muted-foreground">
+                {[
+                  template.owner && `by ${template.owner}`,
+                  template.version && `v${template.version}`,
+                  template.status,
+                ]
+                  .filter(Boolean)
+                  .join(" · ")}
+              </p>
+            ) : null}
+          </div>
+        </div>
+        {template ? (
+          <div className="flex flex-wrap gap-2">
+            <Button
+              variant="outline"
+              size="sm"
+              onClick={() => refresh(template)}
+              disabled={busy}
+              data-testid="refresh-data"
+            >
+              <RefreshCw /> Refresh data
+            </Button>
+            <Button variant="outline" size="sm" onClick={exportJson} data-testid="export-template">
+              <Download /> Export JSON
+            </Button>
+            <VersionsDialog template={template} canRestore={template.can_edit} onRestored={show} />
+            {template.can_edit ? (
+              <>
+                <ShareDialog
+                  template={template}
+                  onSaved={() => api.getTemplate(template.id).then(setTemplate, () => undefined)}
+                />
+                <Button size="sm" onClick={saveParams} disabled={busy} data-testid="save-params">
+                  <Save /> Save parameters
+                </Button>
+                <Button variant="ghost" size="icon" aria-label="Delete template" onClick={remove}>
+                  <Trash2 />
+                </Button>
+              </>
+            ) : null}
+          </div>
+        ) : null}
+      </div>
+      {error ? (
+        <p role="alert" className="text-sm text-destructive">
+          {error}
+        </p>
+      ) : null}
+      {status ? (
+        <p role="status" className="text-sm text-muted-foreground">
+          {status}
+        </p>
+      ) : null}
+      <div className="min-h-0 flex-1">
+        <ArtifactPanel
+          artifact={artifact}
+          onParamsChange={setParams}
+          sandboxUrl={sandboxUrl}
+          theme={theme}
+          emptyHint={template ? "This template has no component yet." : "Loading…"}
+        />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,204 @@
+// The sandbox page: receives code, data and params from the host window, renders the generated
+// component behind an error boundary, and reports every outcome back.
+import { Component, type ErrorInfo, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
+import { QueryResultSchema } from "@/lib/generated/zod";
+import { exportChart } from "@/sandbox/export";
+import type { TabularData } from "@/sandbox/kit";
+import { decodeParquet } from "@/sandbox/parquet";
+import {
+  acceptMessage,
+  type HostMessage,
+  HostMessageSchema,
+  type SandboxMessage,
+  sandboxMessage,
+} from "@/sandbox/protocol";
+import { CompileError, compileViz, type VizComponent } from "@/sandbox/runtime";
+
+type Phase = "compile" | "render" | "data";
+
+function post(message: SandboxMessage, transfer: Transferable[] = []): void {
+  // The host is the only window we talk to; our own origin is opaque, so "*" is the only target.
+  window.parent.postMessage(message, "*", transfer);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
+  return String(error);
+}
+
+class Boundary extends Component<
+  { onError: (error: unknown) => void; children: ReactNode },
+  { error: unknown; hasError: boolean }
+> {
+  override state = { error: null as unknown, hasError: false };
+
+  static getDerivedStateFromError(error: unknown) {
+    return { error, hasError: true };
+  }
+
+  override componentDidCatch(error: unknown, _info: ErrorInfo) {
+    this.props.onError(error);
+  }
+
+  override render() {
+    if (this.state.hasError) return <ErrorView phase="render" message={messageOf(this.state.error)} />;
+    return this.props.children;
+  }
+}
+
+function ErrorView({ phase, message }: { phase: Phase; message: string }) {
+  const title = {
+    compile: "The component did not compile",
+    render: "The component failed",
+    data: "The data could not be read",
+  }[phase];
+  return (
+    <div className="vz-error" role="alert" data-testid="sandbox-error">
+      <strong>{title}</strong>
+      {message}
+    </div>
+  );
+}
+
+function Rendered({ onRendered }: { onRendered: () => void }) {
+  // biome-ignore lint/correctness/useExhaustiveDependencies: report once per mount
+  useEffect(onRendered, []);
+  return null;
+}
+
+interface Current {
+  renderId: number;
+  Viz: VizComponent | null;
+  data: TabularData | null;
+  params: Record<string, unknown>;
+  error: { phase: Phase; message: string } | null;
+  mountKey: number;
+}
+
+export function SandboxApp() {
+  const [current, setCurrent] = useState<Current | null>(null);
+  const renderIdRef = useRef(0);
+  const codeCache = useRef<{ code: string; Viz: VizComponent } | null>(null);
+  const stageRef = useRef<HTMLDivElement>(null);
+
+  const reportError = useCallback((phase: Phase, message: string) => {
+    post(sandboxMessage({ type: "error", renderId: renderIdRef.current, phase, message }));
+  }, []);
+
+  const handle = useCallback(
+    async (message: HostMessage) => {
+      switch (message.type) {
+        case "theme":
+          document.documentElement.classList.toggle("dark", message.theme === "dark");
+          return;
+        case "params":
+          renderIdRef.current = message.renderId;
+          setCurrent((prev) =>
+            prev
+              ? { ...prev, renderId: message.renderId, params: message.params, mountKey: prev.mountKey + 1 }
+              : prev,
+          );
+          return;
+        case "export": {
+          const root = stageRef.current;
+          try {
+            if (!root) throw new Error("Nothing is rendered.");
+            const blob = await exportChart(root, message.format);
+            post(
+              sandboxMessage({
+                type: "exported",
+                requestId: message.requestId,
+                format: message.format,
+                blob,
+              }),
+            );
+          } catch (error) {
+            post(
+              sandboxMessage({
+                type: "exported",
+                requestId: message.requestId,
+                format: message.format,
+                blob: null,
+                message: messageOf(error),
+              }),
+            );
+          }
+          return;
+        }
+        case "render": {
+          renderIdRef.current = message.renderId;
+          document.documentElement.classList.toggle("dark", message.theme === "dark");
+          const base = { renderId: message.renderId, params: message.params, mountKey: Date.now() };
+          let data: TabularData;
+          try {
+            if (message.data.format === "json") {
+              data = message.data.result;
+            } else {
+              const decoded = QueryResultSchema.safeParse(await decodeParquet(message.data.buffer));
+              if (!decoded.success) throw new Error("The Parquet file is not a table of columns and rows.");
+              data = decoded.data;
+            }
+          } catch (error) {
+            const text = messageOf(error);
+            setCurrent({ ...base, Viz: null, data: null, error: { phase: "data", message: text } });
+            reportError("data", text);
+            return;
+          }
+          if (message.renderId !== renderIdRef.current) return;
+          try {
+            const cached = codeCache.current;
+            const Viz = cached && cached.code === message.code ? cached.Viz : compileViz(message.code);
+            codeCache.current = { code: message.code, Viz };
+            setCurrent({ ...base, Viz, data, error: null });
+          } catch (error) {
+            const text = error instanceof CompileError ? error.message : messageOf(error);
+            setCurrent({ ...base, Viz: null, data, error: { phase: "compile", message: text } });
+            reportError("compile", text);
+          }
+          return;
+        }
+      }
+    },
+    [reportError],
+  );
+
+  useEffect(() => {
+    const onMessage = (event: MessageEvent) => {
+      const message = acceptMessage(event, window.parent, HostMessageSchema);
+      if (message) void handle(message);
+    };
+    // Errors outside React's render (effects' promises, timers, blocked requests) are failures too.
+    const onError = (event: ErrorEvent) => reportError("render", event.message || "Script error");
+    const onRejection = (event: PromiseRejectionEvent) => reportError("render", messageOf(event.reason));
+    const onViolation = (event: SecurityPolicyViolationEvent) =>
+      reportError(
+        "render",
+        `Blocked by the sandbox: ${event.effectiveDirective} ${event.blockedURI || ""}`.trim(),
+      );
+    window.addEventListener("message", onMessage);
+    window.addEventListener("error", onError);
+    window.addEventListener("unhandledrejection", onRejection);
+    document.addEventListener("securitypolicyviolation", onViolation);
+    post(sandboxMessage({ type: "ready" }));
+    return () => {
+      window.removeEventListener("message", onMessage);
+      window.removeEventListener("error", onError);
+      window.removeEventListener("unhandledrejection", onRejection);
+      document.removeEventListener("securitypolicyviolation", onViolation);
+    };
+  }, [handle, reportError]);
+
+  if (!current) return <div className="vz-status">Waiting for a component…</div>;
+  const { Viz, data, params, error, renderId, mountKey } = current;
+  return (
+    <div className="vz-stage" ref={stageRef} data-testid="sandbox-stage">
+      {error ? <ErrorView phase={error.phase} message={error.message} /> : null}
+      {Viz && data && !error ? (
+        <Boundary key={mountKey} onError={(e) => reportError("render", messageOf(e))}>
+          <Viz data={data} params={params} />
+          <Rendered onRendered={() => post(sandboxMessage({ type: "rendered", renderId }))} />
+        </Boundary>
+      ) : null}
+    </div>
+  );
+}

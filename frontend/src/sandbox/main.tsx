@@ -1,0 +1,14 @@
+// Entry of the sandbox iframe page (/sandbox/): generated components run here, never in the portal.
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { SandboxApp } from "@/sandbox/SandboxApp";
+import "@/sandbox/sandbox.css";
+
+const root = document.getElementById("root");
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <SandboxApp />
+    </StrictMode>,
+  );
+}

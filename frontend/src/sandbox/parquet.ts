@@ -1,0 +1,29 @@
+// Decodes a Parquet file into {columns, rows} inside the sandbox. Values are made plain for charts:
+// BigInt → number (or string beyond 2^53), Date → ISO string.
+import { parquetMetadata, parquetRead, parquetSchema } from "hyparquet";
+import type { TabularData } from "@/sandbox/kit";
+
+function plain(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+export async function decodeParquet(buffer: ArrayBuffer): Promise<TabularData> {
+  const metadata = parquetMetadata(buffer);
+  const columns = parquetSchema(metadata).children.map((child) => child.element.name);
+  const rows = await new Promise<unknown[][]>((resolve, reject) => {
+    parquetRead({
+      file: buffer,
+      metadata,
+      rowFormat: "array",
+      onComplete: (data) => resolve(data as unknown[][]),
+    }).catch(reject);
+  });
+  return { columns, rows: rows.map((row) => row.map(plain)) };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import {
+  acceptMessage,
+  CHANNEL,
+  HostMessageSchema,
+  hostMessage,
+  SandboxMessageSchema,
+  sandboxMessage,
+} from "@/sandbox/protocol";
+
+const frame = {} as MessageEventSource;
+const stranger = {} as MessageEventSource;
+
+function event(data: unknown, source: MessageEventSource | null): MessageEvent {
+  return new MessageEvent("message", { data, source });
+}
+
+const render = hostMessage({
+  type: "render",
+  renderId: 1,
+  code: "export default function Viz() { return null }",
+  params: { title: "T", chart_type: "bar", color_scheme: "default" },
+  data: { format: "json", result: { columns: ["a"], rows: [[1]] } },
+  theme: "dark",
+});
+
+describe("sandbox protocol", () => {
+  it("accepts a valid message from the expected window", () => {
+    expect(acceptMessage(event(render, frame), frame, HostMessageSchema)).toEqual(render);
+  });
+
+  it("ignores messages from any other window, or when there is no window", () => {
+    expect(acceptMessage(event(render, stranger), frame, HostMessageSchema)).toBeNull();
+    expect(acceptMessage(event(render, null), frame, HostMessageSchema)).toBeNull();
+    expect(acceptMessage(event(render, frame), null, HostMessageSchema)).toBeNull();
+  });
+
+  it("rejects other channels and malformed payloads", () => {
+    expect(acceptMessage(event({ ...render, channel: "other" }, frame), frame, HostMessageSchema)).toBeNull();
+    expect(acceptMessage(event({ ...render, type: "eval" }, frame), frame, HostMessageSchema)).toBeNull();
+    expect(acceptMessage(event({ ...render, code: 42 }, frame), frame, HostMessageSchema)).toBeNull();
+    const badData = { ...render, data: { format: "json", result: { columns: "a", rows: [] } } };
+    expect(acceptMessage(event(badData, frame), frame, HostMessageSchema)).toBeNull();
+    expect(acceptMessage(event("ready", frame), frame, SandboxMessageSchema)).toBeNull();
+  });
+
+  it("carries Parquet as an ArrayBuffer and exports as a Blob", () => {
+    const parquet = hostMessage({
+      type: "render",
+      renderId: 2,
+      code: "x",
+      params: {},
+      data: { format: "parquet", buffer: new ArrayBuffer(8) },
+      theme: "light",
+    });
+    expect(acceptMessage(event(parquet, frame), frame, HostMessageSchema)).not.toBeNull();
+    const notBuffer = { ...parquet, data: { format: "parquet", buffer: [1, 2, 3] } };
+    expect(acceptMessage(event(notBuffer, frame), frame, HostMessageSchema)).toBeNull();
+    const exported = sandboxMessage({
+      type: "exported",
+      requestId: 1,
+      format: "svg",
+      blob: new Blob(["<svg/>"]),
+    });
+    expect(acceptMessage(event(exported, frame), frame, SandboxMessageSchema)).toMatchObject({
+      type: "exported",
+    });
+  });
+
+  it("stamps every message with the channel", () => {
+    expect(sandboxMessage({ type: "ready" })).toEqual({ channel: CHANNEL, type: "ready" });
+    expect(hostMessage({ type: "theme", theme: "dark" }).channel).toBe(CHANNEL);
+  });
+});

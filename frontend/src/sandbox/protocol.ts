@@ -1,0 +1,86 @@
+// The typed postMessage protocol between the portal (host) and the sandbox iframe. Both sides parse
+// every message with these schemas and only accept messages from the expected window.
+import { z } from "zod";
+import { QueryResultSchema } from "@/lib/generated/zod";
+
+export const CHANNEL = "vizorch-sandbox/1";
+
+const ParamsSchema = z.record(z.unknown());
+const ThemeSchema = z.enum(["light", "dark"]);
+
+const JsonDataSchema = z.object({ format: z.literal("json"), result: QueryResultSchema });
+const ParquetDataSchema = z.object({ format: z.literal("parquet"), buffer: z.instanceof(ArrayBuffer) });
+export const SandboxDataSchema = z.discriminatedUnion("format", [JsonDataSchema, ParquetDataSchema]);
+
+export const HostMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    channel: z.literal(CHANNEL),
+    type: z.literal("render"),
+    renderId: z.number().int(),
+    code: z.string(),
+    params: ParamsSchema,
+    data: SandboxDataSchema,
+    theme: ThemeSchema,
+  }),
+  z.object({
+    channel: z.literal(CHANNEL),
+    type: z.literal("params"),
+    renderId: z.number().int(),
+    params: ParamsSchema,
+  }),
+  z.object({ channel: z.literal(CHANNEL), type: z.literal("theme"), theme: ThemeSchema }),
+  z.object({
+    channel: z.literal(CHANNEL),
+    type: z.literal("export"),
+    requestId: z.number().int(),
+    format: z.enum(["png", "svg"]),
+  }),
+]);
+
+export const SandboxMessageSchema = z.discriminatedUnion("type", [
+  z.object({ channel: z.literal(CHANNEL), type: z.literal("ready") }),
+  z.object({ channel: z.literal(CHANNEL), type: z.literal("rendered"), renderId: z.number().int() }),
+  z.object({
+    channel: z.literal(CHANNEL),
+    type: z.literal("error"),
+    renderId: z.number().int(),
+    phase: z.enum(["compile", "render", "data"]),
+    message: z.string(),
+  }),
+  z.object({
+    channel: z.literal(CHANNEL),
+    type: z.literal("exported"),
+    requestId: z.number().int(),
+    format: z.enum(["png", "svg"]),
+    blob: z.instanceof(Blob).nullable(),
+    message: z.string().optional(),
+  }),
+]);
+
+export type HostMessage = z.infer<typeof HostMessageSchema>;
+export type SandboxMessage = z.infer<typeof SandboxMessageSchema>;
+export type SandboxData = z.infer<typeof SandboxDataSchema>;
+
+type WithoutChannel<T> = T extends unknown ? Omit<T, "channel"> : never;
+
+export function hostMessage(message: WithoutChannel<HostMessage>): HostMessage {
+  return { channel: CHANNEL, ...message } as HostMessage;
+}
+
+export function sandboxMessage(message: WithoutChannel<SandboxMessage>): SandboxMessage {
+  return { channel: CHANNEL, ...message } as SandboxMessage;
+}
+
+/**
+ * Accepts a message event only when it comes from `expectedSource` and matches the schema; anything
+ * else (other windows, other channels, malformed payloads) is ignored.
+ */
+export function acceptMessage<S extends z.ZodTypeAny>(
+  event: MessageEvent,
+  expectedSource: MessageEventSource | null | undefined,
+  schema: S,
+): z.output<S> | null {
+  if (!expectedSource || event.source !== expectedSource) return null;
+  const parsed = schema.safeParse(event.data);
+  return parsed.success ? (parsed.data as z.output<S>) : null;
+}
