@@ -1,0 +1,135 @@
+"""The system prompts: what the agent can query (catalog, dialects), what it must produce (the
+artifact and parameter contracts of CONTRACTS.md) and in which shape its final message comes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+ARTIFACT_CONTRACT = """\
+The artifact is ONE TypeScript React module whose default export is
+`export default function Viz({ data, params }) { ... }`.
+- `data` is `{columns: string[], rows: unknown[][]}` (the query result); `params` holds the
+  parameter values described below. Re-rendering with new params must never re-query data.
+- It may import only:
+  import React, { useState, useMemo, useRef, useEffect } from "react";
+  import { ResponsiveContainer, BarChart, Bar, LineChart, Line, AreaChart, Area, PieChart, Pie,
+    Cell, ScatterChart, Scatter, XAxis, YAxis, ZAxis, CartesianGrid, Tooltip, Legend, LabelList }
+    from "recharts";
+  import { rowsToObjects, formatNumber, formatDate, getColors, colorSchemes, useResize,
+    downsample, KpiCard, DataTable } from "@vizorch/kit";
+  (rowsToObjects(data) gives an array of row objects; formatNumber(value, {compact, decimals,
+  percent}); formatDate(value, grain); getColors(params.color_scheme) gives a palette;
+  downsample(points, 5000) for big series; KpiCard({label, value, format}); DataTable({data}).)
+- No network access, no DOM access outside the component, no other imports."""
+
+PARAMETER_CONTRACT = """\
+Parameters: `values` always has `title` (string), `chart_type` (bar|line|area|pie|scatter|table|kpi)
+and `color_scheme` (default|blues|greens|warm|cool|mono|vivid). Common optional keys: `top_n` (int),
+`sort` ("desc"|"asc"|"none"), `show_labels` (bool), `x_label`, `y_label` (string), `show_legend`
+(bool). `controls` lists the ones a user may change:
+[{"name", "kind": "text"|"select"|"number"|"slider"|"switch"|"color_scheme", "label",
+"options"?: [str], "min"?: number, "max"?: number, "step"?: number}]. The component reads every
+value from `params` so a control changes the chart without new code."""
+
+FINAL_MESSAGE = """\
+When the data is ready, answer with ONE final message and no tool call, in this order:
+1. one or two short sentences on what you did (plain text);
+2. the SQL that produced the data in a ```sql fence;
+3. the component in a ```tsx fence;
+4. the parameters in a ```json params fence: {"values": {...}, "controls": [...]}.
+If the question cannot be answered from these tables, say so in plain text with no fences."""
+
+
+def describe_catalog(tables: Iterable[Any]) -> str:
+    lines = []
+    for table in tables:
+        head = f"- {table.name}"
+        if table.description:
+            head += f": {table.description}"
+        lines.append(head)
+        for column in table.columns:
+            text = f"    {column.name} {column.type}"
+            if column.description:
+                text += f" -- {column.description}"
+            lines.append(text)
+    return "\n".join(lines) or "(no tables)"
+
+
+def describe_engines(engines: Sequence[tuple[str, str]], default: str) -> str:
+    lines = []
+    for name, dialect in engines:
+        marker = " (default)" if name == default else ""
+        syntax = "Spark SQL" if dialect == "spark" else "DuckDB SQL"
+        lines.append(f"- {name}{marker}: {syntax}")
+    return "\n".join(lines)
+
+
+def analyst_prompt(
+    catalog: Iterable[Any], engines: Sequence[tuple[str, str]], default_engine: str
+) -> str:
+    spark = any(dialect == "spark" for _, dialect in engines)
+    tools = (
+        "Tools: list_tables(), describe_table(table), run_sql(sql, engine) for DuckDB engines"
+        + (", submit_spark(sql) for large jobs on Spark" if spark else "")
+        + ". run_sql answers JSON with result_id, row_count, columns and a preview of the first "
+        "rows, or 'ERROR: <message>': fix the SQL and try again (at most twice)."
+    )
+    return f"""\
+You are Vizorch, a data analyst. You answer a question about the user's data with ONE read-only SQL
+query (SELECT or WITH) and an interactive chart of its result.
+
+Tables:
+{describe_catalog(catalog)}
+
+Engines:
+{describe_engines(engines, default_engine)}
+
+{tools}
+Aggregate in SQL (GROUP BY) so the result stays small; name columns clearly; order the rows.
+
+{ARTIFACT_CONTRACT}
+
+{PARAMETER_CONTRACT}
+
+{FINAL_MESSAGE}
+For a follow-up ("make it a line chart", "only 2023", "top 5") refine the previous answer: change
+the SQL only when the data must change, otherwise keep it and revise the component or parameters.
+"""
+
+
+def ui_prompt() -> str:
+    return f"""\
+You are Vizorch's chart writer. The data already exists; you write (or revise) the component that
+shows it. You cannot run queries.
+
+{ARTIFACT_CONTRACT}
+
+{PARAMETER_CONTRACT}
+
+Answer with a short sentence, then the component in a ```tsx fence, then the parameters in a
+```json params fence.
+"""
+
+
+def ui_request(
+    prompt: str,
+    columns: Sequence[dict[str, Any]],
+    preview: Sequence[Sequence[Any]],
+    row_count: int,
+    current_code: str,
+    params: dict[str, Any] | None,
+) -> str:
+    import json
+
+    parts = [
+        f"Request: {prompt}",
+        "Data columns: " + ", ".join(f"{c.get('name')} ({c.get('type')})" for c in columns),
+        f"Rows: {row_count}; first rows: "
+        + json.dumps([list(r) for r in preview[:10]], default=str),
+    ]
+    if current_code:
+        parts.append(f"Current component:\n```tsx\n{current_code.rstrip()}\n```")
+    if params:
+        parts.append(f"Current parameters:\n```json params\n{json.dumps(params)}\n```")
+    return "\n\n".join(parts)

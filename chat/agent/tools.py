@@ -1,0 +1,302 @@
+"""The agent's tools (Pydantic-typed LangChain tools) and the data access behind them. Every
+statement goes through the executors' guard and result store; the tools report `sql`, `data` and
+`progress` events through the run's emitter and answer the model in the text protocol of
+CONTRACTS.md (JSON, or `ERROR: <message>` for a statement the model may repair)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from chat.events import DataReadyEvent, ProgressEvent, SqlEvent, SseEvent
+from executors.engines.base import Progress
+from executors.errors import EngineUnavailable, ExecutorError, QueryCancelled
+
+Emit = Callable[[SseEvent], Coroutine[Any, Any, None]]
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class StoredData:
+    """A stored query result as the chat app sees it."""
+
+    result_id: str
+    url: str
+    size: str
+    format: str
+    row_count: int
+    truncated: bool
+    columns: list[dict[str, Any]]
+    preview: list[list[Any]] = field(default_factory=list)
+    engine: str = ""
+
+    def tool_text(self) -> str:
+        return json.dumps(
+            {
+                "result_id": self.result_id,
+                "row_count": self.row_count,
+                "truncated": self.truncated,
+                "columns": self.columns,
+                "preview": self.preview[:PREVIEW_ROWS],
+            },
+            default=str,
+        )
+
+    def event(self) -> DataReadyEvent:
+        return DataReadyEvent(
+            url=self.url,
+            size="large" if self.size == "large" else "small",
+            format="parquet" if self.format == "parquet" else "json",
+        )
+
+
+# --- data access (executors) -----------------------------------------------------------------
+
+
+def engines() -> list[tuple[str, str]]:
+    """(name, dialect) of every configured engine."""
+    from executors import registry
+
+    return [(engine.name, engine.dialect) for engine in registry.all_engines()]
+
+
+def default_engine() -> str:
+    from executors import registry
+
+    return registry.default_engine_name()
+
+
+def catalog(engine: str | None = None) -> list[Any]:
+    """Tables of one engine (the executors' annotated catalog); an engine that cannot be read is
+    `EngineUnavailable`."""
+    from executors.catalog import engine_catalog
+
+    entry = engine_catalog(engine)
+    if entry.error is not None:
+        raise EngineUnavailable(entry.error)
+    return list(entry.tables)
+
+
+async def execute_sql(
+    sql: str,
+    *,
+    engine: str | None,
+    user: Any,
+    tag: str,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> StoredData:
+    """Guard, run and store one statement; raises `executors.errors.ExecutorError` subclasses."""
+    from executors import services
+
+    stored = await services.aexecute_query(
+        sql, engine_name=engine, owner=user, tag=tag, on_progress=on_progress
+    )
+    return stored_data(stored, engine=engine or "")
+
+
+def stored_data(stored: Any, *, engine: str = "") -> StoredData:
+    """Adapt what the executors hand back (their StoredResult or a QueryResult row)."""
+
+    def pick(*names: str, default: Any = None) -> Any:
+        for name in names:
+            if isinstance(stored, dict) and name in stored:
+                return stored[name]
+            if hasattr(stored, name):
+                return getattr(stored, name)
+        return default
+
+    size = str(pick("size", default="small"))
+    columns = pick("columns", "schema", default=[]) or []
+    preview = pick("preview", default=None)
+    if preview is None:
+        preview = _preview(pick("id", "result_id"))
+    return StoredData(
+        result_id=str(pick("id", "result_id")),
+        url=str(pick("url", default=f"/api/data/{pick('id', 'result_id')}")),
+        size=size,
+        format=str(pick("format", default="parquet" if size == "large" else "json")),
+        row_count=int(pick("row_count", default=0)),
+        truncated=bool(pick("truncated", default=False)),
+        columns=[dict(c) for c in columns],
+        preview=[list(r) for r in preview],
+        engine=str(pick("engine", default=engine)),
+    )
+
+
+def _preview(result_id: Any) -> list[list[Any]]:
+    from executors import results
+    from executors.models import QueryResult
+
+    record = QueryResult.objects.filter(id=result_id).first()
+    if record is None or not record.path.exists():
+        return []
+    rows: list[list[Any]] = results.preview_from_file(record.path, PREVIEW_ROWS)
+    return rows
+
+
+def load_result(user: Any, result_id: str) -> StoredData:
+    """A result the user may read (raises Http404 otherwise)."""
+    from executors.access import readable_result
+
+    record = readable_result(user, result_id)
+    return stored_data(record, engine=record.engine)
+
+
+def cancel_query(engine: str | None, tag: str) -> bool:
+    from executors import services
+
+    try:
+        return services.cancel_query(tag, engine_name=engine)
+    except ExecutorError:
+        return False
+
+
+# --- the tools -------------------------------------------------------------------------------
+
+
+class ListTablesArgs(BaseModel):
+    pass
+
+
+class DescribeTableArgs(BaseModel):
+    table: str = Field(description="Table name as listed by list_tables.")
+
+
+class RunSqlArgs(BaseModel):
+    sql: str = Field(description="One read-only SELECT (or WITH) statement.")
+    engine: str | None = Field(default=None, description="Engine name; default engine if omitted.")
+
+
+class SubmitSparkArgs(BaseModel):
+    sql: str = Field(description="One read-only Spark SQL SELECT statement for a large job.")
+
+
+class SqlFailure(Exception):
+    """A statement failed in a way the model may repair (refused, invalid, timed out)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DataFetchFailure(Exception):
+    """The engine is unreachable: no repair can help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ToolBox:
+    """The tools of one run, bound to its user, its engine choice and its emitter."""
+
+    user: Any
+    run_tag: str
+    emit: Emit
+    engine: str | None = None
+    results: list[StoredData] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    last_sql: str = ""
+    last_engine: str = ""
+    active_engine: str | None = None
+    _spark_available: bool = False
+
+    def tools(self) -> list[BaseTool]:
+        names = [name for name, _ in engines()]
+        self._spark_available = "spark" in names
+        tools: list[BaseTool] = [
+            StructuredTool.from_function(
+                coroutine=self.list_tables,
+                name="list_tables",
+                description="List the tables you can query, with their columns.",
+                args_schema=ListTablesArgs,
+            ),
+            StructuredTool.from_function(
+                coroutine=self.describe_table,
+                name="describe_table",
+                description="Columns, types, descriptions and sample values of one table.",
+                args_schema=DescribeTableArgs,
+            ),
+            StructuredTool.from_function(
+                coroutine=self.run_sql,
+                name="run_sql",
+                description=(
+                    "Run one read-only SQL query on a DuckDB engine and store its result. "
+                    "Answers JSON {result_id, row_count, truncated, columns, preview} or "
+                    "'ERROR: <message>'."
+                ),
+                args_schema=RunSqlArgs,
+            ),
+        ]
+        if self._spark_available:
+            tools.append(
+                StructuredTool.from_function(
+                    coroutine=self.submit_spark,
+                    name="submit_spark",
+                    description="Run one read-only Spark SQL query on the Spark cluster (large "
+                    "jobs); same answer as run_sql.",
+                    args_schema=SubmitSparkArgs,
+                )
+            )
+        return tools
+
+    async def list_tables(self) -> str:
+        tables = await sync_to_async(catalog, thread_sensitive=False)(self.engine)
+        return "\n".join(
+            f"{t.name}({', '.join(c.name + ' ' + c.type for c in t.columns)})" for t in tables
+        )
+
+    async def describe_table(self, table: str) -> str:
+        tables = await sync_to_async(catalog, thread_sensitive=False)(self.engine)
+        for info in tables:
+            if info.name.lower() == table.lower() or info.name.lower().endswith(
+                "." + table.lower()
+            ):
+                lines = [f"{info.name}: {info.description}".rstrip(": ")]
+                for c in info.columns:
+                    samples = f" e.g. {', '.join(c.sample_values[:5])}" if c.sample_values else ""
+                    lines.append(f"- {c.name} {c.type}: {c.description}{samples}")
+                return "\n".join(lines)
+        return f"ERROR: there is no table called {table!r}; call list_tables."
+
+    async def run_sql(self, sql: str, engine: str | None = None) -> str:
+        return await self._execute(sql, engine or self.engine)
+
+    async def submit_spark(self, sql: str) -> str:
+        return await self._execute(sql, "spark")
+
+    async def _execute(self, sql: str, engine: str | None) -> str:
+        loop = asyncio.get_running_loop()
+        name = engine or default_engine()
+        self.active_engine = name
+        await self.emit(SqlEvent(engine=name, sql=sql))
+
+        def on_progress(progress: Progress) -> None:
+            event = ProgressEvent(stage=progress.stage, done=progress.done, total=progress.total)
+            asyncio.run_coroutine_threadsafe(self.emit(event), loop)
+
+        try:
+            stored = await execute_sql(
+                sql, engine=name, user=self.user, tag=self.run_tag, on_progress=on_progress
+            )
+        except QueryCancelled:
+            raise asyncio.CancelledError from None
+        except EngineUnavailable as exc:
+            raise DataFetchFailure(exc.message) from exc
+        except ExecutorError as exc:
+            self.failures.append(exc.message)
+            return f"ERROR: {exc.message}"
+        finally:
+            self.active_engine = None
+        self.results.append(stored)
+        self.last_sql, self.last_engine = sql, name
+        await self.emit(stored.event())
+        return stored.tool_text()

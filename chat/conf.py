@@ -1,0 +1,43 @@
+"""Chat settings with their defaults; each may be set in Django settings or the environment."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+
+def _number(name: str, default: float) -> float:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name) or default
+    return float(value)
+
+
+def heartbeat_s() -> float:
+    """Seconds of silence after which a stream sends a heartbeat comment."""
+    return _number("VIZORCH_SSE_HEARTBEAT_S", 15.0)
+
+
+def orphan_timeout_s() -> float:
+    """A run nobody has listened to for this long is cancelled."""
+    return _number("VIZORCH_RUN_ORPHAN_TIMEOUT_S", 60.0)
+
+
+def max_run_s() -> float:
+    """Hard ceiling on one run's duration."""
+    return _number("VIZORCH_RUN_MAX_S", 600.0)
+
+
+def watch_interval_s() -> float:
+    """How often the worker checks a run for cancellation and listeners."""
+    return min(1.0, orphan_timeout_s() / 4)
+
+
+def listener_touch_s() -> float:
+    """How often an attached stream tells the worker it is still there."""
+    return max(0.2, min(5.0, orphan_timeout_s() / 3))
+
+
+def max_sql_repairs() -> int:
+    return int(_number("VIZORCH_MAX_SQL_REPAIRS", 2))

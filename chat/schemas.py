@@ -1,0 +1,68 @@
+"""Request and response bodies of the chat endpoints (the stream's events are in chat/events.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ChatIn(Schema):
+    prompt: str = Field(min_length=1, max_length=4000)
+    conversation_id: uuid.UUID | None = None
+    engine: str | None = Field(default=None, max_length=64)
+    template_id: uuid.UUID | None = None
+
+
+class GenerateUiIn(Schema):
+    prompt: str = Field(min_length=1, max_length=4000)
+    result_id: str = Field(min_length=1, max_length=128)
+    current_code: str | None = Field(default=None, max_length=200_000)
+    params: dict[str, Any] | None = None
+
+
+class FeedbackIn(Schema):
+    render_error: str = Field(min_length=1, max_length=20_000)
+
+
+class CancelOut(Schema):
+    run_id: uuid.UUID
+    status: str
+
+
+class RunError(Schema):
+    stage: str
+    message: str
+
+
+class RunOut(Schema):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    kind: str
+    status: str
+    prompt: str
+    engine: str
+    generated_sql: str
+    ui_code: str
+    parameters: dict[str, Any] | None
+    result_id: str | None
+    data_url: str | None
+    source_run_id: uuid.UUID | None
+    error: RunError | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+class ConversationOut(Schema):
+    id: uuid.UUID
+    title: str
+    template_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    run_count: int
+
+
+class ConversationDetailOut(ConversationOut):
+    runs: list[RunOut]

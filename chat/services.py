@@ -1,0 +1,349 @@
+"""Database side of chat: starting runs, the durable event log, conversation history for
+follow-ups, and recording how a run ended. Synchronous; async callers wrap these in
+`sync_to_async` (`database_sync_to_async` in the worker)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from chat.agent.runner import RunOutcome, RunRequest
+from chat.agent.tools import StoredData, load_result
+from chat.events import CompleteEvent, ErrorEvent, SseEvent
+from chat.events import RunEvent as RunStarted
+from chat.models import Conversation, Run, RunEvent
+
+TITLE_LENGTH = 80
+
+
+def _title(prompt: str) -> str:
+    text = " ".join(prompt.split())
+    return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 3] + "..."
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("No such run.") from None
+
+
+def conversation_for(user: Any, conversation_id: Any) -> Conversation:
+    conversation = Conversation.objects.filter(id=_as_uuid(conversation_id), user=user).first()
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def run_for(user: Any, run_id: Any) -> Run:
+    run = Run.objects.filter(id=_as_uuid(run_id), user=user).first()
+    if run is None:
+        raise Http404("No such run.")
+    return run
+
+
+def template_for(user: Any, template_id: Any) -> Any:
+    """A template the user may see, through templates_app's selectors."""
+    from templates_app import selectors
+
+    template = selectors.search_templates(user).filter(id=_as_uuid(template_id)).first()
+    if template is None:
+        raise Http404("No such template.")
+    return template
+
+
+@transaction.atomic
+def _create_run(conversation: Conversation, user: Any, **fields: Any) -> Run:
+    run = Run.objects.create(
+        conversation=conversation, user=user, listener_seen_at=timezone.now(), **fields
+    )
+    # The `run` event is logged at once, so a stream has something to say even before a worker
+    # picks the run up.
+    started = RunStarted(run_id=str(run.id), conversation_id=str(conversation.id))
+    RunEvent.objects.create(run=run, seq=1, event=started.event, data=started.payload())
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    return run
+
+
+def start_chat_run(
+    user: Any,
+    prompt: str,
+    *,
+    conversation_id: Any = None,
+    engine: str | None = None,
+    template_id: Any = None,
+) -> Run:
+    if conversation_id:
+        conversation = conversation_for(user, conversation_id)
+    else:
+        template = template_for(user, template_id) if template_id else None
+        conversation = Conversation.objects.create(
+            user=user,
+            title=_title(template.title if template is not None else prompt),
+            template_id=str(template.id) if template is not None else "",
+        )
+    return _create_run(conversation, user, kind=Run.Kind.CHAT, prompt=prompt, engine=engine or "")
+
+
+def start_ui_run(
+    user: Any,
+    prompt: str,
+    *,
+    result_id: str,
+    current_code: str = "",
+    params: dict[str, Any] | None = None,
+) -> Run:
+    load_result(user, result_id)  # 404 unless the user may read the data
+    source = Run.objects.filter(user=user, result_id=str(result_id)).order_by("-created_at").first()
+    conversation = (
+        source.conversation
+        if source is not None
+        else Conversation.objects.create(user=user, title=_title(prompt))
+    )
+    return _create_run(
+        conversation,
+        user,
+        kind=Run.Kind.GENERATE_UI,
+        prompt=prompt,
+        source_run=source,
+        input_result_id=str(result_id),
+        input_code=current_code,
+        input_params=params,
+        engine=source.sql_engine if source is not None else "",
+    )
+
+
+class RepairRefused(Exception):
+    pass
+
+
+def start_repair_run(user: Any, run_id: Any, render_error: str) -> Run:
+    run = run_for(user, run_id)
+    if not run.is_finished or not run.ui_code:
+        raise RepairRefused("This run has no finished component to repair.")
+    if not (run.result_id or run.input_result_id):
+        raise RepairRefused("This run has no data to render.")
+    if run.kind == Run.Kind.REPAIR or run.derived_runs.filter(kind=Run.Kind.REPAIR).exists():
+        raise RepairRefused("This component has had its one repair attempt already.")
+    error = " ".join(render_error.split())[:2000]
+    return _create_run(
+        run.conversation,
+        user,
+        kind=Run.Kind.REPAIR,
+        prompt=(
+            "The component failed to compile or render in the sandbox with this error: "
+            f"{error}\nFix the component; keep the chart and parameters otherwise unchanged."
+        ),
+        source_run=run,
+        input_result_id=run.result_id or run.input_result_id,
+        input_code=run.ui_code,
+        input_params=run.parameters,
+        engine=run.sql_engine,
+    )
+
+
+# --- the worker's side -----------------------------------------------------------------------
+
+
+def claim_run(run_id: str) -> int | None:
+    """Mark a pending run as running; returns its last event seq, or None when it is not ours to
+    run (already claimed, finished or cancelled)."""
+    now = timezone.now()
+    claimed = Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(
+        status=Run.Status.RUNNING, started_at=now, listener_seen_at=now
+    )
+    if not claimed:
+        return None
+    return last_seq(run_id)
+
+
+def last_seq(run_id: Any) -> int:
+    value = RunEvent.objects.filter(run_id=run_id).aggregate(top=Max("seq"))["top"]
+    return int(value or 0)
+
+
+def append_event(run_id: Any, seq: int, event: SseEvent) -> None:
+    RunEvent.objects.create(run_id=run_id, seq=seq, event=event.event, data=event.payload())
+
+
+def events_after(
+    run_id: Any, after: int, limit: int = 1000
+) -> list[tuple[int, str, dict[str, Any]]]:
+    rows = RunEvent.objects.filter(run_id=run_id, seq__gt=after).order_by("seq")[:limit]
+    return [(row.seq, row.event, row.data) for row in rows]
+
+
+def touch_listener(run_id: Any) -> None:
+    Run.objects.filter(id=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]).update(
+        listener_seen_at=timezone.now()
+    )
+
+
+def run_watch_state(run_id: Any, orphan_after_s: float) -> str | None:
+    """Why the worker should stop a running run now, or None."""
+    run = Run.objects.filter(id=run_id).only("cancel_requested", "listener_seen_at").first()
+    if run is None or run.cancel_requested:
+        return "The run was cancelled."
+    seen = run.listener_seen_at
+    if seen is not None and timezone.now() - seen > dt.timedelta(seconds=orphan_after_s):
+        return "The run was cancelled because nobody was listening any more."
+    return None
+
+
+def request_cancel(run_id: Any) -> list[tuple[int, SseEvent]]:
+    """Ask the worker to stop the run. A run no worker has picked up yet is ended here; the
+    events written for it are returned so the caller can publish them."""
+    with transaction.atomic():
+        Run.objects.filter(id=run_id).update(cancel_requested=True)
+        ended = Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(
+            status=Run.Status.CANCELLED,
+            finished_at=timezone.now(),
+            error_stage="code_generation",
+            error_message="The run was cancelled.",
+        )
+        if not ended:
+            return []
+        seq = last_seq(run_id)
+        events: list[tuple[int, SseEvent]] = [
+            (seq + 1, ErrorEvent(message="The run was cancelled.", stage="code_generation")),
+            (seq + 2, CompleteEvent(code_complete=False, data_ready=False)),
+        ]
+        for number, event in events:
+            append_event(run_id, number, event)
+    return events
+
+
+def _final_for_history(run: Run) -> str:
+    """The assistant turn a follow-up sees: the model's final message, with the SQL fenced."""
+    text = run.final_message.strip()
+    sql = run.generated_sql.strip()
+    if sql and "```sql" not in text:
+        text = f"```sql\n{sql}\n```\n{text}"
+    if run.ui_code and "```tsx" not in text:
+        text += f"\n```tsx\n{run.ui_code.rstrip()}\n```"
+    return text
+
+
+def build_request(run_id: Any) -> RunRequest:
+    run = Run.objects.select_related("conversation", "user", "source_run").get(id=run_id)
+    request = RunRequest(
+        run_id=str(run.id),
+        kind=run.kind,
+        prompt=run.prompt,
+        user=run.user,
+        engine=run.engine or None,
+    )
+    if run.kind != Run.Kind.CHAT:
+        request.input_data = _readable(run.user, run.input_result_id)
+        request.input_code = run.input_code
+        request.input_params = run.input_params
+        return request
+    earlier = list(
+        Run.objects.filter(
+            conversation=run.conversation,
+            created_at__lt=run.created_at,
+            status=Run.Status.SUCCEEDED,
+        ).order_by("created_at")
+    )
+    history: list[BaseMessage] = []
+    template_id = run.conversation.template_id
+    if template_id and not earlier:
+        history.extend(_template_history(run.user, template_id, request))
+    for previous in earlier:
+        history.append(HumanMessage(previous.prompt))
+        history.append(AIMessage(_final_for_history(previous)))
+    request.history = history
+    if earlier:
+        latest = earlier[-1]
+        request.carried = _readable(run.user, latest.result_id)
+        request.carried_sql = latest.generated_sql
+        request.input_params = latest.parameters
+    return request
+
+
+def _template_history(user: Any, template_id: str, request: RunRequest) -> list[BaseMessage]:
+    try:
+        template = template_for(user, template_id)
+    except Http404:
+        return []
+    answer = "\n".join(
+        [
+            f"This is the saved template {template.title!r}.",
+            f"```sql\n{template.generated_sql.strip()}\n```",
+            f"```tsx\n{template.ui_code.rstrip()}\n```",
+        ]
+    )
+    request.carried = _readable(user, getattr(template, "result_id", "") or "")
+    request.carried_sql = template.generated_sql
+    request.input_params = template.parameters or None
+    engine = str(getattr(template, "engine", "") or "")
+    if not request.engine and engine:
+        request.engine = engine
+    return [HumanMessage(template.prompt), AIMessage(answer)]
+
+
+def _readable(user: Any, result_id: str) -> StoredData | None:
+    if not result_id:
+        return None
+    try:
+        return load_result(user, result_id)
+    except Http404:
+        return None
+
+
+def record_outcome(
+    run_id: Any, outcome: RunOutcome | None, *, cancelled: str | None, error: ErrorEvent | None
+) -> None:
+    """Store how the run ended: its artifact for history and templates, or why it failed."""
+    run = Run.objects.get(id=run_id)
+    run.finished_at = timezone.now()
+    if outcome is not None:
+        run.generated_sql = outcome.sql or (run.source_run.generated_sql if run.source_run else "")
+        run.sql_engine = outcome.sql_engine or run.engine
+        run.ui_code = outcome.code
+        run.parameters = outcome.params
+        run.final_message = outcome.final_message
+        if outcome.data is not None:
+            run.result_id = outcome.data.result_id
+            run.data_url = outcome.data.url
+    if cancelled:
+        run.status = Run.Status.CANCELLED
+    elif error is not None:
+        run.status = Run.Status.FAILED
+    else:
+        run.status = Run.Status.SUCCEEDED
+    if error is not None:
+        run.error_stage, run.error_message = error.stage, error.message
+    run.save()
+    Conversation.objects.filter(pk=run.conversation_id).update(updated_at=timezone.now())
+
+
+def run_source(run_id: uuid.UUID, user: Any) -> dict[str, Any] | None:
+    """For templates_app: the finished run's artifact when it is the user's own."""
+    run = Run.objects.filter(id=run_id, user=user, status=Run.Status.SUCCEEDED).first()
+    if run is None or not getattr(user, "is_authenticated", False):
+        return None
+    return {
+        "prompt": run.prompt if run.kind == Run.Kind.CHAT else _chat_prompt(run),
+        "generated_sql": run.generated_sql,
+        "ui_code": run.ui_code,
+        "parameters": run.parameters or {},
+        "engine": run.sql_engine or run.engine,
+        "result_id": run.result_id or None,
+        "conversation_id": run.conversation_id,
+    }
+
+
+def _chat_prompt(run: Run) -> str:
+    """The question behind a generate-ui or repair run is the chat prompt it started from."""
+    source = run.source_run
+    while source is not None and source.kind != Run.Kind.CHAT:
+        source = source.source_run
+    return source.prompt if source is not None else run.prompt
