@@ -1,0 +1,41 @@
+"""Refresh runs the template's SQL through the guard and returns a new result for the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import User
+
+from executors.models import QueryResult
+from templates_app.models import Template
+from templates_app.tests.conftest import client_for
+
+
+def test_viewer_refreshes_a_published_template_and_reads_the_new_result(
+    analyst: User, viewer: User, make_template: Callable[..., Template], engines: None
+) -> None:
+    template = make_template(owner=analyst, status="published")
+    client = client_for(viewer)
+    response = client.post(f"/api/templates/{template.pk}/refresh")
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert result["row_count"] == 3 and result["truncated"] is False
+    assert [c["name"] for c in result["columns"]] == ["region", "sales"]
+    assert result["url"] == f"/api/data/{result['id']}"
+    assert QueryResult.objects.get(pk=result["id"]).owner == viewer
+    data = client.get(result["url"]).json()
+    assert data["rows"] == [["Asia Pacific", 7.25], ["Europe", 12.5], ["North America", 30.0]]
+    template.refresh_from_db()
+    assert template.version == 1
+
+
+def test_refresh_of_a_template_with_refused_sql_runs_nothing(
+    analyst: User, make_template: Callable[..., Template], engines: None
+) -> None:
+    template = make_template(owner=analyst)
+    # A row written before the guard existed, or by hand: refresh still guards it.
+    Template.objects.filter(pk=template.pk).update(generated_sql="DROP TABLE region_sales")
+    response = client_for(analyst).post(f"/api/templates/{template.pk}/refresh")
+    assert response.status_code == 400
+    assert response.json()["code"] == "sql_refused"
+    assert not QueryResult.objects.exists()
