@@ -1,1 +1,317 @@
-"""Pytest fixtures that start real engine servers (Quack, Spark Connect) for the tests."""
+"""Pytest fixtures that start real engine servers for the tests, once per session: a DuckDB Quack
+server (a Python + duckdb subprocess serving the demo data with a token) and a local Spark Connect
+server from the pip pyspark package (the same demo tables, registered from Parquet). Both bind
+127.0.0.1 only, on free ports, and are stopped at the end. A server that cannot start fails the
+tests that need it; nothing is skipped."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from executors.engines.duckdb_remote import RemoteDuckDBEngine
+from executors.engines.spark import SparkEngine
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_SCALE = float(os.environ.get("VIZORCH_TEST_DEMO_SCALE", "0.02"))
+QUACK_START_TIMEOUT_S = 60.0
+SPARK_START_TIMEOUT_S = 180.0
+SPARK_DRIVER_MEMORY = os.environ.get("VIZORCH_TEST_SPARK_MEMORY", "1g")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _stop(process: subprocess.Popen[bytes], *, group: bool) -> None:
+    """SIGTERM, then SIGKILL after a grace period: only this process (or the process group this
+    module created for it)."""
+    if process.poll() is not None:
+        return
+    kill = (lambda sig: os.killpg(process.pid, sig)) if group else process.send_signal
+    with contextlib.suppress(ProcessLookupError):
+        kill(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            kill(signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+# --- DuckDB Quack -------------------------------------------------------------------------------
+
+
+@dataclass
+class QuackServer:
+    uri: str
+    token: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """Stop the server abruptly (failover tests)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        _stop(self.process, group=False)
+
+
+def start_quack_server(database: Path, token: str, log_dir: Path) -> QuackServer:
+    """Start `python -m executors.testing.quack_server` on a free loopback port and wait for its
+    READY line; raise with the server's log when it does not come."""
+    port = free_port()
+    log = log_dir / f"quack-{port}.log"
+    env = {**os.environ, "QUACK_TOKEN": token, "PYTHONPATH": str(REPO_ROOT)}
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "executors.testing.quack_server",
+                "--database",
+                str(database),
+                "--port",
+                str(port),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=REPO_ROOT,
+            env=env,
+        )
+    assert process.stdout is not None
+    deadline = time.monotonic() + QUACK_START_TIMEOUT_S
+    line = b""
+    while time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stdout], [], [], 0.5)
+        if ready:
+            line = process.stdout.readline()
+            break
+    if not line.startswith(b"READY "):
+        _stop(process, group=False)
+        raise RuntimeError(
+            f"The Quack server on port {port} did not start (exit {process.returncode}):\n"
+            f"{_tail(log)}"
+        )
+    return QuackServer(uri=line.decode().split()[1], token=token, process=process, log=log)
+
+
+@contextlib.contextmanager
+def running_quack_server(database: Path, token: str, log_dir: Path) -> Iterator[QuackServer]:
+    server = start_quack_server(database, token, log_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def quack_demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo dataset at test scale, served by the Quack and Spark test servers."""
+    from executors.demo_data import ensure_demo_database
+
+    path = tmp_path_factory.mktemp("served") / "demo.duckdb"
+    ensure_demo_database(path, scale=DEMO_SCALE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def quack_server(
+    quack_demo_database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QuackServer]:
+    """A real DuckDB Quack server serving the demo data, token-protected, for the session."""
+    with running_quack_server(
+        quack_demo_database, secrets.token_urlsafe(16), tmp_path_factory.mktemp("quack")
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def remote_engine(quack_server: QuackServer) -> Iterator[RemoteDuckDBEngine]:
+    """A remote DuckDB engine named "remote" on the session's Quack server."""
+    engine = RemoteDuckDBEngine("remote", [quack_server.uri], quack_server.token)
+    yield engine
+    engine.close()
+
+
+# --- Spark Connect ------------------------------------------------------------------------------
+
+
+@dataclass
+class SparkConnectServer:
+    url: str
+    token: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    work_dir: Path
+
+    def stop(self) -> None:
+        _stop(self.process, group=True)
+
+
+def _spark_home() -> Path:
+    from pyspark.find_spark_home import _find_spark_home
+
+    home = Path(_find_spark_home())
+    if not (home / "bin" / "spark-submit").is_file():
+        raise RuntimeError(f"No spark-submit under {home}: is pyspark installed with its jars?")
+    return home
+
+
+def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer:
+    """A local[2] Spark Connect server (spark-submit in the foreground, its own process group)
+    with a bounded driver, no UI, few shuffle partitions, and every scratch path in `work_dir`."""
+    port = free_port()
+    log = work_dir / "spark-connect.log"
+    for sub in ("local", "warehouse", "tmp"):
+        (work_dir / sub).mkdir(parents=True, exist_ok=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE"}
+    }
+    env.update(
+        SPARK_HOME=str(_spark_home()),
+        SPARK_LOCAL_IP="127.0.0.1",
+        SPARK_CONNECT_AUTHENTICATE_TOKEN=token,
+        PYSPARK_PYTHON=sys.executable,
+    )
+    conf = {
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.local.dir": str(work_dir / "local"),
+        "spark.sql.warehouse.dir": str(work_dir / "warehouse"),
+        "spark.driver.extraJavaOptions": f"-Djava.io.tmpdir={work_dir / 'tmp'}",
+    }
+    command = [
+        str(Path(env["SPARK_HOME"]) / "bin" / "spark-submit"),
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--name",
+        "vizorch-tests",
+        "--master",
+        "local[2]",
+        "--driver-memory",
+        SPARK_DRIVER_MEMORY,
+    ]
+    for key, value in conf.items():
+        command += ["--conf", f"{key}={value}"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=work_dir,
+            env=env,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + SPARK_START_TIMEOUT_S
+    while time.monotonic() < deadline and process.poll() is None:
+        if "Spark Connect server started" in log.read_text(errors="replace"):
+            break
+        time.sleep(0.5)
+    else:
+        _stop(process, group=True)
+        raise RuntimeError(
+            f"The Spark Connect server did not start within {SPARK_START_TIMEOUT_S:g}s "
+            f"(exit {process.returncode}; needs Java 17 on PATH or JAVA_HOME):\n{_tail(log)}"
+        )
+    # "localhost" (not 127.0.0.1): pyspark sends a token without TLS only to that host name.
+    return SparkConnectServer(
+        url=f"sc://localhost:{port}", token=token, process=process, log=log, work_dir=work_dir
+    )
+
+
+def register_demo_tables(server: SparkConnectServer, database: Path) -> None:
+    """Copy the demo tables to Parquet and register them as Spark tables with their comments."""
+    from pyspark.sql.connect.session import SparkSession
+
+    data_dir = server.work_dir / "demo"
+    data_dir.mkdir(exist_ok=True)
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_name, coalesce(comment, '') FROM duckdb_tables() "
+            "WHERE schema_name = 'main' ORDER BY table_name"
+        ).fetchall()
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE schema_name = 'main' AND comment IS NOT NULL"
+        ).fetchall()
+        for table, _comment in tables:
+            (data_dir / table).mkdir(exist_ok=True)
+            con.execute(f"COPY {table} TO '{data_dir / table / 'part-0.parquet'}' (FORMAT parquet)")
+    spark = SparkSession.builder.remote(f"{server.url}/;token={server.token}").create()
+    try:
+        for table, comment in tables:
+            spark.sql(
+                f"CREATE TABLE {table} USING parquet COMMENT {_spark_literal(comment)} "
+                f"LOCATION '{data_dir / table}'"
+            )
+        for table, column, comment in columns:
+            spark.sql(
+                f"ALTER TABLE {table} ALTER COLUMN {column} COMMENT {_spark_literal(comment)}"
+            )
+    finally:
+        spark.stop()
+
+
+def _spark_literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@pytest.fixture(scope="session")
+def spark_connect_server(
+    quack_demo_database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SparkConnectServer]:
+    """A real local Spark Connect server with the demo tables, token-protected, for the session."""
+    server = start_spark_connect_server(tmp_path_factory.mktemp("spark"), secrets.token_urlsafe(16))
+    try:
+        register_demo_tables(server, quack_demo_database)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_engine(
+    spark_connect_server: SparkConnectServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SparkEngine]:
+    """A Spark engine named "spark" on the session's Spark Connect server."""
+    engine = SparkEngine(
+        "spark",
+        spark_connect_server.url,
+        spark_connect_server.token,
+        tmp_path_factory.mktemp("spark-results"),
+    )
+    yield engine
+    engine.close()

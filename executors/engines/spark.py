@@ -1,0 +1,357 @@
+"""Spark through Spark Connect (`sc://host:port`): every statement runs under its own job tag so it
+can be interrupted, reports stage progress through the session's progress handler, and comes back
+as Arrow when small or as Parquet part files that Spark writes into the result directory (which
+must be storage the Spark driver and Vizorch share) when large."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from executors.engines.base import (
+    ColumnInfo,
+    Engine,
+    EngineHealth,
+    EngineResult,
+    Progress,
+    ProgressCallback,
+    QueryLimits,
+    TableInfo,
+)
+from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, QueryTimeout
+
+if TYPE_CHECKING:
+    from pyspark.sql.connect.session import SparkSession
+
+# gRPC codes that mean the cluster, not the statement, is the problem.
+_UNREACHABLE = {"UNAVAILABLE", "UNAUTHENTICATED", "DEADLINE_EXCEEDED", "PERMISSION_DENIED"}
+# Session gone (server restarted, session expired): a fresh session fixes it.
+_STALE_SESSION = ("INVALID_HANDLE", "SESSION_NOT_FOUND", "SESSION_CLOSED")
+
+
+@dataclass
+class _Job:
+    spark_tag: str
+    on_progress: ProgressCallback | None
+    stopped_by: str = ""  # "", "timeout" or "cancel"
+    last: Progress | None = None
+
+
+class SparkEngine(Engine):
+    kind = "spark"
+    dialect = "spark"
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        token: str | None,
+        results_dir: Path,
+        *,
+        small_rows: int = 100_000,
+        connect_timeout_s: float = 5.0,
+        retries: int = 3,
+    ) -> None:
+        """A cluster whose port does not accept a TCP connection within `connect_timeout_s` is
+        unavailable at once; `retries` bounds how long gRPC failures of a reachable one are
+        retried (0.25 s doubling: 3 retries give up after about 2 s)."""
+        super().__init__(name)
+        if not url.startswith("sc://"):
+            raise ValueError(f"Spark Connect URL must look like sc://host:port, not {url!r}")
+        self.url = url
+        self.token = token or None
+        self.results_dir = Path(results_dir)
+        self.small_rows = small_rows
+        self.connect_timeout_s = connect_timeout_s
+        self.retries = retries
+        parsed = urlsplit(url.split(";", 1)[0].replace("sc://", "http://", 1))
+        self._address = (parsed.hostname or "localhost", parsed.port or 15002)
+        self._lock = threading.Lock()
+        self._spark: SparkSession | None = None
+        self._jobs: dict[str, _Job] = {}
+        self._local = threading.local()
+
+    # --- session -------------------------------------------------------------------------------
+
+    def _connection_string(self) -> str:
+        if self.token is None:
+            return self.url
+        separator = ";" if "/;" in self.url else ("" if self.url.endswith("/") else "/") + ";"
+        return f"{self.url}{separator}token={self.token}"
+
+    def _check_reachable(self) -> None:
+        """Fail fast on a cluster that is down instead of waiting out gRPC's retries."""
+        try:
+            with socket.create_connection(self._address, timeout=self.connect_timeout_s):
+                pass
+        except OSError as exc:
+            raise EngineUnavailable(
+                f"Spark Connect at {self.url} is not reachable: {exc.strerror or exc}"
+            ) from exc
+
+    def _session(self) -> SparkSession:
+        self._check_reachable()
+        with self._lock:
+            if self._spark is None:
+                from pyspark.sql.connect.client.retries import DefaultPolicy
+                from pyspark.sql.connect.session import SparkSession
+
+                try:
+                    spark = SparkSession.builder.remote(self._connection_string()).create()
+                except Exception as exc:
+                    raise EngineUnavailable(
+                        f"Cannot open a Spark Connect session at {self.url}: {_first_line(exc)}"
+                    ) from exc
+                spark.client.set_retry_policies(
+                    [
+                        DefaultPolicy(
+                            max_retries=self.retries,
+                            initial_backoff=250,
+                            backoff_multiplier=2.0,
+                            max_backoff=2000,
+                            jitter=100,
+                        )
+                    ]
+                )
+                # Any callable with ProgressHandler's signature works; subclassing it would mean
+                # importing pyspark (slow, noisy) whenever this module is imported.
+                spark.registerProgressHandler(cast(Any, self._on_progress))
+                self._spark = spark
+            return self._spark
+
+    def _forget_session(self) -> None:
+        with self._lock:
+            spark, self._spark = self._spark, None
+        if spark is not None:
+            with contextlib.suppress(Exception):
+                spark.stop()
+
+    def _on_progress(
+        self, stages: Any, inflight_tasks: int, operation_id: str | None, done: bool
+    ) -> None:
+        """Called by the Connect client on the thread that runs the statement, so the thread's
+        current job says whose callback this is."""
+        job: _Job | None = getattr(self._local, "job", None)
+        if job is None or job.on_progress is None or not stages:
+            return
+        stages = sorted(stages, key=lambda s: s.stage_id)
+        current = next((s for s in stages if not s.done), stages[-1])
+        snapshot = Progress(
+            stage=f"stage {current.stage_id} ({sum(s.done for s in stages)}/{len(stages)} done)",
+            done=int(current.num_completed_tasks),
+            total=int(current.num_tasks),
+        )
+        if snapshot != job.last:
+            job.last = snapshot
+            job.on_progress(snapshot)
+
+    # --- running statements --------------------------------------------------------------------
+
+    def run(
+        self,
+        sql: str,
+        *,
+        limits: QueryLimits,
+        tag: str,
+        on_progress: ProgressCallback | None = None,
+    ) -> EngineResult:
+        spark = self._session()
+        job = _Job(spark_tag=_spark_tag(tag), on_progress=on_progress)
+        with self._lock:
+            self._jobs[tag] = job
+        watchdog = threading.Timer(limits.timeout_s, self._stop, args=(job, "timeout"))
+        watchdog.daemon = True
+        self._local.job = job
+        spark.addTag(job.spark_tag)
+        watchdog.start()
+        try:
+            return self._collect(spark, sql, limits)
+        except Exception as exc:
+            raise self._translate(exc, job, limits) from exc
+        finally:
+            watchdog.cancel()
+            spark.removeTag(job.spark_tag)
+            self._local.job = None
+            with self._lock:
+                if self._jobs.get(tag) is job:
+                    del self._jobs[tag]
+
+    def _collect(self, spark: SparkSession, sql: str, limits: QueryLimits) -> EngineResult:
+        """Fetch up to the small limit as Arrow; when the caller may keep more rows than that and
+        the result is bigger, run it again writing Parquet (the probe is the price of never
+        pulling a large result through the driver)."""
+        df = spark.sql(sql)
+        keep = limits.max_rows
+        probe = min(keep, self.small_rows)
+        table = df.limit(probe + 1).toArrow()
+        if table.num_rows <= probe or keep <= self.small_rows:
+            truncated = table.num_rows > keep
+            if truncated:
+                table = table.slice(0, keep)
+            return EngineResult(
+                table=table, row_count=table.num_rows, truncated=truncated, schema=table.schema
+            )
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        path = self.results_dir / f"spark-{uuid.uuid4().hex}"
+        df.limit(keep + 1).write.option("compression", "zstd").parquet(str(path))
+        try:
+            rows, truncated, schema = _trim_parquet(path, keep)
+        except Exception:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        return EngineResult(parquet_path=path, row_count=rows, truncated=truncated, schema=schema)
+
+    def _stop(self, job: _Job, reason: str) -> None:
+        job.stopped_by = job.stopped_by or reason
+        spark = self._spark
+        if spark is not None:
+            with contextlib.suppress(Exception):
+                spark.interruptTag(job.spark_tag)
+
+    def cancel(self, tag: str) -> bool:
+        with self._lock:
+            job = self._jobs.get(tag)
+        if job is None:
+            return False
+        self._stop(job, "cancel")
+        return True
+
+    def _translate(self, exc: Exception, job: _Job, limits: QueryLimits) -> Exception:
+        if job.stopped_by == "cancel":
+            return QueryCancelled("The Spark job was cancelled.")
+        if job.stopped_by == "timeout":
+            return QueryTimeout(
+                f"The Spark job ran longer than the {limits.timeout_s:g}s limit and was stopped."
+            )
+        if isinstance(exc, EngineUnavailable | QueryFailed):
+            return exc
+        status = _grpc_status(exc) or _grpc_status_in_text(str(exc))
+        text = _first_line(exc)
+        if status in _UNREACHABLE or any(marker in str(exc) for marker in _STALE_SESSION):
+            self._forget_session()
+            return EngineUnavailable(f"Spark Connect at {self.url} refused the job: {text}")
+        return QueryFailed(text)
+
+    # --- health and catalog --------------------------------------------------------------------
+
+    def health(self) -> EngineHealth:
+        try:
+            version = self._session().version
+        except EngineUnavailable as exc:
+            return EngineHealth(ok=False, detail=exc.message)
+        except Exception as exc:
+            self._forget_session()
+            return EngineHealth(ok=False, detail=f"{self.url}: {_first_line(exc)}")
+        return EngineHealth(ok=True, detail=f"Spark {version} at {self.url}")
+
+    def catalog(self) -> list[TableInfo]:
+        """Permanent tables and views of the session's current database, with exact row counts."""
+        spark = self._session()
+        try:
+            database = spark.catalog.currentDatabase()
+            tables = [t for t in spark.catalog.listTables(database) if not t.isTemporary]
+            infos = []
+            for table in tables:
+                columns = spark.catalog.listColumns(table.name, database)
+                infos.append((table, columns))
+            counts: dict[str, int] = {}
+            if infos:
+                union = " UNION ALL ".join(
+                    f"SELECT {_literal(t.name)} AS name, count(*) AS n "
+                    f"FROM {_quote(database)}.{_quote(t.name)}"
+                    for t, _ in infos
+                )
+                counts = {
+                    row["name"]: int(row["n"]) for row in spark.sql(union).toArrow().to_pylist()
+                }
+        except Exception as exc:
+            raise self._translate(exc, _Job("", None), QueryLimits()) from exc
+        return [
+            TableInfo(
+                name=table.name if database == "default" else f"{database}.{table.name}",
+                columns=[
+                    ColumnInfo(name=c.name, type=c.dataType, description=c.description or "")
+                    for c in columns
+                ],
+                row_count=counts.get(table.name),
+                description=table.description or "",
+            )
+            for table, columns in infos
+        ]
+
+    def close(self) -> None:
+        self._forget_session()
+
+
+def _trim_parquet(path: Path, keep: int) -> tuple[int, bool, pa.Schema]:
+    """Count the rows Spark wrote (footers only) and, when it wrote the one extra row that
+    signals truncation, drop it from the last non-empty part file."""
+    parts = sorted(p for p in path.glob("*.parquet") if not p.name.startswith((".", "_")))
+    if not parts:
+        raise QueryFailed(f"Spark wrote no Parquet files into {path}.")
+    for leftover in path.glob(".*.crc"):
+        leftover.unlink(missing_ok=True)
+    counts = [pq.read_metadata(part).num_rows for part in parts]
+    schema = pq.read_schema(parts[0])
+    total = sum(counts)
+    if total <= keep:
+        return total, False, schema
+    surplus = total - keep
+    for part, count in reversed(list(zip(parts, counts, strict=True))):
+        if surplus == 0:
+            break
+        drop = min(count, surplus)
+        table = pq.read_table(part)
+        pq.write_table(table.slice(0, count - drop), part, compression="zstd")
+        surplus -= drop
+    return keep, True, schema
+
+
+def _spark_tag(tag: str) -> str:
+    """Spark tags may not be empty or contain commas."""
+    return "vizorch-" + (tag.replace(",", "_") or "job")
+
+
+def _grpc_status(exc: BaseException) -> str:
+    getter = getattr(exc, "getGrpcStatusCode", None) or getattr(exc, "code", None)
+    if getter is None:
+        return ""
+    with contextlib.suppress(Exception):
+        code = getter()
+        return str(getattr(code, "name", code))
+    return ""
+
+
+def _grpc_status_in_text(text: str) -> str:
+    found = re.search(r"status = StatusCode\.([A-Z_]+)", text)
+    return found.group(1) if found else ""
+
+
+def _first_line(exc: BaseException) -> str:
+    """Spark's message without the JVM stack trace and the plan dump that follow it; for a raw
+    gRPC failure, its `details`."""
+    text = str(exc).split("\n\nJVM stacktrace:", 1)[0].strip()
+    details = re.search(r'details = "([^"]*)"', text)
+    if details:
+        return details.group(1)
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
