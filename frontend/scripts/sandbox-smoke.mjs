@@ -74,7 +74,12 @@ const hostHtml = `<!doctype html><html><head><meta charset="utf-8"><title>host</
 </script></body></html>`;
 
 const requests = [];
-const types = { ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".parquet": "application/octet-stream" };
+const types = {
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".parquet": "application/octet-stream",
+};
 const server = createServer((req, res) => {
   const path = new URL(req.url, "http://x").pathname;
   requests.push(path);
@@ -95,7 +100,10 @@ const server = createServer((req, res) => {
     if (file.startsWith(dist)) {
       try {
         const body = readFileSync(file);
-        res.writeHead(200, { "Content-Type": types[extname(file)] ?? "application/octet-stream", "Access-Control-Allow-Origin": "*" });
+        res.writeHead(200, {
+          "Content-Type": types[extname(file)] ?? "application/octet-stream",
+          "Access-Control-Allow-Origin": "*",
+        });
         return res.end(body);
       } catch {
         // fall through to 404
@@ -139,7 +147,12 @@ const ROWS = [
   ["West", 87250],
 ];
 const CHANNEL = "vizorch-sandbox/1";
-const params = { title: "Total sales by region", chart_type: "bar", color_scheme: "default", show_labels: true };
+const params = {
+  title: "Total sales by region",
+  chart_type: "bar",
+  color_scheme: "default",
+  show_labels: true,
+};
 
 const checks = [];
 function check(name, ok, detail = "") {
@@ -169,22 +182,34 @@ try {
   const ready = await page
     .evaluate(() => Promise.race([window.__ready, new Promise((r) => setTimeout(() => r(false), 8000))]))
     .catch(() => false);
-  check("sandbox boots under the production CSP in an opaque-origin iframe", ready === true, ready ? "" : consoleLines.join("\n"));
+  check(
+    "sandbox boots under the production CSP in an opaque-origin iframe",
+    ready === true,
+    ready ? "" : consoleLines.join("\n"),
+  );
   if (!ready) throw new Error("sandbox did not boot");
 
   const send = (message) => page.evaluate((m) => window.__send(m), message);
   const waitFor = (type, renderId) =>
     page.evaluate(
       ([t, id]) =>
-        window.__waitFor((m) => m.type === t && (id === null || m.renderId === id || m.requestId === id)).then(
-          (m) => ({ ...m, blob: m.blob ? { size: m.blob.size, type: m.blob.type } : null }),
-        ),
+        window
+          .__waitFor((m) => m.type === t && (id === null || m.renderId === id || m.requestId === id))
+          .then((m) => ({ ...m, blob: m.blob ? { size: m.blob.size, type: m.blob.type } : null })),
       [type, renderId],
     );
   const frame = page.frameLocator("#frame");
 
   // 1. A bar chart from JSON data.
-  await send({ channel: CHANNEL, type: "render", renderId: 1, code: BAR_CHART, params, data: { format: "json", result: { columns: ["region", "total_sales"], rows: ROWS } }, theme: "light" });
+  await send({
+    channel: CHANNEL,
+    type: "render",
+    renderId: 1,
+    code: BAR_CHART,
+    params,
+    data: { format: "json", result: { columns: ["region", "total_sales"], rows: ROWS } },
+    theme: "light",
+  });
   await waitFor("rendered", 1);
   const bars = await frame.locator(".recharts-bar-rectangle").count();
   check("bar chart renders one bar per region", bars === 4, `${bars} bars`);
@@ -192,7 +217,12 @@ try {
   await page.screenshot({ path: join(outDir, "sandbox-bar-chart.png") });
 
   // 2. A params-only message re-renders with the new title (no data in the message at all).
-  await send({ channel: CHANNEL, type: "params", renderId: 2, params: { ...params, title: "Sales, renamed", color_scheme: "warm" } });
+  await send({
+    channel: CHANNEL,
+    type: "params",
+    renderId: 2,
+    params: { ...params, title: "Sales, renamed", color_scheme: "warm" },
+  });
   await waitFor("rendered", 2);
   const title = await frame.locator("[data-testid=chart-title]").textContent();
   check("params message re-renders with the new title", title === "Sales, renamed", title ?? "");
@@ -201,23 +231,53 @@ try {
   // 3. Export PNG and SVG come back as Blobs.
   await send({ channel: CHANNEL, type: "export", requestId: 7, format: "png" });
   const png = await waitFor("exported", 7);
-  check("PNG export returns an image", png.blob?.type === "image/png" && png.blob.size > 1000, JSON.stringify(png.blob ?? png.message));
+  check(
+    "PNG export returns an image",
+    png.blob?.type === "image/png" && png.blob.size > 1000,
+    JSON.stringify(png.blob ?? png.message),
+  );
   await send({ channel: CHANNEL, type: "export", requestId: 8, format: "svg" });
   const svg = await waitFor("exported", 8);
-  check("SVG export returns an SVG", String(svg.blob?.type).startsWith("image/svg+xml") && svg.blob.size > 500, JSON.stringify(svg.blob ?? svg.message));
+  check(
+    "SVG export returns an SVG",
+    String(svg.blob?.type).startsWith("image/svg+xml") && svg.blob.size > 500,
+    JSON.stringify(svg.blob ?? svg.message),
+  );
 
   // 4. Parquet is decoded inside the sandbox (the host transfers the bytes).
-  await page.evaluate(async (c) => {
-    const buffer = await (await fetch("/fixtures/sales_by_region.parquet")).arrayBuffer();
-    window.__send({ channel: c.CHANNEL, type: "render", renderId: 3, code: c.code, params: c.params, data: { format: "parquet", buffer }, theme: "dark" }, [buffer]);
-  }, { CHANNEL, code: BAR_CHART, params: { ...params, title: "From Parquet" } });
+  await page.evaluate(
+    async (c) => {
+      const buffer = await (await fetch("/fixtures/sales_by_region.parquet")).arrayBuffer();
+      window.__send(
+        {
+          channel: c.CHANNEL,
+          type: "render",
+          renderId: 3,
+          code: c.code,
+          params: c.params,
+          data: { format: "parquet", buffer },
+          theme: "dark",
+        },
+        [buffer],
+      );
+    },
+    { CHANNEL, code: BAR_CHART, params: { ...params, title: "From Parquet" } },
+  );
   await waitFor("rendered", 3);
   const parquetBars = await frame.locator(".recharts-bar-rectangle").count();
   check("Parquet data decodes and renders", parquetBars === 4, `${parquetBars} bars`);
   await page.screenshot({ path: join(outDir, "sandbox-bar-chart-parquet-dark.png") });
 
   // 5. A compile error is caught and reported.
-  await send({ channel: CHANNEL, type: "render", renderId: 4, code: "export default function Viz( {", params, data: { format: "json", result: { columns: ["a"], rows: [[1]] } }, theme: "light" });
+  await send({
+    channel: CHANNEL,
+    type: "render",
+    renderId: 4,
+    code: "export default function Viz( {",
+    params,
+    data: { format: "json", result: { columns: ["a"], rows: [[1]] } },
+    theme: "light",
+  });
   const compile = await waitFor("error", 4);
   check("compile error is reported", compile.phase === "compile", compile.message);
 
@@ -236,12 +296,28 @@ export default function Viz() {
   let id = 10;
   for (const [name, code] of Object.entries(attempts)) {
     id += 1;
-    await send({ channel: CHANNEL, type: "render", renderId: id, code, params, data: { format: "json", result: { columns: ["a"], rows: [[1]] } }, theme: "light" });
+    await send({
+      channel: CHANNEL,
+      type: "render",
+      renderId: id,
+      code,
+      params,
+      data: { format: "json", result: { columns: ["a"], rows: [[1]] } },
+      theme: "light",
+    });
     const error = await waitFor("error", id).catch((e) => ({ message: `no error: ${e.message}` }));
-    check(`isolation: ${name} fails inside the sandbox`, Boolean(error.phase), `${error.phase}: ${error.message}`);
+    check(
+      `isolation: ${name} fails inside the sandbox`,
+      Boolean(error.phase),
+      `${error.phase}: ${error.message}`,
+    );
   }
   await page.waitForTimeout(300);
-  check("isolation: the server received no /api/ request", !requests.some((p) => p.startsWith("/api/")), requests.filter((p) => p.startsWith("/api/")).join(","));
+  check(
+    "isolation: the server received no /api/ request",
+    !requests.some((p) => p.startsWith("/api/")),
+    requests.filter((p) => p.startsWith("/api/")).join(","),
+  );
   writeFileSync(join(outDir, "requests.txt"), `${requests.join("\n")}\n`);
 } finally {
   await browser.close();

@@ -1,8 +1,9 @@
 // The artifact's state, kept as the separate pieces PRODUCT.md §6 names: isGenerating,
 // generatedCode, currentParams and dataUrl (plus the controls, SQL and data format beside them).
 import { useCallback, useMemo, useReducer } from "react";
+import type { ParamControl } from "@/lib/api-schemas";
+import type { DataFormat } from "@/lib/data";
 import type { StreamEvent } from "@/lib/events";
-import type { ParamControl } from "@/lib/generated/types";
 import type { ParamValues } from "@/lib/params";
 
 export interface ArtifactState {
@@ -10,7 +11,7 @@ export interface ArtifactState {
   generatedCode: string;
   currentParams: ParamValues;
   dataUrl: string | null;
-  dataFormat: "json" | "parquet";
+  dataFormat: DataFormat;
   controls: ParamControl[];
   sql: { engine: string; sql: string } | null;
   runId: string | null;

@@ -6,6 +6,7 @@ import { api, getCsrfToken } from "@/lib/api";
 import type { Conversation } from "@/lib/api-schemas";
 import { parseStreamEvent, type StreamEvent } from "@/lib/events";
 import { HttpError, readSse, streamRun } from "@/lib/sse";
+import { splitParameters } from "@/lib/templates";
 
 export type RunStatus = "streaming" | "complete" | "error" | "cancelled";
 
@@ -67,27 +68,55 @@ function newRun(prompt: string): RunState {
   };
 }
 
-/** Rebuilds runs from a stored conversation (with its events when the server includes them). */
+const STATUS: Record<string, RunStatus> = {
+  running: "streaming",
+  pending: "streaming",
+  complete: "complete",
+  completed: "complete",
+  succeeded: "complete",
+  failed: "error",
+  error: "error",
+  cancelled: "cancelled",
+  canceled: "cancelled",
+};
+
+/** Rebuilds the runs of a stored conversation, and the artifact from its latest component. */
 export function runsFromConversation(
   conversation: Conversation,
   artifact: Dispatch<ArtifactAction>,
 ): RunState[] {
-  artifact({ type: "load", artifact: {} });
-  return conversation.runs.map((stored) => {
-    let run: RunState = { ...newRun(stored.prompt), runId: stored.id, status: "complete" };
-    for (const raw of stored.events ?? []) {
-      const event = parseStreamEvent({
-        event: raw.event,
-        data: typeof raw.data === "string" ? raw.data : JSON.stringify(raw.data),
-        id: raw.id,
-      });
-      if (!event) continue;
-      run = applyRunEvent(run, event);
-      artifact({ type: "event", event });
-    }
-    if (stored.status === "cancelled") run = { ...run, status: "cancelled" };
-    return run;
-  });
+  const runs = conversation.runs.map(
+    (stored): RunState => ({
+      ...newRun(stored.prompt),
+      key: stored.id,
+      runId: stored.id,
+      status: STATUS[stored.status] ?? (stored.error ? "error" : "complete"),
+      sql: stored.generated_sql ? { engine: stored.engine, sql: stored.generated_sql } : null,
+      codeChars: stored.ui_code.length,
+      error: stored.error ? { message: stored.error.message, stage: stored.error.stage } : null,
+      hasData: Boolean(stored.data_url),
+      hasParams: Boolean(stored.parameters),
+    }),
+  );
+  const latest = [...conversation.runs].reverse().find((r) => r.ui_code);
+  if (latest) {
+    const { values, controls } = splitParameters(latest.parameters);
+    artifact({
+      type: "load",
+      artifact: {
+        runId: latest.id,
+        generatedCode: latest.ui_code,
+        currentParams: values,
+        controls,
+        dataUrl: latest.data_url,
+        dataFormat: "auto",
+        sql: latest.generated_sql ? { engine: latest.engine, sql: latest.generated_sql } : null,
+      },
+    });
+  } else {
+    artifact({ type: "load", artifact: {} });
+  }
+  return runs;
 }
 
 export interface ChatOptions {

@@ -5,6 +5,7 @@ import {
   ConversationListSchema,
   ConversationSchema,
   RefreshResultSchema,
+  SharesSchema,
   TemplateListSchema,
   TemplateSchema,
   TemplateVersionListSchema,
@@ -68,7 +69,8 @@ export const api = {
   listTemplates(params: { q?: string; filter?: TemplateFilter; page?: number }) {
     const qs = new URLSearchParams();
     if (params.q) qs.set("q", params.q);
-    if (params.filter && params.filter !== "all") qs.set("filter", params.filter);
+    // The server takes one boolean per filter: mine=true, shared=true, featured=true.
+    if (params.filter && params.filter !== "all") qs.set(params.filter, "true");
     if (params.page) qs.set("page", String(params.page));
     return requestJson(`/api/templates?${qs}`, TemplateListSchema);
   },
@@ -86,13 +88,14 @@ export const api = {
       TemplateSchema,
       json("POST", {}),
     ),
+  getShares: (id: string) => requestJson(`/api/templates/${encodeURIComponent(id)}/shares`, SharesSchema),
   shareTemplate: (
     id: string,
     body: {
       shares: { user?: string; group?: string; role: "viewer" | "editor" }[];
-      visibility: string;
+      visibility: "private" | "shared" | "organization";
     },
-  ) => request(`/api/templates/${encodeURIComponent(id)}/shares`, json("PUT", body)),
+  ) => requestJson(`/api/templates/${encodeURIComponent(id)}/shares`, SharesSchema, json("PUT", body)),
   refreshTemplate: (id: string) =>
     requestJson(`/api/templates/${encodeURIComponent(id)}/refresh`, RefreshResultSchema, json("POST", {})),
   exportTemplates: async (ids: string[]) => {

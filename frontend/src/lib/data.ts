@@ -1,27 +1,39 @@
 // Fetches a query result for the artifact: JSON is validated here with Zod; Parquet stays bytes and
 // is decoded inside the sandbox (and validated there with the same schema).
-
 import { request } from "@/lib/api";
 import { type QueryResult, QueryResultSchema } from "@/lib/api-schemas";
+
+export type DataFormat = "json" | "parquet" | "auto";
 
 export type LoadedData =
   | { format: "json"; url: string; result: QueryResult }
   | { format: "parquet"; url: string; buffer: ArrayBuffer };
 
-export function dataUrlWithFormat(url: string, format: "json" | "parquet"): string {
+/** The data URL with `format=` set; "auto" leaves the choice to the server (JSON when small). */
+export function dataUrlWithFormat(url: string, format: DataFormat): string {
   const u = new URL(url, window.location.origin);
-  u.searchParams.set("format", format);
+  if (format === "auto") u.searchParams.delete("format");
+  else u.searchParams.set("format", format);
   return u.origin === window.location.origin ? `${u.pathname}${u.search}` : u.toString();
 }
 
-export async function loadData(
-  url: string,
-  format: "json" | "parquet",
-  signal?: AbortSignal,
-): Promise<LoadedData> {
-  const response = await request(dataUrlWithFormat(url, format), signal ? { signal } : {});
-  if (format === "parquet") return { format, url, buffer: await response.arrayBuffer() };
-  const parsed = QueryResultSchema.safeParse(await response.json());
+export function parseQueryResult(body: unknown): QueryResult {
+  const parsed = QueryResultSchema.safeParse(body);
   if (!parsed.success) throw new Error("The data is not a valid query result ({columns, rows}).");
-  return { format, url, result: parsed.data };
+  return parsed.data;
+}
+
+export async function loadData(url: string, format: DataFormat, signal?: AbortSignal): Promise<LoadedData> {
+  const response = await request(dataUrlWithFormat(url, format), signal ? { signal } : {});
+  const type = response.headers.get("Content-Type") ?? "";
+  const isJson = format === "json" || (format === "auto" && type.includes("json"));
+  if (!isJson) return { format: "parquet", url, buffer: await response.arrayBuffer() };
+  return { format: "json", url, result: parseQueryResult(await response.json()) };
+}
+
+/** Rows for the Data tab: JSON as it is, Parquet decoded here (the decoder loads on first use). */
+export async function tableOf(data: LoadedData): Promise<QueryResult> {
+  if (data.format === "json") return data.result;
+  const { decodeParquet } = await import("@/lib/parquet");
+  return parseQueryResult(await decodeParquet(data.buffer));
 }

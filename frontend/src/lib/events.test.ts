@@ -36,8 +36,9 @@ describe("parseStreamEvent", () => {
     ["data", JSON.stringify({ type: "data_ready", url: "/x", size: "huge", format: "json" }), "at size"],
     ["error", JSON.stringify({ type: "error", message: "x", stage: "somewhere" }), "at stage"],
     ["code", JSON.stringify({ type: "thinking", content: "x" }), "at type"],
-    ["progress", JSON.stringify({ type: "progress", stage: "s", done: -1, total: 3 }), "at done"],
-    ["params", JSON.stringify({ type: "parameters", values: { title: "t" } }), "at values"],
+    ["progress", JSON.stringify({ type: "progress", stage: "s", done: 1.5, total: 3 }), "at done"],
+    ["params", JSON.stringify({ type: "parameters", controls: [] }), "at values"],
+    ["thought", JSON.stringify({ type: "thinking", content: "x", extra: 1 }), "Unrecognized key"],
     ["run", JSON.stringify(["run-1"]), "malformed"],
   ])("rejects a malformed %s event", (name, data, fragment) => {
     const event = parseStreamEvent({ event: name, data, id: "r:1" });

@@ -2,8 +2,8 @@
 // normalising what the model sent (missing options, bad ranges) and inferring controls for values
 // that came without one (templates exported in the flat format).
 
+import type { ParamControl } from "@/lib/api-schemas";
 import { type ColorSchemeName, colorSchemeNames } from "@/lib/color-schemes";
-import type { ParamControl } from "@/lib/generated/types";
 
 export type ParamValue = string | number | boolean;
 export type ParamValues = Record<string, unknown>;

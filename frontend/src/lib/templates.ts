@@ -1,15 +1,14 @@
 // Turns a stored template into artifact state and back.
 import type { ArtifactState } from "@/hooks/useArtifact";
-import type { Template } from "@/lib/api-schemas";
-import type { ParamControl } from "@/lib/generated/types";
-import { ParamControlSchema } from "@/lib/generated/zod";
+import { type ParamControl, ParamControlSchema, type Template } from "@/lib/api-schemas";
 import type { ParamValues } from "@/lib/params";
 
-export function splitParameters(parameters: Template["parameters"]): {
+/** Stored parameters are either {values, controls} (from a run) or the flat values (export format). */
+export function splitParameters(parameters: Record<string, unknown> | null | undefined): {
   values: ParamValues;
   controls: ParamControl[];
 } {
-  const p = parameters as Record<string, unknown>;
+  const p = parameters ?? {};
   if (p.values && typeof p.values === "object" && !Array.isArray(p.values)) {
     const controls = Array.isArray(p.controls)
       ? p.controls.flatMap((c) => {
@@ -29,9 +28,10 @@ export function artifactFromTemplate(template: Template): Partial<ArtifactState>
     currentParams: values,
     controls,
     dataUrl: template.data_url ?? null,
-    dataFormat: template.data_format ?? "json",
+    // The server picks JSON or Parquet by the result's size.
+    dataFormat: "auto",
     sql: template.generated_sql
-      ? { engine: template.data_source ?? "duckdb", sql: template.generated_sql }
+      ? { engine: template.engine || template.data_source, sql: template.generated_sql }
       : null,
     isGenerating: false,
   };

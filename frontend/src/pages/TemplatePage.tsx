@@ -91,6 +91,7 @@ export function TemplatePage({
     setBusy(true);
     try {
       const updated = await api.updateTemplate(template.id, {
+        version: template.version,
         parameters: { values: artifact.currentParams, controls: artifact.controls },
       });
       setTemplate(updated);
@@ -174,12 +175,14 @@ export function TemplatePage({
               <Download /> Export JSON
             </Button>
             <VersionsDialog template={template} canRestore={template.can_edit} onRestored={show} />
+            {template.can_share ? (
+              <ShareDialog
+                template={template}
+                onSaved={() => api.getTemplate(template.id).then(setTemplate, () => undefined)}
+              />
+            ) : null}
             {template.can_edit ? (
               <>
-                <ShareDialog
-                  template={template}
-                  onSaved={() => api.getTemplate(template.id).then(setTemplate, () => undefined)}
-                />
                 <Button size="sm" onClick={saveParams} disabled={busy} data-testid="save-params">
                   <Save /> Save parameters
                 </Button>

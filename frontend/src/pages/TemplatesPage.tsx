@@ -63,7 +63,6 @@ function Thumbnail({ template }: { template: Template }) {
 
 export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route: Route) => void }) {
   const viewerOnly = !hasRole(boot, "Analyst") && !hasRole(boot, "Curator");
-  const isCurator = hasRole(boot, "Curator");
   const [filter, setFilter] = useState<TemplateFilter>(viewerOnly ? "shared" : "all");
   const [query, setQuery] = useState("");
   const q = useDebouncedValue(query, 300);
@@ -101,7 +100,7 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
 
   const toggleFeatured = async (template: Template) => {
     try {
-      await api.updateTemplate(template.id, { featured: !template.featured });
+      await api.updateTemplate(template.id, { version: template.version, featured: !template.featured });
       setReload((n) => n + 1);
     } catch (e) {
       setError((e as Error).message);
@@ -216,7 +215,7 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
                   </p>
                 </CardContent>
               </button>
-              {isCurator ? (
+              {t.can_curate ? (
                 <div className="px-4 pb-3">
                   <Button
                     variant="ghost"

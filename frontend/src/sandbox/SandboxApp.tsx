@@ -1,10 +1,10 @@
 // The sandbox page: receives code, data and params from the host window, renders the generated
 // component behind an error boundary, and reports every outcome back.
 import { Component, type ErrorInfo, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
-import { QueryResultSchema } from "@/lib/generated/zod";
+import { QueryResultSchema } from "@/lib/api-schemas";
+import { decodeParquet } from "@/lib/parquet";
 import { exportChart } from "@/sandbox/export";
 import type { TabularData } from "@/sandbox/kit";
-import { decodeParquet } from "@/sandbox/parquet";
 import {
   acceptMessage,
   type HostMessage,

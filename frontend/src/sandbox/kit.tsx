@@ -1,13 +1,10 @@
 // @vizorch/kit: the helpers generated components may import (CONTRACTS.md, "Sandbox scope").
 import { type RefObject, useLayoutEffect, useState } from "react";
 import { colorSchemes, getColors } from "@/lib/color-schemes";
+import type { TabularData } from "@/lib/tabular";
 
+export type { TabularData };
 export { colorSchemes, getColors };
-
-export interface TabularData {
-  columns: string[];
-  rows: unknown[][];
-}
 
 export function rowsToObjects(data: TabularData): Record<string, unknown>[] {
   const { columns, rows } = data;

@@ -1,7 +1,7 @@
 // The typed postMessage protocol between the portal (host) and the sandbox iframe. Both sides parse
 // every message with these schemas and only accept messages from the expected window.
 import { z } from "zod";
-import { QueryResultSchema } from "@/lib/generated/zod";
+import { QueryResultSchema } from "@/lib/api-schemas";
 
 export const CHANNEL = "vizorch-sandbox/1";
 

@@ -18,7 +18,7 @@ import { Button } from "@/components/ui/button";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import type { ArtifactState } from "@/hooks/useArtifact";
 import type { QueryResult } from "@/lib/api-schemas";
-import { type LoadedData, loadData } from "@/lib/data";
+import { type DataFormat, type LoadedData, loadData, tableOf } from "@/lib/data";
 import { PARAMS_DEBOUNCE_MS, useDebouncedValue } from "@/lib/debounce";
 import { downloadBlob, slugify } from "@/lib/download";
 import type { ParamValues } from "@/lib/params";
@@ -38,7 +38,7 @@ interface Props {
   emptyHint?: ReactNode;
 }
 
-function useLoadedData(url: string | null, format: "json" | "parquet") {
+function useLoadedData(url: string | null, format: DataFormat) {
   const [state, setState] = useState<{ data: LoadedData | null; error: string | null }>({
     data: null,
     error: null,
@@ -61,21 +61,24 @@ function useLoadedData(url: string | null, format: "json" | "parquet") {
   return state;
 }
 
-/** JSON rows for the Data tab; a Parquet result is fetched as JSON only when the tab is opened. */
+/** Rows for the Data tab; Parquet is decoded only when the tab is opened, from the bytes already here. */
 function useTableData(loaded: LoadedData | null, wanted: boolean) {
-  const [table, setTable] = useState<{ url: string; result: QueryResult } | null>(null);
+  const [table, setTable] = useState<{ data: LoadedData; result: QueryResult } | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    if (!loaded || loaded.format === "json" || !wanted || table?.url === loaded.url) return;
-    const abort = new AbortController();
-    loadData(loaded.url, "json", abort.signal).then(
-      (data) => data.format === "json" && setTable({ url: loaded.url, result: data.result }),
-      (e: Error) => !abort.signal.aborted && setError(e.message),
+    if (!loaded || loaded.format === "json" || !wanted || table?.data === loaded) return;
+    let cancelled = false;
+    setError(null);
+    tableOf(loaded).then(
+      (result) => !cancelled && setTable({ data: loaded, result }),
+      (e: Error) => !cancelled && setError(e.message),
     );
-    return () => abort.abort();
-  }, [loaded, wanted, table?.url]);
+    return () => {
+      cancelled = true;
+    };
+  }, [loaded, wanted, table?.data]);
   if (loaded?.format === "json") return { result: loaded.result, error: null };
-  return { result: table && loaded && table.url === loaded.url ? table.result : null, error };
+  return { result: table && table.data === loaded ? table.result : null, error };
 }
 
 export function ArtifactPanel({

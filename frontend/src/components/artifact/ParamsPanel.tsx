@@ -5,8 +5,8 @@ import { Input } from "@/components/ui/input";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Slider } from "@/components/ui/slider";
 import { Switch } from "@/components/ui/switch";
+import type { ParamControl } from "@/lib/api-schemas";
 import { getColors } from "@/lib/color-schemes";
-import type { ParamControl } from "@/lib/generated/types";
 import { buildControls, type ControlSpec, type ParamValues } from "@/lib/params";
 
 function Swatches({ name }: { name: string }) {

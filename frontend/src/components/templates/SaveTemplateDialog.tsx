@@ -14,8 +14,7 @@ import {
 import { Input } from "@/components/ui/input";
 import { Textarea } from "@/components/ui/textarea";
 import { api } from "@/lib/api";
-import type { Template } from "@/lib/api-schemas";
-import type { ParamControl } from "@/lib/generated/types";
+import type { ParamControl, Template } from "@/lib/api-schemas";
 import type { ParamValues } from "@/lib/params";
 import { splitParameters } from "@/lib/templates";
 
@@ -66,7 +65,10 @@ export function SaveTemplateDialog({
       });
       let result = template;
       if (JSON.stringify(splitParameters(template.parameters).values) !== JSON.stringify(params)) {
-        result = await api.updateTemplate(template.id, { parameters: { values: params, controls } });
+        result = await api.updateTemplate(template.id, {
+          version: template.version,
+          parameters: { values: params, controls },
+        });
       }
       setOpen(false);
       onSaved(result);

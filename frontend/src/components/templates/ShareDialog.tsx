@@ -17,6 +17,7 @@ import { api } from "@/lib/api";
 import type { Template } from "@/lib/api-schemas";
 
 type Role = "viewer" | "editor";
+type Visibility = (typeof VISIBILITIES)[number];
 interface Row {
   key: number;
   kind: "user" | "group";
@@ -24,7 +25,7 @@ interface Row {
   role: Role;
 }
 
-export const VISIBILITIES = ["private", "shared", "public"] as const;
+export const VISIBILITIES = ["private", "shared", "organization"] as const;
 
 export function sharesPayload(rows: Row[]): { user?: string; group?: string; role: Role }[] {
   return rows
@@ -37,21 +38,28 @@ export function sharesPayload(rows: Row[]): { user?: string; group?: string; rol
 export function ShareDialog({ template, onSaved }: { template: Template; onSaved: () => void }) {
   const [open, setOpen] = useState(false);
   const [rows, setRows] = useState<Row[]>([]);
-  const [visibility, setVisibility] = useState<string>("private");
+  const [visibility, setVisibility] = useState<Visibility>("private");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const reset = () => {
-    setRows(
-      (template.shares ?? []).map((s, i) => ({
-        key: i,
-        kind: s.group ? "group" : "user",
-        name: s.group ?? s.user ?? "",
-        role: s.role,
-      })),
-    );
-    setVisibility(template.visibility ?? "private");
+  const reset = async () => {
     setError(null);
+    setRows([]);
+    setVisibility(template.visibility);
+    try {
+      const current = await api.getShares(template.id);
+      setVisibility(current.visibility);
+      setRows(
+        current.shares.map((s, i) => ({
+          key: i,
+          kind: s.group ? "group" : "user",
+          name: s.group ?? s.user ?? "",
+          role: s.role,
+        })),
+      );
+    } catch (e) {
+      setError((e as Error).message);
+    }
   };
 
   const update = (key: number, patch: Partial<Row>) =>
@@ -71,14 +79,12 @@ export function ShareDialog({ template, onSaved }: { template: Template; onSaved
     }
   };
 
-  const visibilities = [...new Set([...VISIBILITIES, visibility])];
-
   return (
     <Dialog
       open={open}
       onOpenChange={(next) => {
         setOpen(next);
-        if (next) reset();
+        if (next) void reset();
       }}
     >
       <DialogTrigger asChild>
@@ -144,12 +150,12 @@ export function ShareDialog({ template, onSaved }: { template: Template; onSaved
           </Button>
           <label htmlFor="share-visibility" className="mt-2 flex items-center justify-between gap-2 text-sm">
             Visibility
-            <Select value={visibility} onValueChange={setVisibility}>
+            <Select value={visibility} onValueChange={(v) => setVisibility(v as Visibility)}>
               <SelectTrigger id="share-visibility" className="w-36" data-testid="share-visibility">
                 <SelectValue />
               </SelectTrigger>
               <SelectContent>
-                {visibilities.map((v) => (
+                {VISIBILITIES.map((v) => (
                   <SelectItem key={v} value={v}>
                     {v}
                   </SelectItem>

@@ -2,26 +2,92 @@
 
 import { z } from "zod";
 
-export const CodeChunkEventSchema = z.object({ "content": z.string(), "language": z.string().default("tsx"), "type": z.literal("code_chunk").default("code_chunk") });
+export const CancelOutSchema = z.object({ "run_id": z.string().uuid(), "status": z.string() });
 
-export const CompleteEventSchema = z.object({ "code_complete": z.boolean(), "data_ready": z.boolean(), "type": z.literal("complete").default("complete") });
+export const CatalogColumnSchema = z.object({ "description": z.string().default(""), "name": z.string(), "sample_values": z.array(z.string()).default([]), "synonyms": z.array(z.string()).default([]), "type": z.string() });
 
-export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "size": z.enum(["small","large"]), "type": z.literal("data_ready").default("data_ready"), "url": z.string() });
+export const CatalogForeignKeySchema = z.object({ "column": z.string(), "declared": z.boolean(), "ref_column": z.string(), "ref_table": z.string() });
 
-export const ErrorEventSchema = z.object({ "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") });
+export const CatalogTableSchema = z.object({ "columns": z.array(CatalogColumnSchema), "description": z.string().default(""), "foreign_keys": z.array(CatalogForeignKeySchema).default([]), "name": z.string(), "primary_key": z.array(z.string()).default([]), "row_count": z.union([z.number().int(), z.null()]).default(null), "synonyms": z.array(z.string()).default([]) });
 
-export const ParamControlSchema = z.object({ "kind": z.enum(["text","select","number","slider","switch","color_scheme"]), "label": z.string(), "max": z.union([z.number(), z.null()]).default(null), "min": z.union([z.number(), z.null()]).default(null), "name": z.string(), "options": z.union([z.array(z.string()), z.null()]).default(null), "step": z.union([z.number(), z.null()]).default(null) });
+export const EngineCatalogSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "error": z.union([z.string(), z.null()]).default(null), "kind": z.string(), "name": z.string(), "tables": z.array(CatalogTableSchema).default([]) });
 
-export const ParamValuesSchema = z.object({ "chart_type": z.string(), "color_scheme": z.string(), "title": z.string() }).catchall(z.any());
+export const GlossaryEntrySchema = z.object({ "meaning": z.string(), "term": z.string() });
 
-export const ParamsEventSchema = z.object({ "controls": z.array(ParamControlSchema).optional(), "type": z.literal("parameters").default("parameters"), "values": ParamValuesSchema });
+export const CatalogOutSchema = z.object({ "default_engine": z.string(), "engines": z.array(EngineCatalogSchema), "glossary": z.array(GlossaryEntrySchema).default([]) });
 
-export const ProgressEventSchema = z.object({ "done": z.number().int().gte(0), "stage": z.string(), "total": z.number().int().gte(0), "type": z.literal("progress").default("progress") });
+export const ChatInSchema = z.object({ "conversation_id": z.union([z.string().uuid(), z.null()]).default(null), "engine": z.union([z.string().max(64), z.null()]).default(null), "prompt": z.string().min(1).max(4000), "template_id": z.union([z.string().uuid(), z.null()]).default(null) });
 
-export const QueryResultSchema = z.object({ "columns": z.array(z.string()), "rows": z.array(z.array(z.any())) });
+export const CodeChunkEventSchema = z.object({ "content": z.string(), "language": z.literal("tsx").default("tsx"), "type": z.literal("code_chunk").default("code_chunk") }).strict();
 
-export const RunEventSchema = z.object({ "conversation_id": z.string(), "run_id": z.string(), "type": z.literal("run").default("run") });
+export const ColumnOutSchema = z.object({ "name": z.string(), "type": z.string() });
 
-export const SqlEventSchema = z.object({ "engine": z.string(), "sql": z.string(), "type": z.literal("sql").default("sql") });
+export const CompleteEventSchema = z.object({ "code_complete": z.boolean(), "data_ready": z.boolean(), "type": z.literal("complete").default("complete") }).strict();
 
-export const ThoughtEventSchema = z.object({ "content": z.string(), "type": z.literal("thinking").default("thinking") });
+export const ComponentHealthSchema = z.object({ "detail": z.string().default(""), "name": z.string(), "ok": z.boolean() });
+
+export const ControlSchema = z.object({ "kind": z.enum(["text","select","number","slider","switch","color_scheme"]), "label": z.string(), "max": z.union([z.number(), z.null()]).default(null), "min": z.union([z.number(), z.null()]).default(null), "name": z.string(), "options": z.union([z.array(z.string()), z.null()]).default(null), "step": z.union([z.number(), z.null()]).default(null) }).strict();
+
+export const RunErrorSchema = z.object({ "message": z.string(), "stage": z.string() });
+
+export const RunOutSchema = z.object({ "conversation_id": z.string().uuid(), "created_at": z.string().datetime({ offset: true }), "data_url": z.union([z.string(), z.null()]), "engine": z.string(), "error": z.union([RunErrorSchema, z.null()]), "finished_at": z.union([z.string().datetime({ offset: true }), z.null()]), "generated_sql": z.string(), "id": z.string().uuid(), "kind": z.string(), "parameters": z.union([z.record(z.string(), z.any()), z.null()]), "prompt": z.string(), "result_id": z.union([z.string(), z.null()]), "source_run_id": z.union([z.string().uuid(), z.null()]), "status": z.string(), "ui_code": z.string() });
+
+export const ConversationDetailOutSchema = z.object({ "created_at": z.string().datetime({ offset: true }), "id": z.string().uuid(), "run_count": z.number().int(), "runs": z.array(RunOutSchema), "template_id": z.union([z.string(), z.null()]), "title": z.string(), "updated_at": z.string().datetime({ offset: true }) });
+
+export const ConversationOutSchema = z.object({ "created_at": z.string().datetime({ offset: true }), "id": z.string().uuid(), "run_count": z.number().int(), "template_id": z.union([z.string(), z.null()]), "title": z.string(), "updated_at": z.string().datetime({ offset: true }) });
+
+export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "size": z.enum(["small","large"]), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
+
+export const ErrorEventSchema = z.object({ "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
+
+export const ErrorOutSchema = z.object({ "code": z.string(), "detail": z.any().default(null), "message": z.string() });
+
+export const FeedbackInSchema = z.object({ "render_error": z.string().min(1).max(20000) });
+
+export const GenerateUiInSchema = z.object({ "current_code": z.union([z.string().max(200000), z.null()]).default(null), "params": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.string().min(1).max(4000), "result_id": z.string().min(1).max(128) });
+
+export const HealthOutSchema = z.object({ "components": z.array(ComponentHealthSchema), "status": z.enum(["ok","degraded"]) });
+
+export const ImportRecordReportSchema = z.object({ "action": z.enum(["create","update","unchanged","skip","invalid"]), "id": z.union([z.string(), z.null()]), "index": z.number().int(), "reasons": z.array(z.string()).optional(), "source": z.union([z.string(), z.null()]) });
+
+export const ImportReportOutSchema = z.object({ "created": z.number().int(), "dry_run": z.boolean(), "file_errors": z.array(z.string()), "invalid": z.number().int(), "message": z.string(), "ok": z.boolean(), "on_conflict": z.enum(["skip","update","fail"]), "records": z.array(ImportRecordReportSchema), "skipped": z.number().int(), "total": z.number().int(), "unchanged": z.number().int(), "updated": z.number().int(), "written": z.boolean() });
+
+export const MeOutSchema = z.object({ "is_staff": z.boolean(), "roles": z.array(z.string()), "username": z.string() });
+
+export const ParamsEventSchema = z.object({ "controls": z.array(ControlSchema).optional(), "type": z.literal("parameters").default("parameters"), "values": z.record(z.string(), z.any()) }).strict();
+
+export const ProgressEventSchema = z.object({ "done": z.number().int(), "stage": z.string(), "total": z.number().int(), "type": z.literal("progress").default("progress") }).strict();
+
+export const QueryInSchema = z.object({ "engine": z.union([z.string(), z.null()]).default(null), "sql": z.string() });
+
+export const QueryOutSchema = z.object({ "columns": z.array(ColumnOutSchema), "format": z.enum(["json","parquet"]), "id": z.string(), "row_count": z.number().int(), "size": z.enum(["small","large"]), "truncated": z.boolean(), "url": z.string() });
+
+export const QueryResultDataSchema = z.object({ "columns": z.array(z.string()), "rows": z.array(z.array(z.any())) });
+
+export const RunEventSchema = z.object({ "conversation_id": z.string(), "run_id": z.string(), "type": z.literal("run").default("run") }).strict();
+
+export const ShareInSchema = z.object({ "group": z.union([z.string(), z.null()]).default(null), "role": z.enum(["viewer","editor"]).default("viewer"), "user": z.union([z.string(), z.null()]).default(null) });
+
+export const ShareOutSchema = z.object({ "group": z.union([z.string(), z.null()]), "role": z.enum(["viewer","editor"]), "user": z.union([z.string(), z.null()]) });
+
+export const SharesInSchema = z.object({ "shares": z.array(ShareInSchema).max(200).optional(), "visibility": z.union([z.enum(["private","shared","organization"]), z.null()]).default(null) });
+
+export const SharesOutSchema = z.object({ "shares": z.array(ShareOutSchema), "visibility": z.enum(["private","shared","organization"]) });
+
+export const SqlEventSchema = z.object({ "engine": z.string(), "sql": z.string(), "type": z.literal("sql").default("sql") }).strict();
+
+export const SseEventSchema = z.object({}).strict();
+
+export const TemplateCreateInSchema = z.object({ "data_source": z.union([z.enum(["spark","duckdb"]), z.null()]).default(null), "data_url": z.union([z.string().max(500), z.null()]).default(null), "description": z.string().max(5000).default(""), "engine": z.union([z.string().max(64), z.null()]).default(null), "generated_sql": z.union([z.string(), z.null()]).default(null), "parameters": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.union([z.string(), z.null()]).default(null), "run_id": z.union([z.string().uuid(), z.null()]).default(null), "tags": z.array(z.string()).max(20).optional(), "title": z.string().min(1).max(200), "ui_code": z.union([z.string(), z.null()]).default(null), "visibility": z.enum(["private","shared","organization"]).default("private") });
+
+export const TemplateExportRecordSchema = z.object({ "created_at": z.union([z.string().datetime({ offset: true }), z.null()]).default(null), "data_source": z.enum(["spark","duckdb"]), "data_url": z.union([z.string(), z.null()]), "description": z.union([z.string(), z.null()]).default(null), "engine": z.union([z.string(), z.null()]).default(null), "featured": z.union([z.boolean(), z.null()]).default(null), "generated_sql": z.string(), "id": z.string().uuid(), "parameters": z.record(z.string(), z.any()), "prompt": z.string(), "status": z.union([z.enum(["draft","published","archived"]), z.null()]).default(null), "tags": z.union([z.array(z.string()), z.null()]).default(null), "title": z.union([z.string(), z.null()]).default(null), "ui_code": z.string(), "updated_at": z.union([z.string().datetime({ offset: true }), z.null()]).default(null), "visibility": z.union([z.enum(["private","shared","organization"]), z.null()]).default(null) }).strict();
+
+export const TemplateOutSchema = z.object({ "can_curate": z.boolean(), "can_edit": z.boolean(), "can_share": z.boolean(), "created_at": z.string().datetime({ offset: true }), "data_source": z.enum(["spark","duckdb"]), "data_url": z.union([z.string(), z.null()]), "description": z.string(), "engine": z.string(), "featured": z.boolean(), "generated_sql": z.string(), "id": z.string().uuid(), "owner": z.union([z.string(), z.null()]), "parameters": z.record(z.string(), z.any()), "prompt": z.string(), "source_conversation_id": z.union([z.string().uuid(), z.null()]), "source_run_id": z.union([z.string().uuid(), z.null()]), "status": z.enum(["draft","published","archived"]), "tags": z.array(z.string()), "title": z.string(), "ui_code": z.string(), "updated_at": z.string().datetime({ offset: true }), "version": z.number().int(), "visibility": z.enum(["private","shared","organization"]) });
+
+export const TemplateListOutSchema = z.object({ "items": z.array(TemplateOutSchema), "page": z.number().int(), "page_size": z.number().int(), "total": z.number().int() });
+
+export const TemplatePatchInSchema = z.object({ "data_source": z.union([z.enum(["spark","duckdb"]), z.null()]).default(null), "data_url": z.union([z.string().max(500), z.null()]).default(null), "description": z.union([z.string().max(5000), z.null()]).default(null), "engine": z.union([z.string().max(64), z.null()]).default(null), "featured": z.union([z.boolean(), z.null()]).default(null), "generated_sql": z.union([z.string(), z.null()]).default(null), "parameters": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.union([z.string(), z.null()]).default(null), "status": z.union([z.enum(["draft","published","archived"]), z.null()]).default(null), "tags": z.union([z.array(z.string()).max(20), z.null()]).default(null), "title": z.union([z.string().min(1).max(200), z.null()]).default(null), "ui_code": z.union([z.string(), z.null()]).default(null), "version": z.union([z.number().int(), z.null()]).default(null), "visibility": z.union([z.enum(["private","shared","organization"]), z.null()]).default(null) });
+
+export const TemplateVersionOutSchema = z.object({ "author": z.union([z.string(), z.null()]), "change": z.string(), "created_at": z.string().datetime({ offset: true }), "data_source": z.enum(["spark","duckdb"]), "data_url": z.union([z.string(), z.null()]), "description": z.string(), "engine": z.string(), "featured": z.boolean(), "generated_sql": z.string(), "parameters": z.record(z.string(), z.any()), "prompt": z.string(), "status": z.enum(["draft","published","archived"]), "tags": z.array(z.string()), "title": z.string(), "ui_code": z.string(), "version": z.number().int(), "visibility": z.enum(["private","shared","organization"]) });
+
+export const ThoughtEventSchema = z.object({ "content": z.string(), "type": z.literal("thinking").default("thinking") }).strict();

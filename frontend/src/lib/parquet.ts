@@ -1,7 +1,8 @@
-// Decodes a Parquet file into {columns, rows} inside the sandbox. Values are made plain for charts:
+// Decodes a Parquet file into {columns, rows}: in the sandbox for rendering, and lazily in the portal
+// for the Data tab. Values are made plain for charts:
 // BigInt → number (or string beyond 2^53), Date → ISO string.
 import { parquetMetadata, parquetRead, parquetSchema } from "hyparquet";
-import type { TabularData } from "@/sandbox/kit";
+import type { TabularData } from "@/lib/tabular";
 
 function plain(value: unknown): unknown {
   if (typeof value === "bigint") {
