@@ -332,18 +332,17 @@ def restore_version(
 
 
 def _shares_out(template: Template) -> SharesOut:
-    shares = TemplateShare.objects.filter(template=template).select_related("user", "group")
-    return SharesOut(
-        visibility=template.visibility,  # type: ignore[arg-type]
-        shares=[
-            ShareOut(
-                user=share.user.get_username() if share.user else None,
-                group=share.group.name if share.group else None,
-                role=share.role,  # type: ignore[arg-type]
-            )
-            for share in shares.order_by("group__name", "user__username")
-        ],
-    )
+    shares = [
+        ShareOut(
+            user=share.user.get_username() if share.user else None,
+            group=share.group.name if share.group else None,
+            role=share.role,  # type: ignore[arg-type]
+        )
+        for share in TemplateShare.objects.filter(template=template).select_related("user", "group")
+    ]
+    # Users first, then groups, each by name: the same order on every database.
+    shares.sort(key=lambda s: (s.group is not None, s.user or s.group or ""))
+    return SharesOut(visibility=template.visibility, shares=shares)  # type: ignore[arg-type]
 
 
 @router.get(

@@ -24,7 +24,7 @@ def hidden(
     return make_template(owner=owner, data_url=result.url, visibility="private")
 
 
-ENDPOINTS = [
+ENDPOINTS: list[tuple[str, str, dict[str, object] | None]] = [
     ("get", "{url}", None),
     ("patch", "{url}", {"title": "x", "version": 1}),
     ("delete", "{url}", None),
@@ -72,6 +72,7 @@ def test_a_shared_reader_may_read_the_templates_result(
 
     reader = make_user("reader", "Viewer")
     client = client_for(reader)
+    assert hidden.data_url is not None
     assert client.get(hidden.data_url).status_code == 404
     hidden.visibility = "shared"
     hidden.save()
