@@ -39,6 +39,13 @@ def postgres_url() -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper() -> None:
+    """Replaces pytest-django's helper of the same name: our `live_server` is a real daphne
+    process with its own database, not Django's threaded test server, so there is nothing to
+    switch on around each test."""
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """daphne serving Vizorch on the embedded defaults (SQLite, in-memory layer, local DuckDB)."""

@@ -137,7 +137,9 @@ def _table(
 
 
 def _cache_key(name: str) -> str:
-    fingerprint = hashlib.sha1(repr(registry.config_key()).encode()).hexdigest()[:12]
+    # The engine's own location counts too: a registered engine is not in the settings.
+    where = getattr(registry.get_engine(name), "path", None)
+    fingerprint = hashlib.sha1(repr((registry.config_key(), where)).encode()).hexdigest()[:12]
     return f"vizorch:catalog:{fingerprint}:{name}"
 
 

@@ -429,7 +429,7 @@ def _order_items(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _customers(con: duckdb.DuckDBPyConnection, n_customers: int) -> None:
-    # Customers sign up before their first order (or, without orders, some time in the period).
+    # Customers sign up in the period, on or before their first order.
     con.execute(f"""
         INSERT INTO customers
         WITH c AS (SELECT (range + 1)::INTEGER AS customer_id FROM range({n_customers})),
@@ -443,8 +443,10 @@ def _customers(con: duckdb.DuckDBPyConnection, n_customers: int) -> None:
                CASE WHEN u(c.customer_id, 'segment') < 0.55 THEN 'Consumer'
                     WHEN u(c.customer_id, 'segment') < 0.85 THEN 'Corporate'
                     ELSE 'Small Business' END,
-               coalesce(f.first_order - (h(c.customer_id, 'signup', 700))::INTEGER,
-                        DATE '{START_DATE}' + (h(c.customer_id, 'signup', 1461))::INTEGER)
+               coalesce(
+                   f.first_order - h(c.customer_id, 'signup',
+                                     f.first_order - DATE '{START_DATE}' + 1)::INTEGER,
+                   DATE '{START_DATE}' + h(c.customer_id, 'signup', 1461)::INTEGER)
         FROM c LEFT JOIN first_orders f USING (customer_id)
         ORDER BY 1
     """)

@@ -97,6 +97,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve the Vite build straight from frontend/dist (no collectstatic step to forget).
+WHITENOISE_USE_FINDERS = True
 # Vite fingerprints its assets; whitenoise may cache them forever.
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+[.-][0-9a-zA-Z_-]{8,12}\..+$"
 
