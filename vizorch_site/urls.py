@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sandbox/", views.sandbox, name="sandbox"),
+    path("ping", views.ping, name="ping"),
     path("", views.portal, name="portal"),
     re_path(r"^app/(?P<path>.*)$", views.portal, name="portal-route"),
 ]

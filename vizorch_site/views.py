@@ -29,6 +29,11 @@ SANDBOX_CSP = "; ".join(
 )
 
 
+async def ping(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers, and the baseline the benchmarks compare our endpoints with."""
+    return HttpResponse("pong", content_type="text/plain")
+
+
 @require_GET
 @login_required
 def portal(request: HttpRequest, path: str = "") -> HttpResponse:

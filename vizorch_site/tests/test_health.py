@@ -73,3 +73,8 @@ def test_deploy_check_has_no_warnings_with_production_settings(debug: str, tmp_p
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_ping_answers_pong_without_signing_in(live_server: LiveServer) -> None:
+    response = httpx.get(f"{live_server.url}/ping")
+    assert (response.status_code, response.text) == (200, "pong")
