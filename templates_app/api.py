@@ -36,7 +36,7 @@ MAX_PAGE_SIZE = 100
 NOT_FOUND = "Template not found."
 CONTENT = set(services.CONTENT_FIELDS)
 CURATION = set(services.CURATION_FIELDS)
-NOT_NULL = set(services.EDITABLE_FIELDS) - {"data_url"}
+NOT_NULL = {*services.EDITABLE_FIELDS, "version"} - {"data_url"}
 
 
 class TemplateFilters(Schema):
@@ -265,11 +265,14 @@ def patch_template(
     """Change a template, based on the version you have (`If-Match` or `version`); a stale
     version answers 409 with the current one."""
     template = _visible_or_404(request, template_id)
-    changes = payload.dict(exclude_unset=True)
+    # null means "leave unchanged" (generated clients send every field), except for data_url,
+    # where null is a value: the template has no stored result.
+    changes = {
+        name: value
+        for name, value in payload.dict(exclude_unset=True).items()
+        if value is not None or name not in NOT_NULL
+    }
     expected = _expected_version(request, changes.pop("version", None))
-    nulls = sorted(name for name, value in changes.items() if value is None and name in NOT_NULL)
-    if nulls:
-        raise ApiError(422, "invalid_template", "These fields cannot be null: " + ", ".join(nulls))
     if changes.keys() & CURATION and not permissions.can_curate(request.user):
         raise _forbidden("Only curators can publish, feature or archive templates.")
     if "visibility" in changes and not permissions.can_share(request.user, template):

@@ -57,9 +57,7 @@ def _loads(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
-        raise ValueError(
-            f"JSON nested too deeply (the limit is {validation.MAX_JSON_DEPTH} levels)"
-        ) from None
+        raise ValueError("JSON nested too deeply for the parser") from None
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -180,10 +178,9 @@ def validate_record(value: Any) -> tuple[TemplateExportRecord | None, list[str]]
     if not isinstance(value, dict):
         return None, [f"a record must be a JSON object, not {type(value).__name__}"]
     depth = validation.json_depth(value)
-    if depth > validation.MAX_JSON_DEPTH:
-        return None, [
-            f"the record is nested {depth} levels deep; the limit is {validation.MAX_JSON_DEPTH}"
-        ]
+    max_depth = validation.limit("MAX_JSON_DEPTH", validation.MAX_JSON_DEPTH)
+    if depth > max_depth:
+        return None, [f"the record is nested {depth} levels deep; the limit is {max_depth}"]
     try:
         record = TemplateExportRecord.model_validate(value)
     except ValidationError as exc:

@@ -208,13 +208,14 @@ def test_patch_without_a_version_is_428(
     assert response.json()["detail"] == {"current_version": 1}
 
 
-def test_patch_with_null_or_invalid_content_is_422_and_changes_nothing(
+def test_patch_ignores_nulls_and_refuses_invalid_content(
     analyst: User, make_template: Callable[..., Template]
 ) -> None:
     template = make_template(owner=analyst)
     client = client_for(analyst)
     url = f"/api/templates/{template.pk}"
-    assert send_json(client, "patch", url, {"prompt": None, "version": 1}).status_code == 422
+    unchanged = send_json(client, "patch", url, {"prompt": None, "title": None, "version": 1})
+    assert unchanged.status_code == 200 and unchanged.json()["version"] == 1
     response = send_json(client, "patch", url, {"generated_sql": "ATTACH 'x.db'", "version": 1})
     assert response.status_code == 422
     response = send_json(client, "patch", url, {"data_url": "https://evil.example/x", "version": 1})
