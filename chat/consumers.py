@@ -108,7 +108,9 @@ async def drive_run(run_id: str) -> None:
         stopped: str | None = None
         try:
             request = await database_sync_to_async(services.build_request)(run_id)
-            model = await sync_to_async(_model_for, thread_sensitive=False)(request.engine)
+            model = await sync_to_async(_model_for, thread_sensitive=False)(
+                request.engine, request.kind
+            )
             runner = AgentRunner(model, request, emit)
             task = asyncio.ensure_future(runner.run())
             stopped = await _watch(run_id, task, runner)
@@ -154,9 +156,11 @@ async def _finish(
         logger.exception("could not record the outcome of run %s", run_id)
 
 
-def _model_for(engine: str | None) -> Any:
+def _model_for(engine: str | None, kind: str) -> Any:
     spec = parse_spec()
     catalog = None
+    if kind != "chat":
+        return build_chat_model(spec, purpose="ui")
     if spec.provider == "offline":
         from chat.agent.tools import catalog as read_catalog
 

@@ -75,10 +75,17 @@ def parse_spec(value: str | None = None) -> ProviderSpec:
 _NO_KEY = "not-needed"
 
 
-def build_chat_model(spec: ProviderSpec | None = None, *, catalog: Any = None) -> BaseChatModel:
-    """A fresh chat model for one run."""
+def build_chat_model(
+    spec: ProviderSpec | None = None, *, catalog: Any = None, purpose: str = "analyst"
+) -> BaseChatModel:
+    """A fresh chat model for one run. `purpose` "ui" is a component for existing data
+    (generate-ui, repair): offline, the placeholder's chart writer answers those."""
     spec = spec or parse_spec()
     if spec.provider == "offline":
+        if purpose == "ui":
+            from chat.agent.placeholder_model import PlaceholderModel
+
+            return PlaceholderModel()
         return offline_model(catalog)
     from langchain.chat_models import init_chat_model
 

@@ -249,7 +249,7 @@ class AgentRunner:
             )
         outcome.code_complete = parsed.code_complete
         params = complete_parameters(parsed.params, self.request.prompt, self.request.input_params)
-        outcome.params = params.payload()
+        outcome.params = {k: v for k, v in params.payload().items() if k != "type"}
         await self._emit(params)
 
 

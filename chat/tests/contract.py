@@ -1,0 +1,72 @@
+"""The exact payload shapes of PRODUCT.md §5, written out independently of chat/events.py so a
+change to the models that breaks the contract fails the tests."""
+
+from __future__ import annotations
+
+import re
+
+from chat.events import parse_event
+from chat.tests.sse import Event
+
+SHAPES: dict[str, tuple[str, set[str], set[str]]] = {
+    # event: (type, required keys, optional keys)
+    "run": ("run", {"type", "run_id", "conversation_id"}, set()),
+    "thought": ("thinking", {"type", "content"}, set()),
+    "sql": ("sql", {"type", "engine", "sql"}, set()),
+    "code": ("code_chunk", {"type", "language", "content"}, set()),
+    "data": ("data_ready", {"type", "url", "size", "format"}, set()),
+    "params": ("parameters", {"type", "values", "controls"}, set()),
+    "progress": ("progress", {"type", "stage", "done", "total"}, set()),
+    "error": ("error", {"type", "message", "stage"}, set()),
+    "done": ("complete", {"type", "code_complete", "data_ready"}, set()),
+}
+STAGES = {"sql_execution", "code_generation", "data_fetch"}
+CONTROL_KEYS = {"name", "kind", "label", "options", "min", "max", "step"}
+
+
+def assert_contract(events: list[Event]) -> None:
+    """Every payload has its spec shape and validates against the models; ids are
+    `<run-id>:<seq>` with consecutive seqs; the stream ends with exactly one `done`."""
+    assert events, "no events"
+    run_id = events[0].data.get("run_id") if events[0].event == "run" else None
+    for event in events:
+        assert event.event in SHAPES, event
+        type_, required, optional = SHAPES[event.event]
+        keys = set(event.data)
+        assert event.data["type"] == type_, event
+        assert required <= keys <= required | optional, event
+        parse_event(event.event, event.data)
+        if event.event == "code":
+            assert event.data["language"] == "tsx"
+        if event.event == "data":
+            assert re.fullmatch(r"/api/data/[\w-]+", event.data["url"]), event
+            assert event.data["size"] in {"small", "large"}
+            assert event.data["format"] in {"json", "parquet"}
+        if event.event == "error":
+            assert event.data["stage"] in STAGES
+            assert event.data["message"].strip()
+        if event.event == "params":
+            values = event.data["values"]
+            assert isinstance(values["title"], str) and values["title"]
+            assert values["chart_type"] in {"bar", "line", "area", "pie", "scatter", "table", "kpi"}
+            assert isinstance(values["color_scheme"], str)
+            for control in event.data["controls"]:
+                assert {"name", "kind", "label"} <= set(control) <= CONTROL_KEYS, control
+        if event.event == "done":
+            assert isinstance(event.data["code_complete"], bool)
+            assert isinstance(event.data["data_ready"], bool)
+        if run_id is not None:
+            assert event.id.rpartition(":")[0] == run_id, event.id
+    seqs = [event.seq for event in events]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+    assert [e.event for e in events].count("done") == 1
+    assert events[-1].event == "done"
+
+
+# run, thought+, sql, data, (thought)*, code+, params, done: the model may comment on the data it
+# got back before it writes the component.
+ANSWER_SEQUENCE = re.compile(r"run( thought)+ sql data( thought)*( code)+ params done")
+
+
+def sequence_text(events: list[Event]) -> str:
+    return " ".join(e.event for e in events)
