@@ -30,6 +30,14 @@ BATCH_ROWS = 64_000
 SAMPLE_MAX_DISTINCT = 25
 SAMPLE_VALUES = 10
 WATCHDOG_REPEAT_S = 0.25
+# Fixed when the instance starts: no extension is ever installed or loaded on demand.
+STARTUP_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+}
+RESERVED_NAMES = frozenset({"memory", "system", "temp", "main", "information_schema", "pg_catalog"})
 
 
 @dataclass
@@ -66,29 +74,31 @@ class LocalDuckDBEngine(Engine):
         self._slots = threading.BoundedSemaphore(pool_size)
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
+        # The name the attached file goes by: its stem, as `duckdb.connect(path)` would name it.
+        stem = self.path.stem
+        self.alias = stem if stem.isidentifier() and stem.lower() not in RESERVED_NAMES else "data"
 
     # --- connections -------------------------------------------------------------------------
 
-    def config(self) -> dict[str, str | bool | int | float | list[str]]:
-        """The settings every connection runs under. `lock_configuration` comes last in effect:
-        once the database is open nothing, not even a smuggled SET, can loosen the others."""
-        config: dict[str, str | bool | int | float | list[str]] = {
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "allow_community_extensions": False,
-            "allow_unsigned_extensions": False,
-            "memory_limit": self.memory_limit,
-            "threads": self.threads,
-            "max_temp_directory_size": self.max_temp_directory_size,
-            "lock_configuration": True,
-        }
+    def lockdown(self) -> list[tuple[str, str | bool | int]]:
+        """The settings every connection runs under, applied in this order once the file is
+        attached; `lock_configuration` comes last, after which nothing (not even a SET that
+        slipped past the guard) can loosen the others."""
+        settings: list[tuple[str, str | bool | int]] = [
+            ("memory_limit", self.memory_limit),
+            ("threads", self.threads),
+            ("max_temp_directory_size", self.max_temp_directory_size),
+        ]
         if self.temp_directory is not None:
             self.temp_directory.mkdir(parents=True, exist_ok=True)
-            config["temp_directory"] = str(self.temp_directory)
-        return config
+            settings.append(("temp_directory", str(self.temp_directory)))
+        settings += [("enable_external_access", False), ("lock_configuration", True)]
+        return settings
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        """A private DuckDB instance with the file attached read-only. Private, rather than
+        `duckdb.connect(path)`, because DuckDB shares one instance per path in a process and
+        refuses a second configuration for it: two engines on one file must not collide."""
         with self._lock:
             if self._database is None:
                 if not self.path.exists():
@@ -96,12 +106,27 @@ class LocalDuckDBEngine(Engine):
                         f"The DuckDB file {self.path} does not exist; run `manage.py seed_demo`."
                     )
                 try:
-                    self._database = duckdb.connect(
-                        str(self.path), read_only=True, config=self.config()
-                    )
+                    self._database = self._locked_instance()
                 except duckdb.Error as exc:
                     raise EngineUnavailable(f"Cannot open {self.path}: {_first_line(exc)}") from exc
             return self._database
+
+    def _locked_instance(self) -> duckdb.DuckDBPyConnection:
+        database = duckdb.connect(":memory:", config=dict(STARTUP_CONFIG))
+        try:
+            database.execute(f"ATTACH {_quote_literal(str(self.path))} AS {self.alias} (READ_ONLY)")
+            database.execute(f"USE {self.alias}")
+            for name, value in self.lockdown():
+                database.execute(f"SET {name} = {_setting_literal(value)}")
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+    def _new_cursor(self, database: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        cursor = database.cursor()
+        cursor.execute(f"USE {self.alias}")
+        return cursor
 
     @contextlib.contextmanager
     def _connection(self, wait_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -114,7 +139,7 @@ class LocalDuckDBEngine(Engine):
         healthy = False
         try:
             with self._lock:
-                cursor = self._idle.pop() if self._idle else database.cursor()
+                cursor = self._idle.pop() if self._idle else self._new_cursor(database)
             yield cursor
             healthy = True
         finally:
@@ -329,6 +354,18 @@ def _ref(schema: str, table: str) -> str:
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _setting_literal(value: str | bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return _quote_literal(value)
 
 
 def _first_line(exc: BaseException) -> str:
