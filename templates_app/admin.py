@@ -18,13 +18,46 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, json_script
+from django.utils.safestring import mark_safe
 
 from templates_app import importer, permissions, selectors, services, validation
 from templates_app.models import Status, Template, TemplateShare, TemplateVersion
 from vizorch_site.errors import ApiError
 
 UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+# Drives the portal's sandbox iframe (frontend/src/sandbox/protocol.ts) from the admin page: once
+# the sandbox says it is ready, send the component, its parameters and the stored result.
+PREVIEW_SCRIPT = """<script>
+(function () {
+  const CHANNEL = "vizorch-sandbox/1";
+  const payload = JSON.parse(document.getElementById("vz-preview-data").textContent);
+  const frame = document.getElementById("vz-preview");
+  const status = document.getElementById("vz-preview-status");
+  const empty = { columns: [], rows: [] };
+  const load = payload.data_url
+    ? fetch(payload.data_url + "?format=json", { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : empty))
+        .catch(() => empty)
+    : Promise.resolve(empty);
+  window.addEventListener("message", async (event) => {
+    const message = event.data;
+    if (event.source !== frame.contentWindow || !message || message.channel !== CHANNEL) return;
+    if (message.type === "ready") {
+      const result = await load;
+      if (!payload.data_url) status.textContent = "No stored result: rendered with empty data.";
+      frame.contentWindow.postMessage(
+        { channel: CHANNEL, type: "render", renderId: 1, code: payload.code,
+          params: payload.params, data: { format: "json", result }, theme: "light" },
+        "*",
+      );
+    } else if (message.type === "error") {
+      status.textContent = message.phase + " error: " + message.message;
+    }
+  });
+})();
+</script>"""
 
 
 def _upload_dir() -> Path:
@@ -160,13 +193,19 @@ class TemplateAdmin(CuratorOnly, admin.ModelAdmin):
 
     @admin.display(description="Preview (read-only)")
     def preview(self, obj: Template) -> str:
+        payload = {"code": obj.ui_code, "params": obj.parameters, "data_url": obj.data_url}
         return format_html(
             "<p><strong>{}</strong> · {} · data: {}</p>"
+            '<iframe id="vz-preview" src="/sandbox/" sandbox="allow-scripts" title="Chart preview"'
+            ' style="width:100%;max-width:960px;height:420px;border:1px solid #ccc"></iframe>'
+            '<p id="vz-preview-status"></p>{}{}'
             "<h4>Parameters</h4><pre>{}</pre><h4>SQL</h4><pre>{}</pre>"
             "<h4>Component</h4><pre style='max-height:30em;overflow:auto'>{}</pre>",
             obj.title,
             obj.data_source,
             obj.data_url or "none",
+            json_script(payload, "vz-preview-data"),
+            mark_safe(PREVIEW_SCRIPT),
             json.dumps(obj.parameters, indent=2, ensure_ascii=False),
             obj.generated_sql,
             obj.ui_code,

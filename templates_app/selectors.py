@@ -37,15 +37,21 @@ def search_templates(
     ordering: str = "-updated_at",
 ) -> QuerySet[Template]:
     templates = permissions.visible_templates(user).select_related("owner")
+    if q or tag:
+        # Tags are a JSON list searched in its text form. SQLite stores it ASCII-escaped and
+        # PostgreSQL's jsonb prints it raw, so look for both spellings.
+        templates = templates.annotate(tags_text=Cast("tags", TextField()))
     if q:
-        # Tags are a JSON list; their text form is searchable the same way on SQLite and Postgres.
-        templates = templates.annotate(tags_text=Cast("tags", TextField())).filter(
-            Q(title__icontains=q) | Q(prompt__icontains=q) | Q(tags_text__icontains=q)
+        templates = templates.filter(
+            Q(title__icontains=q)
+            | Q(prompt__icontains=q)
+            | Q(tags_text__icontains=json.dumps(q, ensure_ascii=False)[1:-1])
+            | Q(tags_text__icontains=json.dumps(q)[1:-1])
         )
     if tag:
-        encoded = json.dumps(tag)
-        templates = templates.annotate(tag_text=Cast("tags", TextField())).filter(
-            tag_text__icontains=encoded
+        templates = templates.filter(
+            Q(tags_text__icontains=json.dumps(tag, ensure_ascii=False))
+            | Q(tags_text__icontains=json.dumps(tag))
         )
     if mine:
         templates = templates.filter(owner=user)

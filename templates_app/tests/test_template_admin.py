@@ -56,6 +56,17 @@ def test_change_page_shows_a_read_only_preview_and_history(
     assert b"Preview (read-only)" in page.content
     assert b"export default function Viz" in page.content
     assert b"created" in page.content  # the version inline
+    assert b'<iframe id="vz-preview" src="/sandbox/" sandbox="allow-scripts"' in page.content
+
+
+def test_preview_escapes_code_that_tries_to_leave_its_script_tag(
+    curator_client: Client, make_template: Callable[..., Template]
+) -> None:
+    hostile = "export default function Viz() { return null }\n</script><script>alert(1)</script>"
+    template = make_template(ui_code=hostile)
+    page = curator_client.get(f"{CHANGELIST}{template.pk}/change/")
+    assert page.status_code == 200
+    assert b"<script>alert(1)" not in page.content
 
 
 def test_publish_feature_unfeature_archive_actions(

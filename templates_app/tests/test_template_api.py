@@ -114,6 +114,7 @@ def test_list_searches_title_prompt_and_tags(
     make_template(owner=analyst, title="Revenue trend", prompt="monthly revenue", tags=["finance"])
     make_template(owner=analyst, title="Top products", prompt="best sellers", tags=["catalog"])
     make_template(owner=analyst, title="Stores", prompt="stores per country", tags=["Finance-EU"])
+    make_template(owner=analyst, title="Cafés", prompt="coffee", tags=["café"])
     client = client_for(analyst)
 
     def titles(query: str) -> list[str]:
@@ -125,6 +126,9 @@ def test_list_searches_title_prompt_and_tags(
     assert titles("q=SELLERS") == ["Top products"]
     assert titles("q=finance") == ["Revenue trend", "Stores"]
     assert titles("tag=finance") == ["Revenue trend"]
+    assert titles("q=café") == ["Cafés"]
+    assert titles("q=afé") == ["Cafés"]
+    assert titles("tag=café") == ["Cafés"]
 
 
 def test_list_filters_mine_shared_featured_status_and_data_source(
