@@ -92,7 +92,13 @@ class LocalDuckDBEngine(Engine):
         if self.temp_directory is not None:
             self.temp_directory.mkdir(parents=True, exist_ok=True)
             settings.append(("temp_directory", str(self.temp_directory)))
-        settings += [("enable_external_access", False), ("lock_configuration", True)]
+        settings += [
+            # A table name that is not in the file must not resolve to a Python object (a
+            # DataFrame or Arrow table in some caller's frame), as DuckDB's Python client allows.
+            ("python_enable_replacements", False),
+            ("enable_external_access", False),
+            ("lock_configuration", True),
+        ]
         return settings
 
     def _open(self) -> duckdb.DuckDBPyConnection:

@@ -32,6 +32,7 @@ def test_connections_are_locked_down(engine: LocalDuckDBEngine) -> None:
     assert engine.setting("lock_configuration") == "true"
     assert engine.setting("autoinstall_known_extensions") == "false"
     assert engine.setting("threads") == "1"
+    assert engine.setting("python_enable_replacements") == "false"
     assert engine.setting("memory_limit").startswith("488")  # 512 MB, as DuckDB prints MiB
 
 
