@@ -36,6 +36,9 @@ STARTUP_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoload_known_extensions": False,
     "allow_community_extensions": False,
     "allow_unsigned_extensions": False,
+    # A table name that is not in the file must not resolve to a Python object (a DataFrame or
+    # Arrow table in a caller's frame), as DuckDB's Python client otherwise allows.
+    "python_enable_replacements": False,
 }
 RESERVED_NAMES = frozenset({"memory", "system", "temp", "main", "information_schema", "pg_catalog"})
 
@@ -92,13 +95,7 @@ class LocalDuckDBEngine(Engine):
         if self.temp_directory is not None:
             self.temp_directory.mkdir(parents=True, exist_ok=True)
             settings.append(("temp_directory", str(self.temp_directory)))
-        settings += [
-            # A table name that is not in the file must not resolve to a Python object (a
-            # DataFrame or Arrow table in some caller's frame), as DuckDB's Python client allows.
-            ("python_enable_replacements", False),
-            ("enable_external_access", False),
-            ("lock_configuration", True),
-        ]
+        settings += [("enable_external_access", False), ("lock_configuration", True)]
         return settings
 
     def _open(self) -> duckdb.DuckDBPyConnection:
