@@ -32,14 +32,18 @@ const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8"));
 function tagsFor(entryName) {
   const entry = manifest[entryName];
   const css = new Set(entry.css ?? []);
-  const preload = [];
-  for (const name of entry.imports ?? []) {
-    preload.push(manifest[name].file);
-    for (const c of manifest[name].css ?? []) css.add(c);
-  }
+  const preload = new Set();
+  const visit = (name) => {
+    const chunk = manifest[name];
+    if (!chunk || preload.has(chunk.file)) return;
+    preload.add(chunk.file);
+    for (const c of chunk.css ?? []) css.add(c);
+    for (const next of chunk.imports ?? []) visit(next);
+  };
+  for (const name of entry.imports ?? []) visit(name);
   return [
     ...[...css].map((f) => `<link rel="stylesheet" href="/static/${f}">`),
-    ...preload.map((f) => `<link rel="modulepreload" href="/static/${f}" crossorigin="">`),
+    ...[...preload].map((f) => `<link rel="modulepreload" href="/static/${f}" crossorigin="">`),
     `<script type="module" crossorigin="" src="/static/${entry.file}"></script>`,
   ].join("\n");
 }

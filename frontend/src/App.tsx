@@ -1,12 +1,15 @@
 // The portal shell: header, client routes, theme.
+import { useEffect, useState } from "react";
 import { Header } from "@/components/Header";
 import { TooltipProvider } from "@/components/ui/tooltip";
 import { useTheme } from "@/hooks/useTheme";
 import { type Boot, canChat } from "@/lib/boot";
-import { useRoute } from "@/lib/router";
+import { type Route, useRoute } from "@/lib/router";
 import { TemplatePage } from "@/pages/TemplatePage";
 import { TemplatesPage } from "@/pages/TemplatesPage";
 import { WorkspacePage } from "@/pages/WorkspacePage";
+
+const LAST_CONVERSATION = "vizorch-last-conversation";
 
 export function App({ boot }: { boot: Boot }) {
   const { theme, toggle } = useTheme();
@@ -14,6 +17,22 @@ export function App({ boot }: { boot: Boot }) {
   const chatAllowed = canChat(boot);
   // Viewers have no workspace: their home is the gallery.
   const effective = route.name === "workspace" && !chatAllowed ? ({ name: "templates" } as const) : route;
+  // "Ask" returns to the conversation you left for the gallery (it is reloaded from the server).
+  const [lastConversation, setLastConversation] = useState<string | null>(() =>
+    window.sessionStorage.getItem(LAST_CONVERSATION),
+  );
+  useEffect(() => {
+    if (route.name !== "workspace") return;
+    setLastConversation(route.conversationId);
+    if (route.conversationId) window.sessionStorage.setItem(LAST_CONVERSATION, route.conversationId);
+    else window.sessionStorage.removeItem(LAST_CONVERSATION);
+  }, [route]);
+  const go = (next: Route) =>
+    navigate(
+      next.name === "workspace" && next.conversationId === null
+        ? { ...next, conversationId: lastConversation }
+        : next,
+    );
 
   return (
     <TooltipProvider delayDuration={300}>
@@ -21,7 +40,7 @@ export function App({ boot }: { boot: Boot }) {
         <Header
           boot={boot}
           route={effective}
-          navigate={navigate}
+          navigate={go}
           theme={theme}
           onToggleTheme={toggle}
           showWorkspace={chatAllowed}

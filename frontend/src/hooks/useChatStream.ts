@@ -24,12 +24,21 @@ export interface RunState {
   hasParams: boolean;
 }
 
+/**
+ * Appends a thought. Token streams carry their own spacing; whole sentences sent as separate events
+ * ("...request." + "Measuring...") get a space between them.
+ */
+export function joinThought(previous: string, next: string): string {
+  if (previous && /[.!?:…]$/.test(previous) && /^[A-Z0-9"'(]/.test(next)) return `${previous} ${next}`;
+  return previous + next;
+}
+
 export function applyRunEvent(run: RunState, event: StreamEvent): RunState {
   switch (event.kind) {
     case "run":
       return { ...run, runId: event.data.run_id };
     case "thought":
-      return { ...run, thoughts: run.thoughts + event.data.content };
+      return { ...run, thoughts: joinThought(run.thoughts, event.data.content) };
     case "sql":
       return { ...run, sql: { engine: event.data.engine, sql: event.data.sql } };
     case "code":

@@ -93,7 +93,7 @@ export const api = {
     id: string,
     body: {
       shares: { user?: string; group?: string; role: "viewer" | "editor" }[];
-      visibility: "private" | "shared" | "organization";
+      visibility?: "private" | "shared" | "organization";
     },
   ) => requestJson(`/api/templates/${encodeURIComponent(id)}/shares`, SharesSchema, json("PUT", body)),
   refreshTemplate: (id: string) =>

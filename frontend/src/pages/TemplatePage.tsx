@@ -211,6 +211,7 @@ export function TemplatePage({
           sandboxUrl={sandboxUrl}
           theme={theme}
           emptyHint={template ? "This template has no component yet." : "Loading…"}
+          layout="side"
         />
       </div>
     </div>

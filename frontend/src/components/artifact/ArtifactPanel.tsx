@@ -36,6 +36,8 @@ interface Props {
   actions?: ReactNode;
   onRenderError?: (failure: RenderFailure) => void;
   emptyHint?: ReactNode;
+  /** "side" puts the parameters in a column beside the chart (wide template view). */
+  layout?: "stacked" | "side";
 }
 
 function useLoadedData(url: string | null, format: DataFormat) {
@@ -89,6 +91,7 @@ export function ArtifactPanel({
   actions,
   onRenderError,
   emptyHint,
+  layout = "stacked",
 }: Props) {
   const [tab, setTab] = useState("preview");
   const [failure, setFailure] = useState<RenderFailure | null>(null);
@@ -123,7 +126,14 @@ export function ArtifactPanel({
   const renderCode = isGenerating ? "" : generatedCode;
 
   return (
-    <div className="flex h-full min-h-0 flex-col gap-3" data-testid="artifact-panel">
+    <div
+      className={
+        layout === "side"
+          ? "grid h-full min-h-0 grid-cols-1 gap-4 lg:grid-cols-[minmax(0,1fr)_320px]"
+          : "flex h-full min-h-0 flex-col gap-3"
+      }
+      data-testid="artifact-panel"
+    >
       <Tabs value={tab} onValueChange={setTab} className="flex min-h-0 flex-1 flex-col">
         <div className="flex flex-wrap items-center justify-between gap-2">
           <TabsList aria-label="Artifact views">
@@ -250,12 +260,19 @@ export function ArtifactPanel({
           )}
         </TabsContent>
       </Tabs>
-      <ParamsPanel
-        controls={artifact.controls}
-        values={currentParams}
-        disabled={isGenerating}
-        onChange={onParamsChange}
-      />
+      <div
+        className={
+          layout === "side" ? "min-h-0 overflow-y-auto" : "max-h-[40%] shrink-0 overflow-y-auto pr-1"
+        }
+      >
+        <ParamsPanel
+          controls={artifact.controls}
+          values={currentParams}
+          disabled={isGenerating}
+          onChange={onParamsChange}
+          columns={layout === "side" ? 1 : 2}
+        />
+      </div>
     </div>
   );
 }

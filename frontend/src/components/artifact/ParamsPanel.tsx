@@ -117,14 +117,16 @@ export function ParamsPanel({
   values,
   disabled,
   onChange,
+  columns = 2,
 }: {
   controls: ParamControl[];
   values: ParamValues;
   disabled: boolean;
+  columns?: 1 | 2;
   onChange: (values: ParamValues) => void;
 }) {
   const specs = useMemo(() => buildControls(controls, values), [controls, values]);
-  if (specs.length === 0) return null;
+  if (specs.length === 0 && !disabled) return null;
   return (
     <section aria-label="Parameters" data-testid="params-panel" className="flex flex-col gap-3">
       <div className="flex items-center justify-between">
@@ -138,7 +140,10 @@ export function ParamsPanel({
           </span>
         ) : null}
       </div>
-      <fieldset disabled={disabled} className="grid grid-cols-1 gap-3 sm:grid-cols-2">
+      <fieldset
+        disabled={disabled}
+        className={columns === 2 ? "grid grid-cols-1 gap-3 sm:grid-cols-2" : "grid grid-cols-1 gap-3"}
+      >
         {specs.map((spec) => (
           <div
             key={spec.name}

@@ -7,8 +7,11 @@ import { Button } from "@/components/ui/button";
 import type { QueryResult } from "@/lib/api-schemas";
 import { downloadBlob, slugify, toCsv } from "@/lib/download";
 
+const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
+
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "∅";
+  if (typeof value === "number") return numberFormat.format(value);
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }

@@ -39,12 +39,15 @@ export function ShareDialog({ template, onSaved }: { template: Template; onSaved
   const [open, setOpen] = useState(false);
   const [rows, setRows] = useState<Row[]>([]);
   const [visibility, setVisibility] = useState<Visibility>("private");
+  // Sent only when changed: the server makes a private template `shared` when it gets shares.
+  const [visibilityTouched, setVisibilityTouched] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const reset = async () => {
     setError(null);
     setRows([]);
+    setVisibilityTouched(false);
     setVisibility(template.visibility);
     try {
       const current = await api.getShares(template.id);
@@ -69,7 +72,10 @@ export function ShareDialog({ template, onSaved }: { template: Template; onSaved
     setBusy(true);
     setError(null);
     try {
-      await api.shareTemplate(template.id, { shares: sharesPayload(rows), visibility });
+      await api.shareTemplate(template.id, {
+        shares: sharesPayload(rows),
+        ...(visibilityTouched ? { visibility } : {}),
+      });
       setOpen(false);
       onSaved();
     } catch (e) {
@@ -150,7 +156,13 @@ export function ShareDialog({ template, onSaved }: { template: Template; onSaved
           </Button>
           <label htmlFor="share-visibility" className="mt-2 flex items-center justify-between gap-2 text-sm">
             Visibility
-            <Select value={visibility} onValueChange={(v) => setVisibility(v as Visibility)}>
+            <Select
+              value={visibility}
+              onValueChange={(v) => {
+                setVisibility(v as Visibility);
+                setVisibilityTouched(true);
+              }}
+            >
               <SelectTrigger id="share-visibility" className="w-36" data-testid="share-visibility">
                 <SelectValue />
               </SelectTrigger>

@@ -1,0 +1,225 @@
+// End-to-end smoke of the portal against a RUNNING Vizorch server (daphne + built front end), in
+// headless Chromium: sign in, ask, watch the stream, tune a parameter without any data request,
+// save a template and reopen it, then stop a run. Screenshots go to --out.
+// Usage: VIZORCH_URL=http://127.0.0.1:8000 VIZORCH_USER=analyst VIZORCH_PASSWORD=... \
+//        node scripts/portal-smoke.mjs [--out dir]
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const base = process.env.VIZORCH_URL ?? "http://127.0.0.1:8000";
+const user = process.env.VIZORCH_USER ?? "analyst";
+const password = process.env.VIZORCH_PASSWORD ?? "";
+const outArg = process.argv.indexOf("--out");
+const outDir = outArg > 0 ? process.argv[outArg + 1] : "smoke-output";
+mkdirSync(outDir, { recursive: true });
+
+const checks = [];
+function check(name, ok, detail = "") {
+  checks.push(ok);
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? ` — ${detail}` : ""}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const requests = [];
+  page.on("request", (r) => requests.push({ url: r.url(), at: Date.now() }));
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+
+  await page.goto(`${base}/login/`);
+  await page.fill("input[name=username]", user);
+  await page.fill("input[name=password]", password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click("button[type=submit]")]);
+  await page.getByTestId("prompt-input").waitFor();
+  check(
+    "portal loads for the signed-in user",
+    (await page.getByTestId("current-user").textContent()) === user,
+  );
+
+  // 1. Ask; thoughts and code stream; a bar chart appears in the sandbox.
+  await page.getByTestId("prompt-input").fill("Show total sales by region");
+  await page.getByTestId("prompt-input").press("Enter");
+  await page
+    .locator("[data-testid=run][data-status=complete], [data-testid=run][data-status=error]")
+    .first()
+    .waitFor({ timeout: 60_000 });
+  const status = await page.getByTestId("run").first().getAttribute("data-status");
+  check(
+    "the run completes",
+    status === "complete",
+    (await page.getByTestId("run-error").allTextContents()).join(" "),
+  );
+  check("thoughts streamed", (await page.getByTestId("run-thoughts").count()) > 0);
+  const frame = page.frameLocator("[data-testid=sandbox-frame]");
+  await frame.locator(".recharts-bar-rectangle").first().waitFor({ timeout: 15_000 });
+  const bars = await frame.locator(".recharts-bar-rectangle").count();
+  check("a bar chart renders in the sandbox", bars > 0, `${bars} bars`);
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(outDir, "portal-chat-chart.png") });
+
+  // 2. Changing the title re-renders without any /api/data/ request.
+  const before = requests.length;
+  const title = page.getByTestId("param-title");
+  await title.fill("Renamed by the smoke test");
+  await frame
+    .getByText("Renamed by the smoke test")
+    .first()
+    .waitFor({ timeout: 3000 })
+    .then(
+      () => check("title parameter re-renders the chart", true),
+      () => check("title parameter re-renders the chart", false),
+    );
+  const dataRequests = requests.slice(before).filter((r) => r.url.includes("/api/data/"));
+  check(
+    "no /api/data/ request on a parameter change",
+    dataRequests.length === 0,
+    dataRequests.map((r) => r.url).join(","),
+  );
+
+  // Tabs.
+  for (const tab of ["code", "data", "sql"]) {
+    await page.getByTestId(`tab-${tab}`).click();
+    await page.waitForTimeout(300);
+    if (tab === "data")
+      check("data tab shows rows", (await page.getByTestId("data-table").locator("tbody tr").count()) > 0);
+    await page.screenshot({ path: join(outDir, `portal-tab-${tab}.png`) });
+  }
+  await page.getByTestId("tab-preview").click();
+
+  // 3. Save as template, reopen it from the gallery.
+  await page.getByTestId("save-template").click();
+  await page.getByTestId("template-title").fill("Smoke: sales by region");
+  await page.getByTestId("save-template-submit").click();
+  await page.getByTestId("save-status").waitFor({ timeout: 10_000 });
+  await page.getByTestId("nav-templates").click();
+  await page.getByTestId("template-card").first().waitFor();
+  await page.screenshot({ path: join(outDir, "portal-gallery.png") });
+  await page.reload();
+  await page.getByRole("button", { name: "Open Smoke: sales by region" }).first().click();
+  await page.getByTestId("template-view").waitFor();
+  await frame.locator(".recharts-bar-rectangle").first().waitFor({ timeout: 15_000 });
+  check(
+    "the saved template renders after a reload",
+    (await frame.locator(".recharts-bar-rectangle").count()) === bars,
+  );
+  check(
+    "the template keeps the tuned title",
+    (await frame.getByText("Renamed by the smoke test").count()) > 0,
+  );
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(outDir, "portal-template.png") });
+
+  // Dark theme.
+  await page.getByTestId("theme-toggle").click();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(outDir, "portal-template-dark.png") });
+  await page.getByTestId("theme-toggle").click();
+
+  // Share with the viewer, who then sees it read-only with working parameters.
+  const viewerPassword = process.env.VIZORCH_VIEWER_PASSWORD;
+  if (viewerPassword) {
+    await page.getByTestId("share-template").click();
+    await page.getByTestId("share-add").click();
+    await page.getByTestId("share-name").fill("viewer");
+    await page.getByTestId("share-submit").click();
+    await page.getByTestId("share-submit").waitFor({ state: "detached" });
+    const templateUrl = page.url();
+    const viewer = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await viewer.goto(`${base}/login/`);
+    await viewer.fill("input[name=username]", "viewer");
+    await viewer.fill("input[name=password]", viewerPassword);
+    await Promise.all([viewer.waitForURL(/\/(app\/templates)?$/), viewer.click("button[type=submit]")]);
+    await viewer.getByTestId("template-card").first().waitFor({ timeout: 10_000 });
+    check(
+      "the viewer lands on the gallery without a prompt box",
+      (await viewer.getByTestId("prompt-input").count()) === 0,
+    );
+    await viewer.goto(templateUrl);
+    await viewer.getByTestId("read-only-badge").waitFor({ timeout: 10_000 });
+    const vframe = viewer.frameLocator("[data-testid=sandbox-frame]");
+    await vframe.locator(".recharts-bar-rectangle").first().waitFor({ timeout: 15_000 });
+    await viewer.getByTestId("param-title").fill("Viewer's own title");
+    await vframe
+      .getByText("Viewer's own title")
+      .first()
+      .waitFor({ timeout: 3000 })
+      .then(
+        () => check("the viewer's parameters work on a read-only template", true),
+        () => check("the viewer's parameters work on a read-only template", false),
+      );
+    check(
+      "the viewer cannot save or share",
+      (await viewer.getByTestId("save-params").count()) +
+        (await viewer.getByTestId("share-template").count()) ===
+        0,
+    );
+    await viewer.screenshot({ path: join(outDir, "portal-viewer-read-only.png") });
+    await viewer.close();
+  }
+
+  // Back to the conversation: it is restored from the server, and a follow-up refines the chart.
+  await page.getByTestId("nav-workspace").click();
+  await page.getByTestId("run").first().waitFor({ timeout: 10_000 });
+  await page
+    .frameLocator("[data-testid=sandbox-frame]")
+    .locator(".recharts-surface")
+    .first()
+    .waitFor({ timeout: 15_000 });
+  check("the conversation is restored", (await page.getByTestId("run").count()) === 1);
+  // A follow-up refines the artifact; its controls are disabled while it streams.
+  await page.getByTestId("prompt-input").fill("Make it a line chart");
+  await page.getByTestId("prompt-input").press("Enter");
+  const disabledWhileGenerating = await page
+    .locator("[data-testid=params-panel] fieldset:disabled")
+    .waitFor({ timeout: 2000 })
+    .then(
+      () => true,
+      () => false,
+    );
+  check("controls are disabled while generating", disabledWhileGenerating);
+  await page
+    .locator("[data-testid=run]")
+    .nth(1)
+    .and(page.locator("[data-status=complete], [data-status=error]"))
+    .waitFor({ timeout: 60_000 });
+  check(
+    "controls are enabled after the run",
+    await page.locator("[data-testid=params-panel] fieldset").isEnabled(),
+  );
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(outDir, "portal-follow-up.png") });
+
+  // 4. Stop cancels a run.
+  await page.getByTestId("new-chat").click();
+  await page.getByTestId("prompt-input").fill("Show monthly revenue by product category");
+  await page.getByTestId("prompt-input").press("Enter");
+  await page
+    .getByTestId("stop-button")
+    .click({ timeout: 5000 })
+    .catch(() => undefined);
+  await page
+    .locator("[data-testid=run][data-status=cancelled], [data-testid=run][data-status=complete]")
+    .first()
+    .waitFor({ timeout: 20_000 });
+  const stopped = await page.getByTestId("run").first().getAttribute("data-status");
+  check("Stop cancels the run", stopped === "cancelled", stopped ?? "");
+  check("no uncaught page errors", errors.length === 0, errors.join(" | "));
+} finally {
+  await browser.close();
+}
+const failed = checks.filter((ok) => !ok).length;
+console.log(`${checks.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
