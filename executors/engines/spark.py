@@ -141,18 +141,24 @@ class SparkEngine(Engine):
         self, stages: Any, inflight_tasks: int, operation_id: str | None, done: bool
     ) -> None:
         """Called by the Connect client on the thread that runs the statement, so the thread's
-        current job says whose callback this is."""
+        current job says whose callback this is. Tasks are summed over the job's stages, as
+        pyspark's own progress bar does; stages that Spark skips never count as done."""
         job: _Job | None = getattr(self._local, "job", None)
         if job is None or job.on_progress is None or not stages:
             return
-        stages = sorted(stages, key=lambda s: s.stage_id)
-        current = next((s for s in stages if not s.done), stages[-1])
-        snapshot = Progress(
-            stage=f"stage {current.stage_id} ({sum(s.done for s in stages)}/{len(stages)} done)",
-            done=int(current.num_completed_tasks),
-            total=int(current.num_tasks),
+        stages = list(stages)
+        finished = sum(1 for stage in stages if stage.done)
+        self._report(
+            job,
+            Progress(
+                stage=f"{finished}/{len(stages)} stages done",
+                done=sum(int(stage.num_completed_tasks) for stage in stages),
+                total=sum(int(stage.num_tasks) for stage in stages),
+            ),
         )
-        if snapshot != job.last:
+
+    def _report(self, job: _Job, snapshot: Progress) -> None:
+        if job.on_progress is not None and snapshot != job.last:
             job.last = snapshot
             job.on_progress(snapshot)
 
@@ -176,7 +182,11 @@ class SparkEngine(Engine):
         spark.addTag(job.spark_tag)
         watchdog.start()
         try:
-            return self._collect(spark, sql, limits)
+            result = self._collect(spark, sql, limits)
+            if job.last is not None and job.last.done < job.last.total:
+                # The job succeeded; stages Spark skipped had nothing left to do.
+                self._report(job, Progress("finished", job.last.total, job.last.total))
+            return result
         except Exception as exc:
             raise self._translate(exc, job, limits) from exc
         finally:
@@ -263,7 +273,7 @@ class SparkEngine(Engine):
             tables = [t for t in spark.catalog.listTables(database) if not t.isTemporary]
             infos = []
             for table in tables:
-                columns = spark.catalog.listColumns(table.name, database)
+                columns = spark.catalog.listColumns(f"{_quote(database)}.{_quote(table.name)}")
                 infos.append((table, columns))
             counts: dict[str, int] = {}
             if infos:

@@ -1,5 +1,5 @@
-"""A DuckDB Quack server for development and tests: serves one DuckDB file read-only on a loopback
-port with a fixed token, until it receives SIGTERM/SIGINT or its stdin closes.
+"""A DuckDB Quack server for development and tests: serves one DuckDB file read-only with a fixed
+token (loopback only unless --allow-other-hostname), until SIGTERM/SIGINT or its stdin closes.
 
     python -m executors.testing.quack_server --database var/demo.duckdb --port 9494
 
@@ -20,7 +20,16 @@ import duckdb
 from executors.engines.duckdb_remote import load_quack
 
 
-def serve(database: str, host: str, port: int, token: str, *, threads: int, memory: str) -> None:
+def serve(
+    database: str,
+    host: str,
+    port: int,
+    token: str,
+    *,
+    threads: int,
+    memory: str,
+    allow_other_hostname: bool = False,
+) -> None:
     con = duckdb.connect(
         database,
         read_only=True,
@@ -33,7 +42,10 @@ def serve(database: str, host: str, port: int, token: str, *, threads: int, memo
     )
     load_quack(con)
     uri = f"quack:{host}:{port}"
-    con.execute("CALL quack_serve(?, token := ?)", [uri, token]).fetchall()
+    con.execute(
+        "CALL quack_serve(?, token := ?, allow_other_hostname := ?)",
+        [uri, token, allow_other_hostname],
+    ).fetchall()
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -56,7 +68,12 @@ def serve(database: str, host: str, port: int, token: str, *, threads: int, memo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", required=True, help="DuckDB file to serve (read-only)")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
+    parser.add_argument(
+        "--allow-other-hostname",
+        action="store_true",
+        help="bind a non-loopback --host (put a TLS proxy in front)",
+    )
     parser.add_argument("--port", type=int, default=9494)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--memory-limit", default="512MB")
@@ -71,6 +88,7 @@ def main() -> None:
         token,
         threads=args.threads,
         memory=args.memory_limit,
+        allow_other_hostname=args.allow_other_hostname,
     )
 
 

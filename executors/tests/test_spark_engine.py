@@ -1,0 +1,185 @@
+"""The Spark engine against a real local Spark Connect server: Arrow results, typed errors, stage
+progress of a multi-stage job, cancel and timeout through job tags, large results as Parquet."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow.dataset as ds
+import pytest
+
+from executors.engines.base import Progress, QueryLimits
+from executors.engines.spark import SparkEngine
+from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, QueryTimeout
+from executors.testing.server_fixtures import SparkConnectServer, free_port
+
+LIMITS = QueryLimits(max_rows=1000, timeout_s=120)
+# Two shuffles (join, then group by) give a job of several stages.
+MULTI_STAGE = (
+    "SELECT a.id % 7 AS bucket, count(*) AS n, sum(b.id) AS total "
+    "FROM range(200000) a JOIN range(200000) b ON a.id = b.id GROUP BY 1 ORDER BY 1"
+)
+# Runs for hours unless stopped.
+ENDLESS = "SELECT count(*) AS n FROM range(1000000000000)"
+
+
+@pytest.fixture
+def small_limit_engine(
+    spark_connect_server: SparkConnectServer, tmp_path: Path
+) -> Iterator[SparkEngine]:
+    """An engine that treats more than 1000 rows as a large result."""
+    engine = SparkEngine(
+        "spark-small",
+        spark_connect_server.url,
+        spark_connect_server.token,
+        tmp_path / "results",
+        small_rows=1000,
+    )
+    yield engine
+    engine.close()
+
+
+def test_spark_query_returns_the_demo_data_as_arrow(
+    spark_engine: SparkEngine, quack_demo_database: Path
+) -> None:
+    sql = (
+        "SELECT s.region, count(DISTINCT o.order_id) AS orders, sum(i.quantity) AS units "
+        "FROM orders o JOIN stores s ON o.store_id = s.store_id "
+        "JOIN order_items i ON i.order_id = o.order_id GROUP BY s.region ORDER BY s.region"
+    )
+    result = spark_engine.run(sql, limits=LIMITS, tag="spark-arrow")
+    assert result.table is not None and result.parquet_path is None
+    with duckdb.connect(str(quack_demo_database), read_only=True) as con:
+        expected = con.execute(sql).fetchall()
+    assert [tuple(row.values()) for row in result.table.to_pylist()] == expected
+    assert result.row_count == 5 and not result.truncated
+
+
+def test_spark_reports_progress_of_a_multi_stage_job(spark_engine: SparkEngine) -> None:
+    seen: list[Progress] = []
+    result = spark_engine.run(
+        MULTI_STAGE, limits=LIMITS, tag="spark-progress", on_progress=seen.append
+    )
+    assert result.table is not None and result.table.num_rows == 7
+    assert len({snapshot.stage for snapshot in seen}) >= 2
+    assert all(0 <= snapshot.done <= snapshot.total for snapshot in seen)
+    assert [s.done for s in seen] == sorted(s.done for s in seen)
+    assert seen[-1].total > 0 and seen[-1].done == seen[-1].total
+
+
+def test_spark_cancel_interrupts_a_running_job(spark_engine: SparkEngine) -> None:
+    running = threading.Event()
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            spark_engine.run(
+                ENDLESS,
+                limits=QueryLimits(timeout_s=600),
+                tag="spark-cancel",
+                on_progress=lambda _progress: running.set(),
+            )
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    assert running.wait(timeout=120), "the job never reported progress"
+    assert spark_engine.cancel("spark-cancel")
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled)
+    assert not spark_engine.cancel("spark-cancel")
+
+
+def test_spark_timeout_interrupts_the_job(spark_engine: SparkEngine) -> None:
+    with pytest.raises(QueryTimeout):
+        spark_engine.run(ENDLESS, limits=QueryLimits(timeout_s=3), tag="spark-timeout")
+
+
+def test_spark_large_result_lands_as_parquet(small_limit_engine: SparkEngine) -> None:
+    result = small_limit_engine.run(
+        "SELECT id, id * 2 AS twice FROM range(50000)",
+        limits=QueryLimits(max_rows=1_000_000, timeout_s=120),
+        tag="spark-large",
+    )
+    assert result.table is None and result.parquet_path is not None
+    assert result.parquet_path.parent == small_limit_engine.results_dir
+    table = ds.dataset(result.parquet_path, format="parquet").to_table()
+    assert table.num_rows == result.row_count == 50000
+    assert not result.truncated
+    assert sorted(table.column("id").to_pylist()) == list(range(50000))
+    assert result.schema is not None and result.schema.names == ["id", "twice"]
+
+
+def test_spark_large_result_beyond_the_row_limit_is_truncated(
+    small_limit_engine: SparkEngine,
+) -> None:
+    result = small_limit_engine.run(
+        "SELECT id FROM range(50000)",
+        limits=QueryLimits(max_rows=20000, timeout_s=120),
+        tag="spark-large-truncated",
+    )
+    assert result.parquet_path is not None
+    assert result.truncated and result.row_count == 20000
+    assert ds.dataset(result.parquet_path, format="parquet").count_rows() == 20000
+
+
+def test_spark_small_result_stays_in_memory_even_on_a_small_limit_engine(
+    small_limit_engine: SparkEngine,
+) -> None:
+    result = small_limit_engine.run(
+        "SELECT id FROM range(1000)",
+        limits=QueryLimits(max_rows=1_000_000, timeout_s=120),
+        tag="spark-small",
+    )
+    assert result.table is not None and result.table.num_rows == 1000
+    assert not list(small_limit_engine.results_dir.glob("spark-*"))
+
+
+def test_spark_sql_error_is_a_query_failure(spark_engine: SparkEngine) -> None:
+    with pytest.raises(QueryFailed) as failed:
+        spark_engine.run("SELECT no_such_column FROM stores", limits=LIMITS, tag="spark-bad")
+    assert "no_such_column" in failed.value.message
+    assert "JVM stacktrace" not in failed.value.message
+
+
+def test_spark_catalog_lists_the_demo_tables(spark_engine: SparkEngine) -> None:
+    tables = {table.name: table for table in spark_engine.catalog()}
+    assert {"stores", "customers", "products", "orders", "order_items"} <= set(tables)
+    orders = tables["orders"]
+    assert [column.name for column in orders.columns][:2] == ["order_id", "order_date"]
+    assert {column.name: column.type for column in orders.columns}["order_date"] == "date"
+    assert tables["stores"].row_count == 50
+    assert tables["orders"].description
+
+
+def test_spark_is_healthy(spark_engine: SparkEngine) -> None:
+    health = spark_engine.health()
+    assert health.ok and "Spark" in health.detail
+
+
+def test_spark_unreachable_cluster_is_engine_unavailable(tmp_path: Path) -> None:
+    engine = SparkEngine("spark-down", f"sc://localhost:{free_port()}", None, tmp_path)
+    try:
+        assert not engine.health().ok
+        with pytest.raises(EngineUnavailable) as unavailable:
+            engine.run("SELECT 1", limits=LIMITS, tag="spark-down")
+        assert unavailable.value.stage == "data_fetch"
+    finally:
+        engine.close()
+
+
+def test_spark_wrong_token_is_engine_unavailable(
+    spark_connect_server: SparkConnectServer, tmp_path: Path
+) -> None:
+    engine = SparkEngine("spark-token", spark_connect_server.url, "not-the-token", tmp_path)
+    try:
+        with pytest.raises(EngineUnavailable) as unavailable:
+            engine.run("SELECT 1", limits=LIMITS, tag="spark-token")
+        assert "not-the-token" not in unavailable.value.message
+    finally:
+        engine.close()
