@@ -224,10 +224,17 @@ CREATE TABLE order_items (
 
 def ensure_demo_database(path: Path, scale: float = 1.0) -> bool:
     """Create the demo database at `path` unless it already holds the demo tables; True when it
-    generated. The file appears atomically, so a reader never sees half a dataset."""
+    generated. The file appears atomically, so a reader never sees half a dataset. An existing
+    file that is not the demo database is left alone (it may be someone's data): an error."""
     path = Path(path)
-    if has_demo_tables(path):
-        return False
+    if path.exists():
+        missing = missing_demo_tables(path)
+        if not missing:
+            return False
+        raise RuntimeError(
+            f"{path} exists but is not the demo database (no {', '.join(missing)}); "
+            "move it away or point VIZORCH_DUCKDB_PATH elsewhere."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
@@ -242,23 +249,29 @@ def ensure_demo_database(path: Path, scale: float = 1.0) -> bool:
     return True
 
 
+def missing_demo_tables(path: Path) -> list[str]:
+    """The demo tables `path` lacks. Read through a private in-memory instance so the check never
+    clashes with an engine holding the file open in this process; a file DuckDB cannot open at
+    all raises (it is never silently replaced)."""
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {_quote(str(path))} AS demo (READ_ONLY)")
+        names = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'demo'"
+            ).fetchall()
+        }
+    return [table for table in DEMO_TABLES if table not in names]
+
+
 def has_demo_tables(path: Path) -> bool:
-    """True when `path` is a DuckDB file with every demo table. Opened through a private in-memory
-    instance so the check never clashes with an engine holding the file open in this process."""
+    """True when `path` is a readable DuckDB file with every demo table."""
     if not Path(path).exists():
         return False
     try:
-        with duckdb.connect() as con:
-            con.execute(f"ATTACH {_quote(str(path))} AS demo (READ_ONLY)")
-            names = {
-                row[0]
-                for row in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'demo'"
-                ).fetchall()
-            }
+        return not missing_demo_tables(path)
     except duckdb.Error:
         return False
-    return set(DEMO_TABLES) <= names
 
 
 def generate(con: duckdb.DuckDBPyConnection, scale: float = 1.0) -> None:

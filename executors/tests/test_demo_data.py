@@ -204,3 +204,13 @@ def test_tpch_loads_into_its_own_schema(tmp_path: Path) -> None:
     demo_data.load_tpch(path, 0.001)  # idempotent
     with duckdb.connect(str(path), read_only=True) as con:
         assert _one(con, "SELECT count(*) > 0 FROM tpch.lineitem") == (True,)
+
+
+def test_an_unrelated_database_is_never_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "theirs.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE precious AS SELECT 42 AS answer")
+    with pytest.raises(RuntimeError, match="not the demo database"):
+        demo_data.ensure_demo_database(path, scale=0.005)
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert _one(con, "SELECT answer FROM precious") == (42,)
