@@ -253,6 +253,7 @@ const TIME_GRAIN = {_const(spec.grain or "day")} as "day" | "week" | "month" | "
 const SERIES_COLUMN: string | null = {_const(spec.series)};
 const VALUE_COLUMNS: string[] = {_const(list(spec.values))};
 const PERCENT_COLUMNS: string[] = {_const(list(spec.percent_values))};
+const FIRST_VALUE: string = VALUE_COLUMNS[0] ?? "";
 const MAX_POINTS = 5000;
 {_HELPERS}
 type Point = {{ __x: unknown; [key: string]: unknown }};
@@ -263,7 +264,7 @@ function formatX(value: unknown): string {{
 }}
 
 function valueColumnOf(key: string): string {{
-  return SERIES_COLUMN ? VALUE_COLUMNS[0] : key;
+  return SERIES_COLUMN ? FIRST_VALUE : key;
 }}
 
 export default function Viz({{ data, params }}: {{ data: QueryResult; params: Params }}) {{
@@ -290,7 +291,7 @@ export default function Viz({{ data, params }}: {{ data: QueryResult; params: Pa
       if (SERIES_COLUMN) {{
         const name = String(row[SERIES_COLUMN] ?? "(none)");
         if (!keys.includes(name)) keys.push(name);
-        point[name] = toNumber(row[VALUE_COLUMNS[0]]);
+        point[name] = toNumber(row[FIRST_VALUE]);
       }} else {{
         for (const column of VALUE_COLUMNS) point[column] = toNumber(row[column]);
       }}
@@ -352,7 +353,7 @@ export default function Viz({{ data, params }}: {{ data: QueryResult; params: Pa
 
   let chart: React.ReactElement;
   if (chartType === "pie") {{
-    const key = keys[0];
+    const key = keys[0] ?? FIRST_VALUE;
     chart = (
       <PieChart>
         <Pie
@@ -504,8 +505,8 @@ export default function Viz({{ data, params }}: {{ data: QueryResult; params: Pa
     );
   }}
 
-  const renderTooltip = ({{ active, payload }}: {{ active?: boolean; payload?: {{ payload?: Point }}[] }}) => {{
-    const point = active && payload && payload.length ? payload[0].payload : undefined;
+  const renderTooltip = ({{ active, payload }}: {{ active?: boolean; payload?: ReadonlyArray<{{ payload?: unknown }}> }}) => {{
+    const point = active ? (payload?.[0]?.payload as Point | undefined) : undefined;
     if (!point) return null;
     return (
       <div style={{{{ background: "white", border: "1px solid #ddd", borderRadius: 4, padding: "6px 8px", fontSize: 12 }}}}>
@@ -572,11 +573,7 @@ export default function Viz({{ data, params }}: {{ data: QueryResult; params: Pa
   const percent = PERCENT_COLUMNS.includes(VALUE_COLUMN);
   return (
     <div style={{{{ width: "100%", height: "100%", display: "flex", alignItems: "center", justifyContent: "center" }}}}>
-      <KpiCard
-        label={{title}}
-        value={{value ?? 0}}
-        format={{(v: number) => (value === null ? "\\u2013" : formatNumber(v, {{ percent, decimals: percent ? 1 : 2 }}))}}
-      />
+      <KpiCard label={{title}} value={{value ?? "\\u2013"}} format={{{{ percent, decimals: percent ? 1 : 2 }}}} />
     </div>
   );
 }}

@@ -311,6 +311,7 @@ class Intent:
     chart: ChartType | None = None
     color_scheme: str | None = None
     show_labels: bool | None = None
+    versus: bool = False
     measure_words: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -453,7 +454,7 @@ DIMENSION_EXTRA: dict[str, tuple[str, ...]] = {
     "city": ("cities", "town", "towns"),
     "channel": ("channels", "sales channel", "sales channels", "order channel"),
     "status": ("order status", "statuses", "order statuses", "state of the order"),
-    "brand": ("brands", "manufacturer", "manufacturers", "make", "label"),
+    "brand": ("brands", "manufacturer", "manufacturers"),
 }
 GRAIN_PHRASES: dict[str, Grain] = {
     "daily": "day",
@@ -670,7 +671,61 @@ ACTIVITY_WORDS = frozenset(
         "which",
         "did",
         "do",
+        "of",
+        "for",
+        "from",
+        "to",
+        "on",
+        "among",
     ]
+)
+CLEAR_FILTER_PHRASES = (
+    "remove the filter",
+    "remove the filters",
+    "remove filters",
+    "remove filter",
+    "clear the filters",
+    "clear filters",
+    "no filters",
+    "no filter",
+    "without filters",
+    "drop the filter",
+    "drop the filters",
+    "unfiltered",
+)
+# Questions about these need date parts or columns the offline model does not offer: decline.
+UNSUPPORTED_PHRASES = (
+    "day of week",
+    "day of the week",
+    "weekday",
+    "weekdays",
+    "weekend",
+    "weekends",
+    "hour",
+    "hourly",
+    "time of day",
+    "month of year",
+    "month of the year",
+    "seasonality",
+    "median",
+    "percentile",
+    "standard deviation",
+    "cumulative",
+    "running total",
+    "moving average",
+    "rolling",
+)
+VERSUS_PHRASES = (
+    "vs",
+    "versus",
+    "against",
+    "relationship",
+    "correlation",
+    "compared to",
+    "compare",
+    "compared",
+    "comparing",
+    "comparison",
 )
 ALL_TIME = ("all time", "all years", "every year", "whole period", "entire period", "all dates")
 
@@ -1142,6 +1197,12 @@ class _Lexicon:
             self.add(p, "labels", False)
         for p in ALL_TIME:
             self.add(p, "all_time", None)
+        for p in CLEAR_FILTER_PHRASES:
+            self.add(p, "clear_filters", None)
+        for p in UNSUPPORTED_PHRASES:
+            self.add(p, "unsupported", None)
+        for p in VERSUS_PHRASES:
+            self.add(p, "versus", None)
         for p in ADD_CUES:
             self.add(p, "add", None)
         for p in FOLLOW_CUES:
@@ -1192,7 +1253,9 @@ def lexicon_for(schema: Schema) -> _Lexicon:
 
 
 def _correct_typos(tokens: list[str], vocabulary: set[str]) -> list[str]:
-    known = sorted(vocabulary)
+    # Only words that mean something are targets: a misspelt word must never turn into a
+    # stopword and vanish ("weather" is not "rather").
+    known = sorted(vocabulary - STOPWORDS)
     out = []
     for tok in tokens:
         if tok in vocabulary or tok.isdigit() or len(tok) < 4:
@@ -1407,6 +1470,8 @@ class _Parts:
     unknown: list[str] = field(default_factory=list)
     lookup: list[str] = field(default_factory=list)
     singular_pick: bool = False
+    versus: bool = False
+    clear_filters: bool = False
 
 
 def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
@@ -1478,8 +1543,14 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
         elif kind in ("entity", "entity_count"):
             table = str(m.payload)
             nxt = matches[idx + 1] if idx + 1 < len(matches) else None
+            prev_match = matches[idx - 1] if idx > 0 else None
             as_dim = (
                 prev_tok in ("by", "per", "each", "every", "across")
+                or (
+                    prev_match is not None
+                    and prev_match.kind == "order"
+                    and prev_match.end == m.start
+                )
                 or (parts.top_n is not None and not pending_count and kind == "entity")
                 or (
                     nxt is not None
@@ -1488,7 +1559,6 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
                     and prev_tok not in ("of",)
                 )
             )
-            prev_match = matches[idx - 1] if idx > 0 else None
             qualifier = False
             if kind == "entity_count" or pending_count:
                 as_dim = False
@@ -1570,6 +1640,12 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
                 parts.order = m.payload  # type: ignore[assignment]
         elif kind == "all_time":
             parts.all_time = True
+        elif kind == "clear_filters":
+            parts.clear_filters = True
+        elif kind == "unsupported":
+            parts.unknown.append(" ".join(tokens[m.start : m.end]))
+        elif kind == "versus":
+            parts.versus = True
         elif kind == "follow":
             parts.follow = True
         elif kind == "add":
@@ -1606,7 +1682,8 @@ def parse_question(
             "I can't answer that offline: " + OFFLINE_HINT + " I don't know what "
             f"{_describe_unknown(parts.unknown)} refers to in this data.",
             "not_understood",
-            lookup=tuple(parts.lookup),
+            # Only worth a look in the data when the rest of the question makes sense.
+            lookup=tuple(parts.lookup) if parts.measures or previous else (),
         )
     full = bool(parts.measures) and bool(parts.dimensions or parts.grain or parts.trend)
     standalone = bool(parts.measures) and (
@@ -1630,6 +1707,12 @@ def _finish(question: str, p: _Parts, base: Intent | None, schema: Schema) -> In
     if base is None:
         measures = tuple(dict.fromkeys(p.measures))
         dims = tuple(p.dimensions)
+        # "online vs in-store sales": two values of one column are compared, so split by it.
+        for f in p.filters:
+            d = Dimension(f.table, f.column)
+            room = len(dims) + (1 if grain else 0) < 2
+            if len(f.values) > 1 and not f.negate and d not in dims and room:
+                dims = (*dims, d)
         filters = tuple(p.filters)
         time_range = p.time_range
         intent = Intent(
@@ -1647,6 +1730,7 @@ def _finish(question: str, p: _Parts, base: Intent | None, schema: Schema) -> In
             chart=p.chart,
             color_scheme=p.color,
             show_labels=p.labels,
+            versus=p.versus,
             measure_words=tuple(p.measure_words),
         )
     else:
@@ -1679,12 +1763,13 @@ def _merge(question: str, prev: Intent, p: _Parts, grain: Grain | None) -> Inten
             new_grain = grain or prev.grain
         else:
             dims, new_grain = tuple(p.dimensions), grain
-    filters = list(prev.filters)
+    filters = [] if p.clear_filters else list(prev.filters)
     for f in p.filters:
         filters = [g for g in filters if (g.table, g.column) != (f.table, f.column)]
         filters.append(f)
     time_range = None if p.all_time else (p.time_range or prev.time_range)
-    top_n, order = prev.top_n, prev.order
+    # A ranking belongs to its grouping: "by month instead" after "top 3 regions" drops it.
+    top_n, order = (None, None) if regrouped else (prev.top_n, prev.order)
     if p.top_n is not None:
         top_n, order = p.top_n, p.order
     elif p.order is not None:
@@ -1705,6 +1790,7 @@ def _merge(question: str, prev: Intent, p: _Parts, grain: Grain | None) -> Inten
         chart=chart,
         color_scheme=p.color or prev.color_scheme,
         show_labels=p.labels if p.labels is not None else prev.show_labels,
+        versus=p.versus or (prev.versus and not p.measures),
         measure_words=words,
     )
 
@@ -1730,7 +1816,11 @@ def choose_chart(intent: Intent, schema: Schema) -> ChartType:
             return "line"
         return "table"
     if n_measures == 2 and n_dims == 1 and not intent.share:
-        return "scatter"
+        # Two measures per item: a scatter when they are set against each other or there are
+        # many items; side-by-side bars for a few categories.
+        d = intent.dimensions[0]
+        many = d.column == (schema.label_column(d.table) or Column("", "", "")).name
+        return "scatter" if intent.versus or many else "bar"
     if n_measures == 1 and n_dims == 1:
         d = intent.dimensions[0]
         col = schema.column(d.table, d.column)

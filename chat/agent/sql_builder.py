@@ -183,7 +183,7 @@ def _entity_base(
     refs = schema.referencing(entity)
     if not needs_time and all(t in reach for t in dim_tables):
         return entity, None
-    dated_refs = [e for e in refs if any(schema.date_columns(t) for t in schema.many_to_one(e.src))]
+    dated_refs = [e for e in refs if schema.date_columns(e.src)]
     if needs_time and own_dates and not dated_refs:
         return entity, own_dates[0]
     for e in dated_refs or refs:
@@ -260,6 +260,8 @@ def _time_sql(r: TimeRange, expr: str, col: Column) -> str:
     # so the demo's fixed 2021-2024 range answers it.
     latest = f"(SELECT MAX({col.name}) FROM {col.table})"
     n = max(r.a - 1, 0)
+    if n == 0:
+        return f"{expr} >= date_trunc('{r.unit}', {latest})"
     step = {"quarter": ("month", 3 * n), "week": ("day", 7 * n)}.get(r.unit, (r.unit, n))
     return f"{expr} >= date_trunc('{r.unit}', {latest}) - INTERVAL {step[1]} {step[0].upper()}"
 

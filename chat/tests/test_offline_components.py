@@ -1,0 +1,138 @@
+"""The TSX the offline model writes compiles: every chart template (bar, line, area, pie, scatter,
+table, KPI, with and without series) goes through esbuild, and through `tsc --strict` against the
+portal's real Recharts and @vizorch/kit types when the front end's dependencies are installed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from chat.agent.chart_templates import build_spec, render_component
+from chat.agent.question_parser import Intent, Schema, choose_chart, parse_question
+from chat.agent.sql_builder import BuiltQuery, build_sql
+
+ESBUILD_VERSION = "0.28.2"
+FRONTEND = Path(settings.BASE_DIR) / "frontend"
+
+# One question per template and chart type the model can produce.
+QUESTIONS = {
+    "bar": "Show total sales by region",
+    "bar_series": "profit by segment and channel",
+    "bar_two_measures": "total sales and profit by region",
+    "line": "Monthly sales in 2023",
+    "line_series": "compare online vs in-store sales by month",
+    "line_growth": "yoy sales growth",
+    "area": "monthly revenue as an area chart",
+    "pie": "Share of sales by channel",
+    "scatter": "Sales vs profit by product",
+    "table_category": "sales by region as a table",
+    "table_plain": "total sales and profit",
+    "kpi": "Total profit",
+    "kpi_percent": "profit margin in Europe",
+}
+
+# The demo database and catalog fixtures.
+pytest_plugins = ("chat.tests.offline_demo",)
+
+
+def component(question: str, schema: Schema) -> tuple[str, str]:
+    intent = parse_question(question, schema)
+    assert isinstance(intent, Intent), intent
+    query = build_sql(intent, schema)
+    assert isinstance(query, BuiltQuery), query
+    chart = choose_chart(intent, schema)
+    return chart, render_component(build_spec(intent, query, chart))
+
+
+@pytest.fixture(scope="module")
+def sources(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("tsx")
+    files = {}
+    for name, question in QUESTIONS.items():
+        chart, code = component(question, schema)
+        assert name.split("_")[0] == chart, (question, chart)
+        path = out / f"{name}.tsx"
+        path.write_text(code, encoding="utf-8")
+        files[name] = path
+    return files
+
+
+def esbuild_command(workdir: Path) -> list[str]:
+    local = FRONTEND / "node_modules" / ".bin" / "esbuild"
+    if local.exists():
+        return [str(local)]
+    if shutil.which("npx") is None:
+        pytest.skip("neither frontend/node_modules/.bin/esbuild nor npx is available")
+    return ["npx", "--yes", f"esbuild@{ESBUILD_VERSION}"]
+
+
+def test_every_template_compiles_with_esbuild(sources: dict[str, Path], tmp_path: Path) -> None:
+    cmd = [
+        *esbuild_command(tmp_path),
+        *map(str, sources.values()),
+        "--bundle",
+        "--format=esm",
+        "--jsx=automatic",
+        "--external:react",
+        "--external:react/jsx-runtime",
+        "--external:recharts",
+        "--external:@vizorch/kit",
+        f"--outdir={tmp_path / 'out'}",
+        "--log-level=warning",
+    ]
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    for name in sources:
+        js = (tmp_path / "out" / f"{name}.js").read_text(encoding="utf-8")
+        assert "export {" in js and "as default" in js
+        imported = set(re.findall(r'^import[^;]*?from "([^"]+)"', js, re.M | re.S))
+        assert "@vizorch/kit" in imported
+        assert imported <= {"react", "react/jsx-runtime", "recharts", "@vizorch/kit"}, imported
+
+
+def test_every_template_type_checks_against_the_portal_kit(
+    sources: dict[str, Path], tmp_path: Path
+) -> None:
+    tsc = FRONTEND / "node_modules" / ".bin" / "tsc"
+    kit = FRONTEND / "src" / "sandbox" / "kit.tsx"
+    if not (
+        tsc.exists() and kit.exists() and (FRONTEND / "node_modules" / "@types" / "react").exists()
+    ):
+        pytest.skip("the front end's dependencies are not installed (npm ci in frontend/)")
+    config: dict[str, Any] = {
+        "compilerOptions": {
+            "target": "ES2022",
+            "lib": ["ES2023", "DOM", "DOM.Iterable"],
+            "module": "ESNext",
+            "moduleResolution": "Bundler",
+            "jsx": "react-jsx",
+            "strict": True,
+            "noUncheckedIndexedAccess": True,
+            "isolatedModules": True,
+            "skipLibCheck": True,
+            "noEmit": True,
+            "types": [],
+            "baseUrl": str(FRONTEND),
+            "paths": {
+                "@/*": ["src/*"],
+                "@vizorch/kit": ["src/sandbox/kit.tsx"],
+                "*": ["node_modules/@types/*", "node_modules/*"],
+            },
+        },
+        "files": [str(p) for p in sources.values()],
+    }
+    (tmp_path / "tsconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    done = subprocess.run(
+        [str(tsc), "-p", str(tmp_path / "tsconfig.json")],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

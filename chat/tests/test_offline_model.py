@@ -1,0 +1,184 @@
+"""The offline model as the chat runner drives it: reasoning then a real `run_sql` tool call, then
+after the tool result a final message in the agent message protocol; follow-ups replayed the way
+the runner replays them; values the catalog does not list are looked up in the data first."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import duckdb
+import pytest
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.tools import tool
+
+from chat.agent.offline_model import DECLINE_PREFIX, OfflineAnalystModel
+from chat.tests.offline_demo import run_sql_tool
+
+# The demo database and catalog fixtures.
+pytest_plugins = ("chat.tests.offline_demo",)
+
+
+@tool
+def run_sql(sql: str, engine: str | None = None) -> str:
+    """Run one read-only SQL statement and return the result summary as JSON."""
+    raise AssertionError("the test executes SQL itself")
+
+
+@tool
+def list_tables() -> str:
+    """List the tables with their columns."""
+    raise AssertionError("not called by the offline model")
+
+
+FENCES = re.compile(r"```(\w+)([^\n]*)\n(.*?)```", re.S)
+
+
+@pytest.fixture
+def model(demo_catalog: list[Any]) -> Any:
+    return OfflineAnalystModel(catalog=demo_catalog).bind_tools([list_tables, run_sql])
+
+
+def run(model: Any, con: duckdb.DuckDBPyConnection, messages: list[BaseMessage]) -> AIMessage:
+    """One runner turn: model, tools until it stops calling them; returns the final message."""
+    messages = list(messages)
+    for _ in range(4):
+        reply = model.invoke(messages)
+        if not reply.tool_calls:
+            return reply
+        call = reply.tool_calls[0]
+        assert call["name"] == "run_sql"
+        messages += [
+            reply,
+            ToolMessage(run_sql_tool(con, call["args"]["sql"]), tool_call_id=call["id"]),
+        ]
+    raise AssertionError("the model kept calling tools")
+
+
+def fences(text: str) -> dict[str, str]:
+    return {(lang + extra).strip(): body for lang, extra, body in FENCES.findall(text)}
+
+
+def start(question: str) -> list[BaseMessage]:
+    return [SystemMessage("You are Vizorch's analyst."), HumanMessage(question)]
+
+
+def test_streams_reasoning_then_a_run_sql_tool_call(
+    model: Any, demo_con: duckdb.DuckDBPyConnection
+) -> None:
+    chunks = list(model.stream(start("Show total sales by region")))
+    assert all(isinstance(c, AIMessageChunk) for c in chunks)
+    # LangChain closes a stream with an empty marker chunk; look at the ones that carry something.
+    chunks = [c for c in chunks if c.content or c.tool_call_chunks]
+    text_chunks = [c for c in chunks if c.content]
+    assert len(text_chunks) > 1 and chunks.index(text_chunks[-1]) < len(chunks) - 1
+    assert "SUM(order_items.sales)" in "".join(str(c.content) for c in text_chunks)
+    last = chunks[-1]
+    assert last.tool_call_chunks and last.tool_call_chunks[0]["name"] == "run_sql"
+    merged = chunks[0]
+    for c in chunks[1:]:
+        merged = merged + c
+    [call] = merged.tool_calls
+    assert call["name"] == "run_sql" and call["id"]
+    sql = call["args"]["sql"]
+    assert "SUM(oi.sales)" in sql and "GROUP BY 1" in sql
+    assert len(demo_con.sql(sql).fetchall()) == 5
+
+
+def test_final_message_obeys_the_protocol(model: Any, demo_con: duckdb.DuckDBPyConnection) -> None:
+    final = run(model, demo_con, start("Monthly sales in 2023"))
+    assert not final.tool_calls
+    text = str(final.content)
+    blocks = fences(text)
+    assert set(blocks) == {"sql", "tsx", "json params"}
+    assert text.index("```sql") < text.index("```tsx") < text.index("```json params")
+    reasoning = text[: text.index("```sql")].strip()
+    assert reasoning.startswith("The query returned 12 rows.")
+    assert "year(o.order_date) = 2023" in blocks["sql"]
+    assert "export default function Viz({ data, params }" in blocks["tsx"]
+    imports = re.findall(r'from "([^"]+)"', blocks["tsx"])
+    assert set(imports) <= {"react", "recharts", "@vizorch/kit"}
+    params = json.loads(blocks["json params"])
+    assert params["values"]["chart_type"] == "line"
+    assert params["values"]["title"] == "Monthly Sales in 2023"
+    assert params["values"]["color_scheme"] == "default"
+    assert {c["name"] for c in params["controls"]} >= {"title", "chart_type", "color_scheme"}
+
+
+def test_streamed_final_message_equals_the_invoked_one(
+    model: Any, demo_con: duckdb.DuckDBPyConnection
+) -> None:
+    messages = start("Top 5 stores by profit")
+    first = model.invoke(messages)
+    call = first.tool_calls[0]
+    messages += [
+        first,
+        ToolMessage(run_sql_tool(demo_con, call["args"]["sql"]), tool_call_id=call["id"]),
+    ]
+    streamed = "".join(str(c.content) for c in model.stream(messages))
+    assert streamed == model.invoke(messages).content
+
+
+def test_follow_ups_refine_the_previous_answer(
+    model: Any, demo_con: duckdb.DuckDBPyConnection
+) -> None:
+    history: list[BaseMessage] = start("Show total sales by region")
+    first = run(model, demo_con, history)
+    history += [AIMessage(content=first.content), HumanMessage("as a line chart")]
+    second = run(model, demo_con, history)
+    assert fences(str(second.content))["sql"] == fences(str(first.content))["sql"]
+    assert json.loads(fences(str(second.content))["json params"])["values"]["chart_type"] == "line"
+    history += [AIMessage(content=second.content), HumanMessage("only 2023")]
+    third = run(model, demo_con, history)
+    sql = fences(str(third.content))["sql"]
+    assert "year(o.order_date) = 2023" in sql and "s.region" in sql
+    assert json.loads(fences(str(third.content))["json params"])["values"]["chart_type"] == "line"
+    assert len(demo_con.sql(sql).fetchall()) == 5
+
+
+def test_a_value_missing_from_the_samples_is_looked_up_in_the_data(
+    model: Any, demo_con: duckdb.DuckDBPyConnection, demo_catalog: list[Any]
+) -> None:
+    cities = next(
+        c for t in demo_catalog if t.name == "stores" for c in t.columns if c.name == "city"
+    )
+    assert "Paris" not in cities.sample_values
+    messages = start("Revenue by store in Paris")
+    lookup = model.invoke(messages)
+    lookup_sql = lookup.tool_calls[0]["args"]["sql"]
+    assert "matched_value" in lookup_sql and "'paris'" in lookup_sql
+    final = run(model, demo_con, messages)
+    sql = fences(str(final.content))["sql"]
+    assert "s.city = 'Paris'" in sql
+    stores = [r[0] for r in demo_con.sql(sql).fetchall()]
+    assert stores and all(name.startswith("Paris") for name in stores)
+    # The next run does not see the lookup (tool messages are not replayed) but keeps Paris.
+    follow = run(
+        model, demo_con, [*messages, AIMessage(content=final.content), HumanMessage("top 1")]
+    )
+    assert "s.city = 'Paris'" in fences(str(follow.content))["sql"]
+
+
+def test_a_word_found_nowhere_is_declined_after_the_lookup(
+    model: Any, demo_con: duckdb.DuckDBPyConnection
+) -> None:
+    final = run(model, demo_con, start("sales by weather"))
+    assert str(final.content).startswith(DECLINE_PREFIX) and "```" not in str(final.content)
+
+
+def test_a_failed_query_is_reported_not_repaired_by_guessing(model: Any) -> None:
+    messages = start("Show total sales by region")
+    first = model.invoke(messages)
+    call = first.tool_calls[0]
+    messages += [first, ToolMessage("ERROR: engine is down", tool_call_id=call["id"])]
+    reply = model.invoke(messages)
+    assert not reply.tool_calls
+    assert str(reply.content).startswith(DECLINE_PREFIX) and "engine is down" in str(reply.content)
