@@ -29,7 +29,7 @@ export interface RunState {
  * ("...request." + "Measuring...") get a space between them.
  */
 export function joinThought(previous: string, next: string): string {
-  if (previous && /[.!?:…]$/.test(previous) && /^[A-Z0-9"'(]/.test(next)) return `${previous} ${next}`;
+  if (previous && /[.!?:…]$/.test(previous) && /^[A-Z"'(]/.test(next)) return `${previous} ${next}`;
   return previous + next;
 }
 

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { artifactReducer, emptyArtifact } from "@/hooks/useArtifact";
+import { applyRunEvent, joinThought, type RunState } from "@/hooks/useChatStream";
+import { parseStreamEvent, type StreamEvent } from "@/lib/events";
+
+function ev(event: string, data: unknown, id?: string): StreamEvent {
+  const parsed = parseStreamEvent({ event, data: JSON.stringify(data), id });
+  if (!parsed) throw new Error(`unknown event ${event}`);
+  return parsed;
+}
+
+const run: RunState = {
+  key: "k",
+  prompt: "Show total sales by region",
+  runId: null,
+  status: "streaming",
+  thoughts: "",
+  sql: null,
+  codeChars: 0,
+  progress: null,
+  error: null,
+  hasData: false,
+  hasParams: false,
+};
+
+describe("run state", () => {
+  it("joins whole-sentence thoughts with a space and token streams as they come", () => {
+    expect(joinThought("Analyzing your request...", "Measuring sales.")).toBe(
+      "Analyzing your request... Measuring sales.",
+    );
+    expect(joinThought("Group", "ing by region")).toBe("Grouping by region");
+    expect(joinThought("Costs are 3.", "5 units")).toBe("Costs are 3.5 units");
+  });
+
+  it("follows a stream from run to done, keeping the error's stage", () => {
+    const events = [
+      ev("run", { type: "run", run_id: "r1", conversation_id: "c1" }),
+      ev("sql", { type: "sql", engine: "local", sql: "SELECT 1" }),
+      ev("progress", { type: "progress", stage: "Stage 1", done: 2, total: 8 }),
+      ev("error", { type: "error", message: "boom", stage: "sql_execution" }),
+      ev("done", { type: "complete", code_complete: false, data_ready: false }),
+    ];
+    const final = events.reduce(applyRunEvent, run);
+    expect(final).toMatchObject({
+      runId: "r1",
+      sql: { engine: "local", sql: "SELECT 1" },
+      progress: { done: 2, total: 8 },
+      status: "error",
+      error: { message: "boom", stage: "sql_execution" },
+    });
+  });
+});
+
+describe("artifact state", () => {
+  it("keeps isGenerating, generatedCode, currentParams and dataUrl apart", () => {
+    let state = artifactReducer({ ...emptyArtifact, generatedCode: "old code" }, { type: "start" });
+    expect(state.isGenerating).toBe(true);
+    // The previous component stays until the new one starts streaming.
+    expect(state.generatedCode).toBe("old code");
+    for (const event of [
+      ev("run", { type: "run", run_id: "r2", conversation_id: "c1" }),
+      ev("data", { type: "data_ready", url: "/api/data/x", size: "large", format: "parquet" }),
+      ev("code", { type: "code_chunk", language: "tsx", content: "export default " }),
+      ev("code", { type: "code_chunk", language: "tsx", content: "function Viz() {}" }),
+      ev("params", {
+        type: "parameters",
+        values: { title: "T", chart_type: "bar", color_scheme: "default" },
+        controls: [{ name: "title", kind: "text", label: "Title" }],
+      }),
+    ]) {
+      state = artifactReducer(state, { type: "event", event });
+    }
+    expect(state).toMatchObject({
+      isGenerating: true,
+      runId: "r2",
+      generatedCode: "export default function Viz() {}",
+      dataUrl: "/api/data/x",
+      dataFormat: "parquet",
+      currentParams: { title: "T", chart_type: "bar" },
+    });
+    state = artifactReducer(state, {
+      type: "event",
+      event: ev("done", { type: "complete", code_complete: true, data_ready: true }),
+    });
+    expect(state.isGenerating).toBe(false);
+    const tuned = artifactReducer(state, {
+      type: "setParams",
+      params: { ...state.currentParams, title: "New" },
+    });
+    expect(tuned.currentParams.title).toBe("New");
+    expect(tuned.generatedCode).toBe(state.generatedCode);
+    expect(tuned.dataUrl).toBe(state.dataUrl);
+  });
+});
