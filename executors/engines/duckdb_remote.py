@@ -290,11 +290,12 @@ class RemoteDuckDBEngine(Engine):
         exc = outcome.exception()
         if exc is None:
             return outcome.result()
-        if isinstance(exc, duckdb.Error) and _is_connection_failure(exc):
+        # Errors met while streaming come through pyarrow's reader as OSError, not duckdb.Error.
+        if not isinstance(exc, duckdb.Error | OSError | pa.ArrowException):
+            raise exc
+        if _is_connection_failure(exc):
             raise _EndpointDown(_message(exc)) from exc
-        if isinstance(exc, duckdb.Error):
-            raise QueryFailed(_message(exc)) from exc
-        raise exc
+        raise QueryFailed(_message(exc)) from exc
 
     def _work(
         self,
@@ -476,10 +477,10 @@ def _stopped(job: _Job, limits: QueryLimits) -> Exception:
     )
 
 
-def _is_connection_failure(exc: duckdb.Error) -> bool:
-    if isinstance(exc, duckdb.InterruptException):
-        return False
+def _is_connection_failure(exc: BaseException) -> bool:
     text = str(exc)
+    if isinstance(exc, duckdb.InterruptException) or "INTERRUPT Error" in text:
+        return False
     return any(marker in text for marker in _CONNECTION_MARKERS)
 
 
@@ -488,6 +489,9 @@ def _message(exc: BaseException) -> str:
     generic "Invalid Input Error" prefix every remote error arrives under."""
     text = str(exc).strip().split("\nLINE ", 1)[0].strip()
     text = text.removeprefix("Invalid Input Error: ")
+    # Text of the Quack client's HTTP failures, e.g. "IO Error: Failed to send message: IO Error:
+    # Failure when receiving data from the peer error for HTTP POST to 'http://h:p/quack'".
+    text = text.removeprefix("IO Error: Failed to send message: ")
     return text or type(exc).__name__
 
 

@@ -40,11 +40,19 @@ _UNREACHABLE = {"UNAVAILABLE", "UNAUTHENTICATED", "DEADLINE_EXCEEDED", "PERMISSI
 _STALE_SESSION = ("INVALID_HANDLE", "SESSION_NOT_FOUND", "SESSION_CLOSED")
 
 
+INTERRUPT_REPEAT_S = 0.5
+
+
+class _Stopped(Exception):
+    """Raised inside `run` when a stop request arrived after the last Spark operation."""
+
+
 @dataclass
 class _Job:
     spark_tag: str
     on_progress: ProgressCallback | None
     stopped_by: str = ""  # "", "timeout" or "cancel"
+    finished: bool = False
     last: Progress | None = None
 
 
@@ -183,6 +191,11 @@ class SparkEngine(Engine):
         watchdog.start()
         try:
             result = self._collect(spark, sql, limits)
+            if job.stopped_by:
+                # Stopped between two Spark operations, or before the first one started.
+                if result.parquet_path is not None:
+                    shutil.rmtree(result.parquet_path, ignore_errors=True)
+                raise _Stopped()
             if job.last is not None and job.last.done < job.last.total:
                 # The job succeeded; stages Spark skipped had nothing left to do.
                 self._report(job, Progress("finished", job.last.total, job.last.total))
@@ -190,6 +203,7 @@ class SparkEngine(Engine):
         except Exception as exc:
             raise self._translate(exc, job, limits) from exc
         finally:
+            job.finished = True
             watchdog.cancel()
             spark.removeTag(job.spark_tag)
             self._local.job = None
@@ -223,11 +237,17 @@ class SparkEngine(Engine):
         return EngineResult(parquet_path=path, row_count=rows, truncated=truncated, schema=schema)
 
     def _stop(self, job: _Job, reason: str) -> None:
+        """Interrupt the job's tag, and again every half second until the job is over: an
+        interrupt sent while no Spark operation of the tag is running yet finds nothing."""
         job.stopped_by = job.stopped_by or reason
         spark = self._spark
-        if spark is not None:
-            with contextlib.suppress(Exception):
-                spark.interruptTag(job.spark_tag)
+        if job.finished or spark is None:
+            return
+        with contextlib.suppress(Exception):
+            spark.interruptTag(job.spark_tag)
+        again = threading.Timer(INTERRUPT_REPEAT_S, self._stop, args=(job, reason))
+        again.daemon = True
+        again.start()
 
     def cancel(self, tag: str) -> bool:
         with self._lock:
