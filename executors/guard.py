@@ -58,6 +58,7 @@ _FORBIDDEN_NODES: dict[str, str] = {
     "Show": "SHOW",
     "Comment": "COMMENT ON",
     "Execute": "EXECUTE",
+    "Command": "This statement",  # named by its own keywords, see _command_label
 }
 FORBIDDEN_NODE_TYPES: tuple[tuple[type[exp.Expr], str], ...] = tuple(
     (getattr(exp, name), label) for name, label in _FORBIDDEN_NODES.items() if hasattr(exp, name)
@@ -271,17 +272,22 @@ def _leading_keyword(tokens: list[sqlglot.tokens.Token]) -> str:
 
 def _check_root(tree: exp.Expr, leading: str) -> None:
     for node_type, label in FORBIDDEN_NODE_TYPES:
-        if isinstance(tree, node_type) and node_type is not exp.Command:
-            raise refuse(label)
-    if isinstance(tree, exp.Command):
-        raise refuse(_command_label(tree, leading))
+        if isinstance(tree, node_type):
+            raise refuse(_node_label(tree, label, leading))
     query = tree.this if isinstance(tree, exp.Subquery) else tree
     if not isinstance(query, (exp.Select, exp.SetOperation, exp.Values)):
-        construct = leading if leading in FORBIDDEN_KEYWORDS else type(tree).__name__.upper()
+        construct = leading if leading.isalpha() else type(tree).__name__.upper()
         raise SqlRefused(
             f"{construct} is not allowed: only SELECT, WITH, VALUES and set operations "
             "(UNION, INTERSECT, EXCEPT) can run."
         )
+
+
+def _node_label(node: exp.Expr, label: str, leading: str = "") -> str:
+    if isinstance(node, exp.Command):
+        return _command_label(node, leading)
+    kind = node.args.get("kind") if isinstance(node, (exp.Create, exp.Drop)) else None
+    return f"{label} {str(kind).upper()}" if isinstance(kind, str) and kind else label
 
 
 def _command_label(node: exp.Expr, leading: str = "") -> str:
@@ -301,10 +307,8 @@ def _check_nodes(tree: exp.Expr, policy: GuardPolicy) -> None:
     for node in tree.walk():
         for node_type, label in FORBIDDEN_NODE_TYPES:
             if isinstance(node, node_type):
-                if node_type is exp.Command:
-                    label = _command_label(node)
                 where = " inside a query" if node is not tree else ""
-                raise refuse(f"{label}{where}")
+                raise refuse(f"{_node_label(node, label)}{where}")
         if isinstance(node, exp.Func):
             _check_function(node, policy)
         elif isinstance(node, exp.Table):

@@ -122,3 +122,35 @@ def test_statement_is_checked_in_its_source_dialect() -> None:
     assert tree.sql(dialect="duckdb") == 'SELECT "region" FROM stores'
     with pytest.raises(SqlRefused):
         check_statement("SELECT `region` FROM stores", dialect="duckdb")
+
+
+SPARK_HOSTILE = [
+    ("SELECT * FROM parquet.`/etc/data`", "/etc/data"),
+    ("SELECT * FROM json.`s3://bucket/x`", "s3://bucket/x"),
+    ("SELECT java_method('java.lang.Runtime', 'getRuntime')", "java_method"),
+    ("SELECT reflect('java.lang.System', 'exit', 0)", "reflect"),
+    ("SELECT input_file_name() FROM orders", "input_file_name"),
+    ("SELECT * FROM read_files('/data')", "read_files"),
+    ("ADD JAR /tmp/evil.jar", "ADD JAR"),
+    ("CREATE TEMPORARY FUNCTION f AS 'x.Y' USING JAR '/tmp/x.jar'", "CREATE FUNCTION"),
+    ("SET spark.sql.ansi.enabled = false", "SET"),
+    ("CACHE TABLE orders", "CACHE TABLE"),
+    ("MSCK REPAIR TABLE orders", "MSCK"),
+    ("INSERT OVERWRITE DIRECTORY '/tmp/out' SELECT * FROM orders", "INSERT"),
+    ("LIST FILE", "LIST"),
+    ("SHOW TABLES", "SHOW"),
+]
+
+
+@pytest.mark.parametrize(("sql", "construct"), SPARK_HOSTILE, ids=[s for s, _c in SPARK_HOSTILE])
+def test_spark_hostile_statement_is_refused(sql: str, construct: str) -> None:
+    with pytest.raises(SqlRefused) as refused:
+        guard(sql, dialect="spark")
+    assert construct.lower() in refused.value.message.lower()
+
+
+def test_refusal_names_what_is_being_created() -> None:
+    with pytest.raises(SqlRefused, match=r"^CREATE VIEW is not allowed"):
+        guard("CREATE VIEW v AS SELECT 1")
+    with pytest.raises(SqlRefused, match=r"^DROP TABLE is not allowed"):
+        guard("DROP TABLE orders")
