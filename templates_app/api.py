@@ -7,14 +7,15 @@ import re
 import uuid
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from executors import registry
 from executors import services as executors_services
+from executors.access import readable_result
 from executors.schemas import ColumnOut, QueryOut
-from templates_app import importer, permissions, run_sources, selectors, services
+from templates_app import importer, permissions, run_sources, selectors, services, validation
 from templates_app.models import Template, TemplateShare
 from templates_app.schemas import (
     ImportReportOut,
@@ -66,6 +67,23 @@ def _visible_or_404(request: HttpRequest, template_id: uuid.UUID) -> Template:
 
 def _forbidden(message: str) -> ApiError:
     return ApiError(403, "forbidden", message)
+
+
+def _check_data_url(request: HttpRequest, data_url: str | None) -> None:
+    """A template's readers may read the result it points at, so only attach results you can
+    read yourself: otherwise a template would hand out someone else's data."""
+    result_id = validation.result_id_of(data_url)
+    if not result_id:
+        return  # null, or malformed (refused by the content checks)
+    try:
+        readable_result(request.user, result_id)
+    except Http404:
+        raise ApiError(
+            422,
+            "invalid_template",
+            "data_url must point at a result you can read",
+            detail={"reasons": ["data_url must point at a result you can read"]},
+        ) from None
 
 
 def _etag(template: Template) -> str:
@@ -178,6 +196,7 @@ def create_template(
         }
         fields["parameters"] = body.get("parameters") or {}
         fields["engine"] = body.get("engine") or ""
+        _check_data_url(request, fields["data_url"])
     template = services.create_template(
         request.user,
         {**fields, **meta},
@@ -279,6 +298,8 @@ def patch_template(
         raise _forbidden("Only the owner or a curator can change who sees this template.")
     if changes.keys() & CONTENT and not permissions.can_edit(request.user, template):
         raise _forbidden("You can view this template but not change it.")
+    if changes.get("data_url") and changes["data_url"] != template.data_url:
+        _check_data_url(request, changes["data_url"])
     if expected is None:
         raise ApiError(
             428,

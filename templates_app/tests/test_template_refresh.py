@@ -39,3 +39,28 @@ def test_refresh_of_a_template_with_refused_sql_runs_nothing(
     assert response.status_code == 400
     assert response.json()["code"] == "sql_refused"
     assert not QueryResult.objects.exists()
+
+
+def test_a_template_can_only_point_at_results_its_author_can_read(
+    analyst: User,
+    make_user: Callable[..., User],
+    make_template: Callable[..., Template],
+    engines: None,
+) -> None:
+    from executors import services as executors_services
+    from templates_app.tests.conftest import send_json, template_fields
+
+    other = make_user("other", "Analyst")
+    theirs = executors_services.execute_query("SELECT 1 AS x", engine_name="local", owner=other)
+    mine = executors_services.execute_query("SELECT 2 AS x", engine_name="local", owner=analyst)
+    client = client_for(analyst)
+    template = make_template(owner=analyst)
+    url = f"/api/templates/{template.pk}"
+    stolen = send_json(client, "patch", url, {"data_url": theirs.url, "version": 1})
+    assert stolen.status_code == 422
+    assert stolen.json()["message"] == "data_url must point at a result you can read"
+    created = send_json(client, "post", "/api/templates", template_fields(data_url=theirs.url))
+    assert created.status_code == 422
+    own = send_json(client, "patch", url, {"data_url": mine.url, "version": 1})
+    assert own.status_code == 200 and own.json()["data_url"] == mine.url
+    assert Template.objects.filter(result_id=theirs.id).count() == 0
