@@ -60,7 +60,8 @@ def serve(
 
     threading.Thread(target=on_stdin_closed, daemon=True).start()
     print(f"READY {uri}", flush=True)
-    stop.wait()
+    while not stop.wait(timeout=0.5):  # wakes for signals even if a wakeup were lost
+        pass
     con.execute("CALL quack_stop(?)", [uri]).fetchall()
     con.close()
 
