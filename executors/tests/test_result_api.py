@@ -76,7 +76,7 @@ def test_refused_statement_answers_400_with_code_and_message(analyst_client: Cli
     assert response.status_code == 400
     assert response.json() == {
         "code": "sql_refused",
-        "message": "DROP is not allowed: Vizorch runs read-only queries",
+        "message": "DROP TABLE is not allowed: Vizorch runs read-only queries",
     }
 
 
