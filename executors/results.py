@@ -212,8 +212,8 @@ def _drain(sink: io.BytesIO) -> bytes:
 
 
 def prune_expired(now: dt.datetime | None = None) -> tuple[int, int]:
-    """Delete expired rows and their files, and files no row points to (left by a crash) once
-    they are a day old. Returns (rows deleted, files deleted)."""
+    """Delete expired rows and their files, and files or part directories no row points to (left
+    by a crash) once they are a day old. Returns (rows deleted, files deleted)."""
     now = now or timezone.now()
     expired = list(QueryResult.objects.filter(expires__lte=now).values_list("id", "file_name"))
     files = 0
@@ -227,10 +227,13 @@ def prune_expired(now: dt.datetime | None = None) -> tuple[int, int]:
     known = set(QueryResult.objects.values_list("file_name", flat=True))
     stale_before = (now - dt.timedelta(days=1)).timestamp()
     for path in directory.iterdir():
-        name = path.name.lstrip(".").removesuffix(".partial")
-        if not path.is_file() or not name.endswith(".parquet") or path.name in known:
+        if path.stat().st_mtime >= stale_before or path.name in known:
             continue
-        if path.stat().st_mtime < stale_before:
+        if path.is_dir():
+            # Part files an engine wrote for a result it never handed over (a crash mid-job).
+            shutil.rmtree(path, ignore_errors=True)
+            files += 1
+        elif path.name.lstrip(".").removesuffix(".partial").endswith(".parquet"):
             path.unlink()
             files += 1
     return rows, files

@@ -41,13 +41,18 @@ def test_prune_removes_day_old_orphan_files_only(executor_settings: Any) -> None
     orphan = results_dir / "3f1c2d9e-0000-4000-8000-000000000000.parquet"
     fresh_orphan = results_dir / "3f1c2d9e-0000-4000-8000-000000000001.parquet"
     orphan.write_bytes(b"left by a crash")
+    orphan_parts = results_dir / "spark-0123abcd"
+    orphan_parts.mkdir()
+    (orphan_parts / "part-00000.parquet").write_bytes(b"half a job")
     fresh_orphan.write_bytes(b"being written right now")
     two_days_ago = (timezone.now() - dt.timedelta(days=2)).timestamp()
     os.utime(orphan, (two_days_ago, two_days_ago))
+    os.utime(orphan_parts, (two_days_ago, two_days_ago))
     os.utime(kept.path, (two_days_ago, two_days_ago))
 
     call_command("prune_results", stdout=StringIO())
 
     assert not orphan.exists()
+    assert not orphan_parts.exists()
     assert fresh_orphan.exists()
     assert kept.path.exists()
