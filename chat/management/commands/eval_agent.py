@@ -75,18 +75,66 @@ class Outcome:
 # The agent side
 
 
+@dataclass
+class _Column:
+    name: str
+    type: str
+    sample_values: list[str]
+    synonyms: list[str]
+
+
+@dataclass
+class _Table:
+    name: str
+    columns: list[_Column]
+    primary_key: list[str]
+    foreign_keys: list[Any]
+    synonyms: list[str]
+
+
 def load_catalog(path: Path) -> list[Any]:
-    """The tables the agent sees for the DuckDB file at `path`, read the way the local engine
-    reads them (comments, keys, sample values)."""
+    """The tables the agent sees for the DuckDB file at `path`: read the way the local engine
+    reads them (keys, sample values) with the synonyms of executors/catalog.yaml, as the chat
+    runner hands them to the model."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         from executors.engines.duckdb_local import read_catalog
 
-        return list(read_catalog(con))
+        tables = list(read_catalog(con.cursor()))
     except ImportError:
         return _plain_catalog(con)
     finally:
         con.close()
+    try:
+        from executors import catalog as executors_catalog
+
+        notes = executors_catalog.load_annotations().get("tables") or {}
+        keys = executors_catalog.infer_foreign_keys(tables)
+    except (ImportError, AttributeError):
+        notes, keys = {}, {}
+    out = []
+    for t in tables:
+        table_notes = notes.get(t.name) or {}
+        column_notes = table_notes.get("columns") or {}
+        columns = [
+            _Column(
+                c.name,
+                c.type,
+                list(c.sample_values),
+                [str(x) for x in (column_notes.get(c.name) or {}).get("synonyms") or []],
+            )
+            for c in t.columns
+        ]
+        out.append(
+            _Table(
+                t.name,
+                columns,
+                list(t.primary_key),
+                list(keys.get(t.name, t.foreign_keys)),
+                [str(x) for x in table_notes.get("synonyms") or []],
+            )
+        )
+    return out
 
 
 def _plain_catalog(con: duckdb.DuckDBPyConnection) -> list[Any]:
