@@ -145,14 +145,10 @@ class RemoteDuckDBEngine(Engine):
     def _parse(self, uri: str) -> _Endpoint:
         uri = uri.strip()
         try:
-            row = (
-                self._client()
-                .cursor()
-                .execute(
+            with self._client().cursor() as cursor:
+                row = cursor.execute(
                     "SELECT (p).host, (p).port FROM (SELECT quack_uri_parser(?, false) p)", [uri]
-                )
-                .fetchone()
-            )
+                ).fetchone()
         except duckdb.Error as exc:
             raise ValueError(f"Not a Quack endpoint: {uri!r} ({_message(exc)})") from exc
         if row is None:
@@ -195,8 +191,8 @@ class RemoteDuckDBEngine(Engine):
         endpoint.last_error = ""
 
     def _reachable(self, endpoint: _Endpoint, timeout_s: float) -> str:
-        """'' when a TCP connection opens within `timeout_s`, else why not. Quack's own client
-        has no connect timeout, so a silent host would otherwise hang the statement."""
+        """'' when a TCP connection opens within `timeout_s`, else why not. Quack's client does
+        not follow DuckDB's `http_timeout`, so a silent host could otherwise hang the statement."""
         try:
             with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout_s):
                 return ""
