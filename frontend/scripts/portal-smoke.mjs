@@ -122,6 +122,25 @@ try {
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(outDir, "portal-template.png") });
 
+  // Refine the template's component for the same data (generate-ui): no query runs again.
+  const beforeRefine = requests.length;
+  await page.getByTestId("prompt-input").fill("Show it as a pie chart");
+  await page.getByTestId("prompt-input").press("Enter");
+  await frame
+    .locator(".recharts-pie-sector")
+    .first()
+    .waitFor({ timeout: 60_000 })
+    .then(
+      () => check("refining a template regenerates its component", true),
+      () => check("refining a template regenerates its component", false),
+    );
+  const refineData = requests.slice(beforeRefine).filter((r) => r.url.includes("/api/data/"));
+  check("refining makes no data request", refineData.length === 0, refineData.map((r) => r.url).join(","));
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(outDir, "portal-template-refined.png") });
+  await page.reload();
+  await frame.locator(".recharts-bar-rectangle").first().waitFor({ timeout: 15_000 });
+
   // Dark theme.
   await page.getByTestId("theme-toggle").click();
   await page.waitForTimeout(500);
@@ -178,7 +197,7 @@ try {
     .locator(".recharts-surface")
     .first()
     .waitFor({ timeout: 15_000 });
-  check("the conversation is restored", (await page.getByTestId("run").count()) === 1);
+  check("the conversation is restored", (await page.getByTestId("run").count()) >= 1);
   // A follow-up refines the artifact; its controls are disabled while it streams.
   await page.getByTestId("prompt-input").fill("Make it a line chart");
   await page.getByTestId("prompt-input").press("Enter");

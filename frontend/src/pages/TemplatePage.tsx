@@ -1,17 +1,19 @@
 // One template: renders its stored code with its parameters; editors can save parameters, share,
 // restore versions; everyone it is shared with can tune parameters and refresh its data.
 import { ArrowLeft, Download, Lock, RefreshCw, Save, Trash2 } from "lucide-react";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ArtifactPanel } from "@/components/artifact/ArtifactPanel";
+import { PromptBox } from "@/components/chat/PromptBox";
 import { ShareDialog } from "@/components/templates/ShareDialog";
 import { VersionsDialog } from "@/components/templates/VersionsDialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { useArtifact } from "@/hooks/useArtifact";
-import { api } from "@/lib/api";
+import { api, getCsrfToken } from "@/lib/api";
 import type { Template } from "@/lib/api-schemas";
 import { downloadBlob, slugify } from "@/lib/download";
 import type { Route } from "@/lib/router";
+import { HttpError, streamRun } from "@/lib/sse";
 import { artifactFromTemplate } from "@/lib/templates";
 
 export function TemplatePage({
@@ -30,6 +32,7 @@ export function TemplatePage({
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const refining = useRef<AbortController | null>(null);
 
   const show = useCallback(
     (t: Template) => {
@@ -86,16 +89,63 @@ export function TemplatePage({
     };
   }, [id]);
 
+  /** Regenerates the component for the data already there (POST /api/generate-ui); nothing is re-queried. */
+  const refine = async (prompt: string) => {
+    const resultId = artifact.dataUrl?.split("?")[0]?.split("/").filter(Boolean).pop();
+    if (!template || !resultId || refining.current) return;
+    const abort = new AbortController();
+    refining.current = abort;
+    setError(null);
+    setStatus(null);
+    dispatch({ type: "start" });
+    try {
+      await streamRun({
+        url: "/api/generate-ui",
+        body: {
+          prompt,
+          result_id: resultId,
+          current_code: artifact.generatedCode,
+          // The shape of a params event: the runner keeps these values unless the prompt changes them.
+          params: { values: artifact.currentParams, controls: artifact.controls },
+        },
+        csrfToken: getCsrfToken(),
+        signal: abort.signal,
+        onEvent: (event) => {
+          // The data stays the template's: only code, parameters and errors apply.
+          if (event.kind === "error")
+            setError(`${event.data.stage.replace("_", " ")}: ${event.data.message}`);
+          if (event.kind === "invalid") setError(event.message);
+          if (
+            event.kind === "code" ||
+            event.kind === "params" ||
+            event.kind === "done" ||
+            event.kind === "error"
+          ) {
+            dispatch({ type: "event", event });
+          }
+        },
+      });
+      setStatus("Refined. Save to keep the new component.");
+    } catch (e) {
+      setError(e instanceof HttpError ? e.message : `The connection was lost: ${(e as Error).message}`);
+    } finally {
+      refining.current = null;
+      dispatch({ type: "finish" });
+    }
+  };
+
   const saveParams = async () => {
     if (!template) return;
     setBusy(true);
     try {
+      const codeChanged = artifact.generatedCode !== template.ui_code;
       const updated = await api.updateTemplate(template.id, {
         version: template.version,
         parameters: { values: artifact.currentParams, controls: artifact.controls },
+        ...(codeChanged ? { ui_code: artifact.generatedCode } : {}),
       });
       setTemplate(updated);
-      setStatus("Parameters saved.");
+      setStatus(codeChanged ? "Component and parameters saved." : "Parameters saved.");
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -184,7 +234,7 @@ export function TemplatePage({
             {template.can_edit ? (
               <>
                 <Button size="sm" onClick={saveParams} disabled={busy} data-testid="save-params">
-                  <Save /> Save parameters
+                  <Save /> Save
                 </Button>
                 <Button variant="ghost" size="icon" aria-label="Delete template" onClick={remove}>
                   <Trash2 />
@@ -203,6 +253,16 @@ export function TemplatePage({
         <p role="status" className="text-sm text-muted-foreground">
           {status}
         </p>
+      ) : null}
+      {template?.can_edit && artifact.dataUrl ? (
+        <div className="max-w-3xl" data-testid="refine-box">
+          <PromptBox
+            onSend={(p) => void refine(p)}
+            onStop={() => refining.current?.abort()}
+            isStreaming={artifact.isGenerating}
+            placeholder="Refine this chart (same data), e.g. “show it as a pie chart”…"
+          />
+        </div>
       ) : null}
       <div className="min-h-0 flex-1">
         <ArtifactPanel
