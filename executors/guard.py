@@ -86,12 +86,14 @@ DENIED_FUNCTIONS = frozenset(
         "install_extension", "from_substrait", "get_substrait", "checkpoint", "force_checkpoint",
         "export_database", "import_database", "set_config", "pg_read_file", "pg_ls_dir",
         "pg_read_binary_file", "lo_import", "lo_export", "dblink", "java_method", "reflect",
-        "input_file_name", "ducklake_snapshots",
+        "input_file_name", "ducklake_snapshots", "try_reflect", "which_secret", "pg_ls_logdir",
+        "input_file_block_start", "input_file_block_length",
     }
 )  # fmt: skip
 DENIED_PREFIXES = (
     "read_", "quack", "sqlite_", "postgres_", "mysql_", "http", "iceberg_", "delta_", "duckdb_",
     "pragma_", "s3", "azure_", "gcs_", "ducklake", "ftp", "file_", "load_", "import_", "export_",
+    "st_read", "pg_read", "md_",
 )  # fmt: skip
 DENIED_SUFFIXES = ("_scan", "_attach", "_query", "_execute", "_file", "_files")
 

@@ -62,6 +62,8 @@ HOSTILE: list[tuple[str, str]] = [
     ("SELECT * FROM query('DROP TABLE orders')", "query"),
     ("SELECT * FROM duckdb_settings()", "duckdb_settings"),
     ("SELECT current_setting('memory_limit')", "current_setting"),
+    ("SELECT * FROM ST_Read('/etc/shapes.shp')", "st_read"),
+    ("SELECT * FROM which_secret('s3://bucket/x', 's3')", "which_secret"),
     ("SELECT * FROM orders WHERE order_id IN (SELECT * FROM read_csv('/etc/passwd'))", "read_csv"),
     ("SELECT * FROM stores s JOIN LATERAL read_text(s.city) t ON true", "read_text"),
     # case, whitespace and unicode tricks
