@@ -25,6 +25,7 @@ class ChartSpec:
     x_is_time: bool
     grain: str | None
     series: str | None
+    series_grain: str | None
     values: tuple[str, ...]
     percent_values: tuple[str, ...]
     top_n: int | None
@@ -52,6 +53,7 @@ def build_spec(intent: Intent, query: BuiltQuery, chart_type: ChartType) -> Char
     axes = list(query.axes)
     x = axes[0] if axes else None
     series = axes[1].name if len(axes) > 1 else None
+    series_grain = axes[1].grain if len(axes) > 1 and axes[1].kind == "time" else None
     values = query.values
     if intent.growth and len(values) > 1:
         values = values[-1:]
@@ -68,6 +70,7 @@ def build_spec(intent: Intent, query: BuiltQuery, chart_type: ChartType) -> Char
         x_is_time=bool(x and x.kind == "time"),
         grain=x.grain if x else None,
         series=series,
+        series_grain=series_grain,
         values=tuple(values),
         percent_values=tuple(v for v in values if v in query.percent_values),
         top_n=intent.top_n,
@@ -251,6 +254,7 @@ const X_COLUMN: string = {_const(spec.x)};
 const X_IS_TIME: boolean = {_const(spec.x_is_time)};
 const TIME_GRAIN = {_const(spec.grain or "day")} as "day" | "week" | "month" | "quarter" | "year";
 const SERIES_COLUMN: string | null = {_const(spec.series)};
+const SERIES_GRAIN = {_const(spec.series_grain)} as "day" | "week" | "month" | "quarter" | "year" | null;
 const VALUE_COLUMNS: string[] = {_const(list(spec.values))};
 const PERCENT_COLUMNS: string[] = {_const(list(spec.percent_values))};
 const FIRST_VALUE: string = VALUE_COLUMNS[0] ?? "";
@@ -289,7 +293,8 @@ export default function Viz({{ data, params }}: {{ data: QueryResult; params: Pa
         byX.set(id, point);
       }}
       if (SERIES_COLUMN) {{
-        const name = String(row[SERIES_COLUMN] ?? "(none)");
+        const raw = row[SERIES_COLUMN];
+        const name = raw === null || raw === undefined ? "(none)" : SERIES_GRAIN ? formatDate(raw as string, SERIES_GRAIN) : String(raw);
         if (!keys.includes(name)) keys.push(name);
         point[name] = toNumber(row[FIRST_VALUE]);
       }} else {{

@@ -312,6 +312,7 @@ class Intent:
     color_scheme: str | None = None
     show_labels: bool | None = None
     versus: bool = False
+    compare_years: bool = False
     measure_words: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -408,6 +409,7 @@ MEASURE_PHRASES: dict[str, tuple[str, ...]] = {
         "net sales",
         "sale",
         "income",
+        "sell",
     ),
     "profit": ("profit", "profits", "earnings", "net profit"),
     "units": (
@@ -1169,6 +1171,17 @@ class _Lexicon:
                         self.value_stems.setdefault(stem(toks[0]), []).append((table, c.name, v))
         for p, g in GRAIN_PHRASES.items():
             self.add(p, "grain", g)
+        # "by order date" / "by purchase date": bucketing by a date column means by day.
+        for table, cols in s.tables.items():
+            for c in cols:
+                if c.is_date:
+                    for p in (
+                        c.name.replace("_", " "),
+                        *s.column_synonyms.get((table, c.name), []),
+                    ):
+                        if len(p.split()) > 1:
+                            self.add(f"by {p}", "grain", "day")
+                            self.add(f"per {p}", "grain", "day")
         for p in TREND_PHRASES:
             self.add(p, "trend", None)
         for p, gg in GROWTH_PHRASES.items():
@@ -1213,6 +1226,11 @@ class _Lexicon:
         rank = {"dimension_synonym": 1, "column_synonym": 1, "entity_synonym": 1, "value": 2}
         self.phrases.sort(key=lambda p: (-len(p[0]), rank.get(p[1], 0)))
         self.phrases = [(p, k.removesuffix("_synonym"), payload) for p, k, payload in self.phrases]
+        self.dimension_phrases = {
+            p: payload
+            for p, k, payload in reversed(self.phrases)
+            if k == "dimension" and isinstance(payload, Dimension)
+        }
 
     def _vocab_measure(self, key: str, label: str) -> Measure | None:
         s = self.schema
@@ -1628,7 +1646,14 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
         elif kind == "share":
             parts.share = True
         elif kind == "chart":
-            parts.chart = m.payload  # type: ignore[assignment]
+            phrase = tuple(tokens[m.start : m.end])
+            if prev_tok in ("by", "per") and phrase in lex.dimension_phrases:
+                # "sales by area": the catalog's word for a column, not a chart type.
+                dim = lex.dimension_phrases[phrase]
+                if dim not in parts.dimensions:
+                    parts.dimensions.append(dim)
+            else:
+                parts.chart = m.payload  # type: ignore[assignment]
         elif kind == "color":
             parts.color = str(m.payload)
         elif kind == "labels":
@@ -1660,9 +1685,9 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
     for i in unknown_at:
         for start in range(max(i - 2, 0), i + 1):
             for end in range(i + 1, min(i + 3, len(tokens)) + 1):
-                phrase = " ".join(tokens[start:end])
-                if phrase not in parts.lookup:
-                    parts.lookup.append(phrase)
+                words = " ".join(tokens[start:end])
+                if words not in parts.lookup:
+                    parts.lookup.append(words)
     return parts
 
 
@@ -1715,6 +1740,10 @@ def _finish(question: str, p: _Parts, base: Intent | None, schema: Schema) -> In
                 dims = (*dims, d)
         filters = tuple(p.filters)
         time_range = p.time_range
+        # "2022 vs 2023", "in 2021 and 2022": several years are compared, one bar each.
+        compare_years = grain is None and time_range is not None and len(time_range.values) > 1
+        if compare_years:
+            grain = "year"
         intent = Intent(
             question=question,
             measures=measures,
@@ -1731,6 +1760,7 @@ def _finish(question: str, p: _Parts, base: Intent | None, schema: Schema) -> In
             color_scheme=p.color,
             show_labels=p.labels,
             versus=p.versus,
+            compare_years=compare_years,
             measure_words=tuple(p.measure_words),
         )
     else:
@@ -1791,6 +1821,7 @@ def _merge(question: str, prev: Intent, p: _Parts, grain: Grain | None) -> Inten
         color_scheme=p.color or prev.color_scheme,
         show_labels=p.labels if p.labels is not None else prev.show_labels,
         versus=p.versus or (prev.versus and not p.measures),
+        compare_years=prev.compare_years and not regrouped and p.time_range is None,
         measure_words=words,
     )
 
@@ -1811,6 +1842,8 @@ def choose_chart(intent: Intent, schema: Schema) -> ChartType:
         return intent.chart
     if not has_time and n_dims == 0:
         return "kpi" if n_measures == 1 else "table"
+    if intent.compare_years and n_dims <= 1 and n_measures == 1:
+        return "bar"
     if has_time:
         if n_dims == 0 or (n_dims == 1 and n_measures == 1):
             return "line"

@@ -115,6 +115,10 @@ def build_sql(intent: Intent, schema: Schema) -> BuiltQuery | Declined:
     for d in intent.dimensions:
         select.append(f"{a[d.table]}.{d.column}")
         axes.append(Axis(d.column, "category"))
+    if intent.compare_years and len(axes) > 1:
+        # "2022 vs 2023 by region": the regions are the axis, the years the series.
+        select = [*select[1:], select[0]]
+        axes = [*axes[1:], axes[0]]
 
     values: list[str] = []
     percent: set[str] = set()

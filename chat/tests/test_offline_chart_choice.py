@@ -29,6 +29,8 @@ def chart_of(question: str, schema: Schema, previous: Intent | None = None) -> s
         ("Show total sales by region", "bar"),
         ("Top 10 products by sales", "bar"),
         ("profit by segment and channel", "bar"),
+        ("sales by region 2022 vs 2023", "bar"),
+        ("sales in 2021 and 2022", "bar"),
         ("total sales and profit by region", "bar"),
         ("Share of sales by channel", "pie"),
         ("percentage of revenue by category", "pie"),

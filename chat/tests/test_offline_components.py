@@ -26,6 +26,7 @@ QUESTIONS = {
     "bar": "Show total sales by region",
     "bar_series": "profit by segment and channel",
     "bar_two_measures": "total sales and profit by region",
+    "bar_years": "sales by region 2022 vs 2023",
     "line": "Monthly sales in 2023",
     "line_series": "compare online vs in-store sales by month",
     "line_growth": "yoy sales growth",

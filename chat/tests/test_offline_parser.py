@@ -5,6 +5,7 @@ produce returns what hand-written SQL returns on the demo data."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 
 from chat.agent.question_parser import Declined, Intent, Schema, parse_question
 from chat.agent.sql_builder import BuiltQuery, build_sql
+from chat.management.commands.eval_agent import load_catalog
 
 # The demo database and catalog fixtures.
 pytest_plugins = ("chat.tests.offline_demo",)
@@ -224,6 +226,19 @@ def test_sql_returns_what_hand_written_sql_returns(
                 assert (a.year, a.month, a.day) == (b.year, b.month, b.day)
             else:
                 assert a == b
+
+
+def test_years_compared_become_a_series(schema: Schema) -> None:
+    sql = sql_of("sales by region for 2021 vs 2022", schema)
+    assert sql.startswith("SELECT s.region, CAST(date_trunc('year', o.order_date) AS DATE) AS year")
+    assert "year(o.order_date) IN (2021, 2022)" in sql and "GROUP BY 1, 2" in sql
+
+
+def test_a_chart_word_after_by_is_the_catalog_synonym_it_names(demo_path: Path) -> None:
+    # executors/catalog.yaml names "area" a synonym of stores.region.
+    annotated = Schema(load_catalog(demo_path))
+    assert [d.column for d in intent_of("sales by area", annotated).dimensions] == ["region"]
+    assert intent_of("monthly sales as an area chart", annotated).chart == "area"
 
 
 def test_joins_only_the_tables_a_question_needs(schema: Schema) -> None:
