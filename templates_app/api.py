@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import Any, Literal
 
+from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -394,20 +395,27 @@ def put_shares(request: HttpRequest, template_id: uuid.UUID, payload: SharesIn) 
     return _shares_out(template)
 
 
+def _refreshable_or_404(request: HttpRequest, template_id: uuid.UUID) -> Template:
+    template = _visible_or_404(request, template_id)
+    if not permissions.can_refresh(request.user, template):
+        raise ApiError(404, "not_found", NOT_FOUND)
+    return template
+
+
 @router.post(
     "/templates/{template_id}/refresh",
     response={200: QueryOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut, 503: ErrorOut},
 )
-def refresh_template(request: HttpRequest, template_id: uuid.UUID) -> QueryOut:
+async def refresh_template(request: HttpRequest, template_id: uuid.UUID) -> QueryOut:
     """Run the template's SQL now (through the SQL guard) and return the new result for you."""
-    template = _visible_or_404(request, template_id)
-    if not permissions.can_refresh(request.user, template):
-        raise ApiError(404, "not_found", NOT_FOUND)
+    # Async: a long query runs in a worker thread of its own instead of holding the one thread
+    # Django's sync views share under ASGI.
+    template = await sync_to_async(_refreshable_or_404)(request, template_id)
     engine_name = template.engine or None
     if engine_name is None and template.data_source == "spark":
         engine_name = "spark"
     with executors_services.user_slot(request.user.pk):
-        result = executors_services.execute_query(
+        result = await executors_services.aexecute_query(
             template.generated_sql,
             engine_name=engine_name,
             owner=request.user,
