@@ -21,6 +21,7 @@ const run: RunState = {
   error: null,
   hasData: false,
   hasParams: false,
+  reconnecting: false,
 };
 
 describe("run state", () => {

@@ -22,6 +22,8 @@ export interface RunState {
   error: { message: string; stage: string } | null;
   hasData: boolean;
   hasParams: boolean;
+  /** Set while the client resumes a dropped stream. */
+  reconnecting: boolean;
 }
 
 /**
@@ -74,6 +76,7 @@ function newRun(prompt: string): RunState {
     error: null,
     hasData: false,
     hasParams: false,
+    reconnecting: false,
   };
 }
 
@@ -157,7 +160,7 @@ export function useChatStream({ artifact, engine, templateId, onConversation }: 
         setConversationId(event.data.conversation_id);
         onConversationRef.current?.(event.data.conversation_id);
       }
-      update(key, (run) => applyRunEvent(run, event));
+      update(key, (run) => applyRunEvent({ ...run, reconnecting: false }, event));
       artifact({ type: "event", event });
     },
     [artifact, update],
@@ -186,12 +189,19 @@ export function useChatStream({ artifact, engine, templateId, onConversation }: 
           csrfToken: getCsrfToken(),
           signal: abort.signal,
           onEvent: (event) => handleEvent(run.key, event),
+          onReconnect: () => update(run.key, (r) => ({ ...r, reconnecting: true })),
         });
-        if (outcome === "aborted") update(run.key, (r) => ({ ...r, status: "cancelled" }));
+        if (outcome === "aborted")
+          update(run.key, (r) => ({ ...r, reconnecting: false, status: "cancelled" }));
       } catch (error) {
         const message =
           error instanceof HttpError ? error.message : `The connection was lost: ${(error as Error).message}`;
-        update(run.key, (r) => ({ ...r, status: "error", error: { message, stage: "stream" } }));
+        update(run.key, (r) => ({
+          ...r,
+          reconnecting: false,
+          status: "error",
+          error: { message, stage: "stream" },
+        }));
       } finally {
         controller.current = null;
         activeKey.current = null;

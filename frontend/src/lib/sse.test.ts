@@ -68,6 +68,7 @@ describe("streamRun", () => {
       return new Response(streamOf([encoder.encode(thought1 + thought2 + done)]), { status: 200 });
     }) as typeof fetch;
     const events: StreamEvent[] = [];
+    const reconnects: number[] = [];
     const outcome = await streamRun({
       url: "/api/chat",
       body: { prompt: "hi" },
@@ -76,8 +77,10 @@ describe("streamRun", () => {
       signal: new AbortController().signal,
       fetchImpl,
       reconnectDelayMs: 1,
+      onReconnect: (attempt) => reconnects.push(attempt),
     });
     expect(outcome).toBe("complete");
+    expect(reconnects).toEqual([1]);
     expect(events.map((e) => e.id)).toEqual(["run-1:0", "run-1:1", "run-1:2", "run-1:3"]);
     expect(calls[0]?.init.method).toBe("POST");
     expect(new Headers(calls[0]?.init.headers).get("X-CSRFToken")).toBe("tok");

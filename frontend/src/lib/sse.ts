@@ -48,6 +48,8 @@ export interface StreamOptions {
   /** How often to try resuming after a drop before giving up. */
   maxReconnects?: number;
   reconnectDelayMs?: number;
+  /** Called before each attempt to resume a dropped stream (attempt counts from 1). */
+  onReconnect?: (attempt: number) => void;
 }
 
 export type StreamOutcome = "complete" | "ended" | "aborted";
@@ -140,6 +142,7 @@ export async function streamRun(options: StreamOptions): Promise<StreamOutcome> 
       if (error instanceof HttpError) throw error;
       if (!runId || attempt >= maxReconnects) throw error;
       attempt += 1;
+      options.onReconnect?.(attempt);
       await wait(delay * attempt, options.signal);
       if (options.signal.aborted) return "aborted";
       const resumeUrl = `/api/runs/${encodeURIComponent(runId)}/events`;

@@ -88,7 +88,8 @@ export function RunView({ run }: { run: RunState }) {
         <div className="flex items-center gap-1 text-xs text-muted-foreground">
           {streaming ? (
             <>
-              <Loader2 className="h-3 w-3 animate-spin" /> Working…
+              <Loader2 className="h-3 w-3 animate-spin" />{" "}
+              {run.reconnecting ? "Connection lost, resuming…" : "Working…"}
             </>
           ) : run.status === "complete" ? (
             <>
