@@ -66,7 +66,7 @@ class OfflineAnalystModel(BaseChatModel):
     _schema: Schema = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
-        self._schema = Schema(self.catalog)
+        self._schema = _schema_for(self.catalog)
 
     @property
     def _llm_type(self) -> str:
@@ -244,6 +244,36 @@ def _questions(messages: Sequence[BaseMessage]) -> list[tuple[str, bool]]:
         ):
             out[-1] = (out[-1][0], False)
     return out
+
+
+_SCHEMAS: dict[str, Schema] = {}
+_SCHEMA_CACHE_SIZE = 8
+
+
+def _schema_for(catalog: Sequence[Any]) -> Schema:
+    """The parsed catalog, shared by the models of successive runs over the same catalog (the
+    runner builds a model per run; the lexicon takes tens of milliseconds to build)."""
+    key = repr(
+        [
+            (
+                t.name,
+                [
+                    (c.name, c.type, list(c.sample_values or []), getattr(c, "synonyms", None))
+                    for c in t.columns
+                ],
+                getattr(t, "primary_key", None),
+                [repr(fk) for fk in getattr(t, "foreign_keys", None) or []],
+                getattr(t, "synonyms", None),
+            )
+            for t in catalog
+        ]
+    )
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        if len(_SCHEMAS) >= _SCHEMA_CACHE_SIZE:
+            _SCHEMAS.pop(next(iter(_SCHEMAS)))
+        schema = _SCHEMAS[key] = Schema(catalog)
+    return schema
 
 
 def _decline_text(plan: Plan) -> str:

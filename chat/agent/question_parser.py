@@ -1578,7 +1578,15 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
                 )
             )
             qualifier = False
-            if kind == "entity_count" or pending_count:
+            listed = (
+                prev_tok in ("and", "&", "plus", "vs", "versus")
+                and prev_match is not None
+                and prev_match.kind in ("measure", "column", "entity", "entity_count")
+                and bool(parts.measures)
+                and prev_match.end == m.start - 1
+            )
+            if kind == "entity_count" or pending_count or listed:
+                # "orders and customers": listed after a measure, it is one more measure.
                 as_dim = False
             elif not as_dim:
                 # "customers by segment": an entity noun with no other measure is a count.
@@ -1815,7 +1823,7 @@ def _merge(question: str, prev: Intent, p: _Parts, grain: Grain | None) -> Inten
         filters=tuple(filters),
         top_n=top_n,
         order=order,
-        share=p.share or (prev.share and not regrouped and not p.measures),
+        share=p.share or (prev.share and not regrouped),
         growth=p.growth or (prev.growth and not p.measures),
         chart=chart,
         color_scheme=p.color or prev.color_scheme,

@@ -274,8 +274,8 @@ LOOKUP_COLUMNS = ("matched_table", "matched_column", "matched_value")
 
 
 def build_value_lookup(schema: Schema, phrases: tuple[str, ...]) -> str | None:
-    """A query that finds which text columns hold any of `phrases` (compared the way the parser
-    normalises words), for values the catalog's samples do not list."""
+    """A query that finds which text columns hold any of `phrases` (case-insensitively), for
+    values the catalog's samples do not list."""
     if not phrases:
         return None
     listed = ", ".join(_quote(p) for p in phrases)
@@ -284,7 +284,8 @@ def build_value_lookup(schema: Schema, phrases: tuple[str, ...]) -> str | None:
         for c in cols:
             if not c.is_text:
                 continue
-            norm = f"trim(regexp_replace(lower({c.name}), '[^a-z0-9&%#]+', ' ', 'g'))"
+            # Plain lower/trim so the lookup reads the same on DuckDB and Spark SQL.
+            norm = f"lower(trim({c.name}))"
             parts.append(
                 f"SELECT DISTINCT '{table}' AS {LOOKUP_COLUMNS[0]}, '{c.name}' AS "
                 f"{LOOKUP_COLUMNS[1]}, {c.name} AS {LOOKUP_COLUMNS[2]} FROM {table} "
