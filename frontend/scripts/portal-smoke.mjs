@@ -141,6 +141,68 @@ try {
   await page.reload();
   await frame.locator(".recharts-bar-rectangle").first().waitFor({ timeout: 15_000 });
 
+  // Isolation: a template whose component reaches for the network, the cookies or the parent page
+  // fails inside the sandbox, the portal shows the error, and no such request reaches the server.
+  const templateId = page.url().split("/").pop();
+  const hostile = {
+    fetch: `import React, { useEffect } from "react";
+export default function Viz() {
+  useEffect(() => { fetch("/api/templates?from=sandbox").then((r) => r.text()); }, []);
+  return <p>trying fetch</p>;
+}`,
+    cookie: "export default function Viz() { return <p>{document.cookie}</p>; }",
+    parent: "export default function Viz() { return <p>{window.parent.document.title}</p>; }",
+  };
+  for (const [name, code] of Object.entries(hostile)) {
+    const created = await page.evaluate(
+      async ([id, uiCode, label]) => {
+        const boot = JSON.parse(document.getElementById("vizorch-boot").textContent);
+        const source = await (await fetch(`/api/templates/${id}`)).json();
+        const response = await fetch("/api/templates", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": boot.csrfToken },
+          body: JSON.stringify({
+            title: `Smoke: hostile ${label}`,
+            prompt: "hostile",
+            generated_sql: source.generated_sql,
+            ui_code: uiCode,
+            parameters: source.parameters,
+            data_source: source.data_source,
+            data_url: source.data_url,
+          }),
+        });
+        return response.ok ? (await response.json()).id : `HTTP ${response.status}: ${await response.text()}`;
+      },
+      [templateId, code, name],
+    );
+    const hostileStart = requests.length;
+    await page.goto(`${base}/app/templates/${created}`);
+    const shown = await page
+      .getByTestId("render-error")
+      .waitFor({ timeout: 10_000 })
+      .then(
+        async () => (await page.getByTestId("render-error").textContent()) ?? "",
+        () => "",
+      );
+    check(
+      `isolation: ${name} fails in the sandbox and the portal shows it`,
+      shown.length > 0,
+      shown.slice(0, 160),
+    );
+    if (name === "fetch") {
+      await page.waitForTimeout(500);
+      const leaked = requests.slice(hostileStart).filter((r) => r.url.includes("from=sandbox"));
+      check("isolation: the sandbox's fetch never reached the server", leaked.length === 0);
+      await page.screenshot({ path: join(outDir, "portal-isolation-error.png") });
+    }
+    await page.evaluate(async (id) => {
+      const boot = JSON.parse(document.getElementById("vizorch-boot").textContent);
+      await fetch(`/api/templates/${id}`, { method: "DELETE", headers: { "X-CSRFToken": boot.csrfToken } });
+    }, created);
+  }
+  await page.goto(`${base}/app/templates/${templateId}`);
+  await frame.locator(".recharts-bar-rectangle").first().waitFor({ timeout: 15_000 });
+
   // Dark theme.
   await page.getByTestId("theme-toggle").click();
   await page.waitForTimeout(500);

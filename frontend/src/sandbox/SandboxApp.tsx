@@ -168,8 +168,15 @@ export function SandboxApp() {
       if (message) void handle(message);
     };
     // Errors outside React's render (effects' promises, timers, blocked requests) are failures too.
-    const onError = (event: ErrorEvent) => reportError("render", event.message || "Script error");
-    const onRejection = (event: PromiseRejectionEvent) => reportError("render", messageOf(event.reason));
+    // Reported to the host, so they count as handled here.
+    const onError = (event: ErrorEvent) => {
+      event.preventDefault();
+      reportError("render", event.message || "Script error");
+    };
+    const onRejection = (event: PromiseRejectionEvent) => {
+      event.preventDefault();
+      reportError("render", messageOf(event.reason));
+    };
     const onViolation = (event: SecurityPolicyViolationEvent) =>
       reportError(
         "render",
