@@ -409,7 +409,6 @@ MEASURE_PHRASES: dict[str, tuple[str, ...]] = {
         "net sales",
         "sale",
         "income",
-        "sell",
     ),
     "profit": ("profit", "profits", "earnings", "net profit"),
     "units": (
@@ -481,6 +480,8 @@ GRAIN_PHRASES: dict[str, Grain] = {
     "year": "year",
     "years": "year",
     "year by year": "year",
+    "over the years": "year",
+    "per annum": "year",
     "month by month": "month",
 }
 TREND_PHRASES = (
@@ -733,6 +734,26 @@ ALL_TIME = ("all time", "all years", "every year", "whole period", "entire perio
 
 STOPWORDS = frozenset(
     [
+        "generate",
+        "generates",
+        "generated",
+        "evolve",
+        "evolved",
+        "evolving",
+        "given",
+        "distinct",
+        "unique",
+        "bring",
+        "brings",
+        "brought",
+        "earn",
+        "earns",
+        "get",
+        "got",
+        "achieve",
+        "achieved",
+        "produce",
+        "produced",
         "placed",
         "bought",
         "purchased",
@@ -1210,6 +1231,8 @@ class _Lexicon:
             self.add(p, "labels", False)
         for p in ALL_TIME:
             self.add(p, "all_time", None)
+        for p in ("sell", "sells", "selling"):
+            self.add(p, "sell", None)
         for p in CLEAR_FILTER_PHRASES:
             self.add(p, "clear_filters", None)
         for p in UNSUPPORTED_PHRASES:
@@ -1405,6 +1428,7 @@ def _extract_top_n(text: str) -> tuple[int | None, str | None, str]:
         (rf"\b(bottom|worst|lowest|smallest|last)\s+{num}\b", 0),
         (rf"\b{num}\s+(best|top|highest|largest|biggest|worst|lowest|smallest|bottom)\b", 1),
         (rf"\blimit(?:ed)?\s+(?:to\s+)?{num}\b", 2),
+        (rf"\b(?:which|what)\s+{num}\b", 3),
     ]
     for pat, shape in pats:
         m = re.search(pat, text)
@@ -1414,8 +1438,13 @@ def _extract_top_n(text: str) -> tuple[int | None, str | None, str]:
             word, n = m.group(1), m.group(2)
         elif shape == 1:
             n, word = m.group(1), m.group(2)
-        else:
+        elif shape == 2:
             word, n = "top", m.group(1)
+        else:
+            # "which 3 cities sell the least": the direction comes from the rest of the question.
+            rest = text[m.end() :].split()
+            low = any(w in rest for w in ("least", "lowest", "fewest", "worst", "smallest"))
+            word, n = ("bottom" if low else "top"), m.group(1)
         count = int(n) if n.isdigit() else NUMBER_WORDS[n]
         if count <= 0 or count > 1000:
             continue
@@ -1490,6 +1519,7 @@ class _Parts:
     singular_pick: bool = False
     versus: bool = False
     clear_filters: bool = False
+    sell: bool = False
 
 
 def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
@@ -1513,6 +1543,7 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
     negate_at = -10
     for idx, m in enumerate(matches):
         prev_tok = tokens[m.start - 1] if m.start > 0 else ""
+        prev_match = matches[idx - 1] if idx > 0 else None
         kind = m.kind
         if kind == "agg":
             pending_agg = m.payload  # type: ignore[assignment]
@@ -1561,13 +1592,14 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
         elif kind in ("entity", "entity_count"):
             table = str(m.payload)
             nxt = matches[idx + 1] if idx + 1 < len(matches) else None
-            prev_match = matches[idx - 1] if idx > 0 else None
             as_dim = (
                 prev_tok in ("by", "per", "each", "every", "across")
                 or (
+                    # "top products", "best selling products": a ranked noun is grouped by.
                     prev_match is not None
-                    and prev_match.kind == "order"
+                    and prev_match.kind in ("order", "sell")
                     and prev_match.end == m.start
+                    and (parts.order is not None or prev_match.kind == "order")
                 )
                 or (parts.top_n is not None and not pending_count and kind == "entity")
                 or (
@@ -1628,7 +1660,15 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
         elif kind == "dimension":
             d = m.payload
             assert isinstance(d, Dimension)
-            if d not in parts.dimensions:
+            named = (
+                prev_match is not None
+                and prev_match.kind == "value"
+                and prev_match.end == m.start
+                and isinstance(prev_match.payload, tuple)
+                and prev_match.payload[:2] == (d.table, d.column)
+            )
+            # "the phone channel", "the Voltix brand": the column only names the value's kind.
+            if d not in parts.dimensions and not named:
                 parts.dimensions.append(d)
             if prev_tok in ("which", "what") and tokens[m.start] == singular(tokens[m.start]):
                 parts.singular_pick = True
@@ -1636,6 +1676,9 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
             assert isinstance(m.payload, tuple)
             v_table, v_column, v_value = (str(x) for x in m.payload)
             negate = m.start - negate_at <= 1 and m.start >= negate_at
+            if negate:
+                # "excluding cancelled and returned": the negation runs on over a list.
+                negate_at = m.end
             for f in parts.filters:
                 if (f.table, f.column, f.negate) == (v_table, v_column, negate):
                     parts.filters.remove(f)
@@ -1673,6 +1716,8 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
                 parts.order = m.payload  # type: ignore[assignment]
         elif kind == "all_time":
             parts.all_time = True
+        elif kind == "sell":
+            parts.sell = True
         elif kind == "clear_filters":
             parts.clear_filters = True
         elif kind == "unsupported":
@@ -1683,6 +1728,10 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
             parts.follow = True
         elif kind == "add":
             parts.add = True
+    if parts.sell and not parts.measures and "sales" in lex.measure_defs:
+        # "how much did we sell": the verb stands for sales when nothing else is measured.
+        parts.measures.append(lex.measure_defs["sales"])
+        parts.measure_words.append("sales")
     unknown_at = [
         i
         for i, tok in enumerate(tokens)

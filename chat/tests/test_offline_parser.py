@@ -145,6 +145,32 @@ def test_filters_come_from_catalog_sample_values(
     assert condition in sql_of(question, schema)
 
 
+@pytest.mark.parametrize(
+    ("question", "condition"),
+    [
+        (
+            "total sales excluding cancelled and returned orders",
+            "o.status NOT IN ('Cancelled', 'Returned')",
+        ),
+        (
+            "revenue by region except europe and asia pacific",
+            "s.region NOT IN ('Europe', 'Asia Pacific')",
+        ),
+        ("online vs phone sales by month", "o.channel IN ('Online', 'Phone')"),
+    ],
+)
+def test_a_negation_or_a_comparison_covers_the_whole_list(
+    question: str, condition: str, schema: Schema
+) -> None:
+    assert condition in sql_of(question, schema)
+
+
+def test_a_column_named_after_its_value_does_not_group(schema: Schema) -> None:
+    intent = intent_of("number of orders by month for the phone channel", schema)
+    assert intent.dimensions == () and intent.grain == "month"
+    assert [(f.column, f.values) for f in intent.filters] == [("channel", ("Phone",))]
+
+
 def test_no_status_filter_unless_asked(schema: Schema) -> None:
     assert "status" not in sql_of("number of orders by channel", schema)
 
@@ -157,6 +183,8 @@ def test_no_status_filter_unless_asked(schema: Schema) -> None:
         ("bottom 5 products by profit", 5, "asc"),
         ("3 worst brands by margin", 3, "asc"),
         ("which region has the highest sales", 1, "desc"),
+        ("Which 3 cities generate the most revenue?", 3, "desc"),
+        ("which two categories sell the least", 2, "asc"),
     ],
 )
 def test_top_n_and_ordering(question: str, top_n: int, order: str, schema: Schema) -> None:
