@@ -97,7 +97,7 @@ const server = createServer((req, res) => {
   }
   if (path === "/fixtures/sales_by_region.parquet") {
     res.writeHead(200, { "Content-Type": types[".parquet"] });
-    return res.end(readFileSync(join(root, "scripts", "fixtures", "sales_by_region.parquet")));
+    return res.end(readFileSync(join(root, "scripts", "fixtures", "sales_by_region.zstd.parquet")));
   }
   if (path.startsWith("/static/")) {
     const file = normalize(join(dist, path.slice("/static/".length)));

@@ -1,7 +1,8 @@
 // Decodes a Parquet file into {columns, rows}: in the sandbox for rendering, and lazily in the portal
 // for the Data tab. Values are made plain for charts:
 // BigInt → number (or string beyond 2^53), Date → ISO string.
-import { parquetMetadata, parquetRead, parquetSchema } from "hyparquet";
+import { decompress as zstdDecompress } from "fzstd";
+import { type Compressors, parquetMetadata, parquetRead, parquetSchema } from "hyparquet";
 import type { TabularData } from "@/lib/tabular";
 
 function plain(value: unknown): unknown {
@@ -15,6 +16,11 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+// hyparquet reads Snappy and uncompressed pages itself; the backend writes Zstandard.
+const compressors: Compressors = {
+  ZSTD: (input, outputLength) => zstdDecompress(input, new Uint8Array(outputLength)),
+};
+
 export async function decodeParquet(buffer: ArrayBuffer): Promise<TabularData> {
   const metadata = parquetMetadata(buffer);
   const columns = parquetSchema(metadata).children.map((child) => child.element.name);
@@ -22,6 +28,7 @@ export async function decodeParquet(buffer: ArrayBuffer): Promise<TabularData> {
     parquetRead({
       file: buffer,
       metadata,
+      compressors,
       rowFormat: "array",
       onComplete: (data) => resolve(data as unknown[][]),
     }).catch(reject);

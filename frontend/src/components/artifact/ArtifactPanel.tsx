@@ -215,7 +215,12 @@ export function ArtifactPanel({
                 theme={theme}
                 onRendered={() => setFailure(null)}
                 onError={(phase, message) => {
-                  setFailure({ phase, message });
+                  // One failure often reports twice (the blocked request, then the rejected promise): keep both.
+                  setFailure((prev) =>
+                    prev && prev.phase === phase && !prev.message.includes(message)
+                      ? { phase, message: `${prev.message}\n${message}` }
+                      : { phase, message },
+                  );
                   onErrorRef.current?.({ phase, message });
                 }}
               />
