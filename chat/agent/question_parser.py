@@ -682,6 +682,15 @@ ACTIVITY_WORDS = frozenset(
         "among",
     ]
 )
+# Words that name a period already given ("the month of March 2024"), not a bucketing.
+NOISE_PHRASES = (
+    "month of",
+    "the month of",
+    "year of",
+    "the year of",
+    "quarter of",
+    "the quarter of",
+)
 CLEAR_FILTER_PHRASES = (
     "remove the filter",
     "remove the filters",
@@ -1231,8 +1240,10 @@ class _Lexicon:
             self.add(p, "labels", False)
         for p in ALL_TIME:
             self.add(p, "all_time", None)
-        for p in ("sell", "sells", "selling"):
+        for p in ("sell", "sells", "selling", "buy", "buys", "buying", "spend", "spent", "spends"):
             self.add(p, "sell", None)
+        for p in NOISE_PHRASES:
+            self.add(p, "noise", None)
         for p in CLEAR_FILTER_PHRASES:
             self.add(p, "clear_filters", None)
         for p in UNSUPPORTED_PHRASES:
@@ -1570,6 +1581,17 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
             word = " ".join(tokens[m.start : m.end])
             if key == "sales" and word.startswith(("revenue", "turnover", "income")):
                 base = replace(base, label="revenue")
+            if prev_tok == "per" and parts.measures and base.agg != "ratio":
+                # "profit per unit": one measure divided by another.
+                num = parts.measures.pop()
+                base = Measure(
+                    f"{num.key}/{base.key}",
+                    f"{num.label}_per_{singular(base.label)}",
+                    "ratio",
+                    num=num,
+                    den=base,
+                )
+                word = f"{parts.measure_words.pop()} per {word}"
             parts.measures.append(base)
             parts.measure_words.append(word)
             pending_agg, pending_count = None, False
@@ -1636,6 +1658,14 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
                     )
                 )
                 as_dim = others and not qualifier
+            if (
+                not as_dim
+                and not pending_count
+                and kind == "entity"
+                and any(mm.kind == "sell" and mm.start > m.start for mm in matches)
+            ):
+                # "how much did customers spend": the noun is who buys, the amount is sales.
+                qualifier = True
             if qualifier:
                 pass
             elif as_dim:
@@ -1732,11 +1762,7 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
         # "how much did we sell": the verb stands for sales when nothing else is measured.
         parts.measures.append(lex.measure_defs["sales"])
         parts.measure_words.append("sales")
-    unknown_at = [
-        i
-        for i, tok in enumerate(tokens)
-        if not used[i] and tok not in STOPWORDS and not tok.isdigit()
-    ]
+    unknown_at = [i for i, tok in enumerate(tokens) if not used[i] and tok not in STOPWORDS]
     parts.unknown.extend(tokens[i] for i in unknown_at)
     # Candidate values to look up: word runs around each unknown word ("mexico city").
     for i in unknown_at:
@@ -1824,6 +1850,12 @@ def _finish(question: str, p: _Parts, base: Intent | None, schema: Schema) -> In
         intent = _merge(question, base, p, grain)
     if intent.growth and intent.grain is None:
         intent = replace(intent, grain="year")
+    if intent.share and not intent.dimensions and intent.grain is None:
+        return Declined(
+            "I can't answer that offline: " + OFFLINE_HINT + " A share needs something to "
+            'split by, for example "share of orders by status".',
+            "not_understood",
+        )
     if intent.grain is not None and not intent.measures:
         return Declined(
             "I can't answer that offline: " + OFFLINE_HINT + " There is no measure to chart.",

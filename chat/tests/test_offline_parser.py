@@ -171,6 +171,23 @@ def test_a_column_named_after_its_value_does_not_group(schema: Schema) -> None:
     assert [(f.column, f.values) for f in intent.filters] == [("channel", ("Phone",))]
 
 
+def test_a_measure_per_measure_is_a_ratio(schema: Schema) -> None:
+    sql = sql_of("profit per unit by category", schema)
+    assert "SUM(oi.profit) / SUM(oi.quantity) AS profit_per_unit" in sql
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("how much did we sell in 2023", "sales"),
+        ("how much did customers spend by segment", "sales"),
+        ("how many customers bought electronics", "customers"),
+    ],
+)
+def test_buying_and_selling_verbs(question: str, measure: str, schema: Schema) -> None:
+    assert [m.label for m in intent_of(question, schema).measures] == [measure]
+
+
 def test_no_status_filter_unless_asked(schema: Schema) -> None:
     assert "status" not in sql_of("number of orders by channel", schema)
 
@@ -300,7 +317,15 @@ def test_a_new_full_question_does_not_inherit_the_previous_one(schema: Schema) -
 
 
 @pytest.mark.parametrize(
-    "question", ["sales by weather", "orders by day of week", "top products", "hello there"]
+    "question",
+    [
+        "sales by weather",
+        "orders by day of week",
+        "top products",
+        "hello there",
+        "total sales where discount > 0.3",
+        "what share of orders is returned",
+    ],
 )
 def test_what_it_cannot_place_is_declined_not_guessed(question: str, schema: Schema) -> None:
     parsed = parse_question(question, schema)
