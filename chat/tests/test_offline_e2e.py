@@ -100,3 +100,16 @@ def test_a_destructive_request_is_declined_and_runs_nothing(analyst: httpx.Clien
     assert error["message"].startswith("I can't answer that offline: Vizorch only reads data")
     count = gold(analyst, "SELECT COUNT(*) FROM orders")
     assert count[0][0] > 0
+
+
+def test_a_value_the_catalog_does_not_list_is_looked_up_through_the_guard(
+    analyst: httpx.Client,
+) -> None:
+    events = ask(analyst, "Revenue by store in Paris")
+    assert "error" not in names(events), [e.data for e in events if e.event == "error"]
+    statements = [e.data["sql"] for e in events if e.event == "sql"]
+    assert "s.city = 'Paris'" in statements[-1]
+    url = [e.data["url"] for e in events if e.event == "data"][-1]
+    stores = [row[0] for row in rows_at(analyst, url)]
+    assert stores and all(name.startswith("Paris") for name in stores)
+    assert events[-1].data["data_ready"] is True
