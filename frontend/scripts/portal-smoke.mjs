@@ -297,6 +297,36 @@ export default function Viz() {
     .waitFor({ timeout: 20_000 });
   const stopped = await page.getByTestId("run").first().getAttribute("data-status");
   check("Stop cancels the run", stopped === "cancelled", stopped ?? "");
+
+  // 5. A dropped stream resumes from /api/runs/{id}/events with Last-Event-ID, without duplicates:
+  //    the real response is cut after three events and half of the fourth.
+  await page.route("**/api/chat", async (route) => {
+    const response = await route.fetch();
+    const events = (await response.text()).split("\n\n");
+    const cut = `${events.slice(0, 3).join("\n\n")}\n\n${(events[3] ?? "").slice(0, 20)}`;
+    await route.fulfill({ status: response.status(), headers: response.headers(), body: cut });
+  });
+  await page.getByTestId("new-chat").click();
+  const resumeStart = requests.length;
+  await page.getByTestId("prompt-input").fill("Show total sales by region");
+  await page.getByTestId("prompt-input").press("Enter");
+  await page
+    .locator("[data-testid=run][data-status=complete], [data-testid=run][data-status=error]")
+    .first()
+    .waitFor({ timeout: 60_000 });
+  await page.unroute("**/api/chat");
+  const resumed = requests.slice(resumeStart).filter((r) => /\/api\/runs\/[^/]+\/events/.test(r.url));
+  const thoughts = (await page.getByTestId("run-thoughts").first().textContent()) ?? "";
+  const first = thoughts.slice(0, 20);
+  check(
+    "a dropped stream resumes and completes",
+    resumed.length > 0 && (await page.getByTestId("run").first().getAttribute("data-status")) === "complete",
+  );
+  check(
+    "the resumed stream shows no duplicate",
+    first.length > 0 && thoughts.indexOf(first) === thoughts.lastIndexOf(first),
+    thoughts,
+  );
   check("no uncaught page errors", errors.length === 0, errors.join(" | "));
 } finally {
   await browser.close();
