@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,19 @@ def env_bool(value: str | None, default: bool = False) -> bool:
 
 def env_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def env_json_object(value: str | None) -> dict[str, Any]:
+    """A JSON object from the environment; empty when unset."""
+    if not value or not value.strip():
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"expected a JSON object, got {value[:40]!r}: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f"expected a JSON object, got {type(parsed).__name__}")
+    return parsed
 
 
 def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:

@@ -7,7 +7,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vizorch_site.config import channel_layers, database_config, env_bool, env_list, secret_key
+from vizorch_site.config import (
+    channel_layers,
+    database_config,
+    env_bool,
+    env_json_object,
+    env_list,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VIZORCH_VAR_DIR") or BASE_DIR / "var")
@@ -150,3 +157,17 @@ VIZORCH_REMOTE_DUCKDB_TOKEN = os.environ.get("VIZORCH_REMOTE_DUCKDB_TOKEN") or N
 VIZORCH_SPARK_URL = os.environ.get("VIZORCH_SPARK_URL") or None
 VIZORCH_SPARK_TOKEN = os.environ.get("VIZORCH_SPARK_TOKEN") or None
 VIZORCH_DEFAULT_ENGINE = os.environ.get("VIZORCH_DEFAULT_ENGINE") or "local"
+
+# Local DuckDB lock-down and query limits (executors).
+VIZORCH_DUCKDB_MEMORY_LIMIT = os.environ.get("VIZORCH_DUCKDB_MEMORY_LIMIT", "1GB")
+VIZORCH_DUCKDB_THREADS = int(os.environ.get("VIZORCH_DUCKDB_THREADS", "2"))
+VIZORCH_DUCKDB_TEMP_LIMIT = os.environ.get("VIZORCH_DUCKDB_TEMP_LIMIT", "2GB")
+VIZORCH_QUERY_TIMEOUT_S = float(os.environ.get("VIZORCH_QUERY_TIMEOUT_S", "30"))
+VIZORCH_MAX_ROWS = int(os.environ.get("VIZORCH_MAX_ROWS", "100000"))
+VIZORCH_QUERY_CONCURRENCY = int(os.environ.get("VIZORCH_QUERY_CONCURRENCY", "2"))
+VIZORCH_RESULT_SMALL_ROWS = int(os.environ.get("VIZORCH_RESULT_SMALL_ROWS", "50000"))
+VIZORCH_RESULT_SMALL_BYTES = int(os.environ.get("VIZORCH_RESULT_SMALL_BYTES", str(16 * 2**20)))
+VIZORCH_RESULT_TTL_HOURS = float(os.environ.get("VIZORCH_RESULT_TTL_HOURS", "168"))
+# JSON objects mapping an engine name to a list, e.g. {"local": ["orders", "order_items"]}.
+VIZORCH_GUARD_ALLOWED_FUNCTIONS = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_FUNCTIONS"))
+VIZORCH_GUARD_ALLOWED_TABLES = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_TABLES"))

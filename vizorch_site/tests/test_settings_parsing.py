@@ -108,3 +108,14 @@ def test_env_bool(text: str | None, expected: bool) -> None:
 
 def test_env_list_ignores_blanks() -> None:
     assert env_list(" a, ,b ,") == ["a", "b"]
+
+
+def test_json_object_settings_are_parsed_and_checked() -> None:
+    from vizorch_site.config import env_json_object
+
+    assert env_json_object('{"local": ["orders"]}') == {"local": ["orders"]}
+    assert env_json_object(None) == {}
+    with pytest.raises(ImproperlyConfigured, match="JSON object"):
+        env_json_object('["orders"]')
+    with pytest.raises(ImproperlyConfigured, match="JSON object"):
+        env_json_object("{local")

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from vizorch_site.roles import ANALYST, CURATOR, VIEWER
 
@@ -60,7 +60,11 @@ class Command(BaseCommand):
         from executors import demo_data
 
         path = settings.VIZORCH_DUCKDB_PATH
-        if demo_data.ensure_demo_database(path, scale=scale):
+        try:
+            generated = demo_data.ensure_demo_database(path, scale=scale)
+        except RuntimeError as exc:
+            raise CommandError(f"{exc} Set VIZORCH_DUCKDB_PATH to another file.") from exc
+        if generated:
             self.stdout.write(f"Generated the demo dataset in {path} (scale {scale}).")
         else:
             self.stdout.write(f"Demo dataset already present in {path}.")
