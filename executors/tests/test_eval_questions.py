@@ -12,17 +12,13 @@ import pytest
 from executors.engines.base import Engine, QueryLimits
 from executors.guard import guard, transpile
 
-QUESTIONS_FILE = Path("/work/shared/eval/questions.jsonl")
-PROJECT_QUESTIONS = Path(__file__).resolve().parents[2] / "evals" / "questions.jsonl"
+QUESTIONS_FILE = Path(__file__).resolve().parents[2] / "evals" / "questions.jsonl"
 
 
 def _questions() -> list[dict[str, Any]]:
-    for path in (PROJECT_QUESTIONS, QUESTIONS_FILE):
-        if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()
-            questions = [json.loads(line) for line in lines if line.strip()]
-            return [q for q in questions if q.get("sql")]
-    return []
+    lines = QUESTIONS_FILE.read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
+    return [q for q in questions if q.get("sql")]
 
 
 QUESTIONS = _questions()
@@ -35,7 +31,6 @@ def _rows(engine: Engine, sql: str) -> list[dict[str, Any]]:
     return result.table.to_pylist()
 
 
-@pytest.mark.skipif(not QUESTIONS, reason="no evaluation questions in this checkout")
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
 def test_gold_sql_answers_on_the_demo_data(question: dict[str, Any], local_engine: Engine) -> None:
     rows = _rows(local_engine, question["sql"])

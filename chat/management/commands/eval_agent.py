@@ -1,5 +1,5 @@
 """Scores the agent on evals/questions.jsonl: execution accuracy (the agent's result set equals the
-gold SQL's), chart-type accuracy, declines and crashes, as /work/shared/eval/README.md describes.
+gold SQL's), chart-type accuracy, declines and crashes, as evals/README.md describes.
 `answer(question, history)` is the one seam: today it drives the offline model through the message
 protocol directly; pointing it at the chat runner changes nothing else here."""
 
