@@ -29,11 +29,11 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from chat.agent.chart_templates import build_params, build_spec, render_component
 from chat.agent.question_parser import (
+    ChartType,
     Declined,
     Intent,
     Measure,
     Schema,
-    TableLike,
     choose_chart,
     parse_question,
 )
@@ -50,7 +50,7 @@ class Plan:
     intent: Intent | None
     query: BuiltQuery | None
     declined: Declined | None = None
-    chart_type: str = "table"
+    chart_type: ChartType = "table"
 
 
 class OfflineAnalystModel(BaseChatModel):
@@ -71,10 +71,6 @@ class OfflineAnalystModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "vizorch-offline"
-
-    @property
-    def schema_(self) -> Schema:
-        return self._schema
 
     def bind_tools(
         self,
@@ -196,7 +192,7 @@ class OfflineAnalystModel(BaseChatModel):
         assert plan.intent is not None and plan.query is not None
         row_count = _row_count(tool_result)
         chart = plan.chart_type
-        spec = build_spec(plan.intent, plan.query, chart)  # type: ignore[arg-type]
+        spec = build_spec(plan.intent, plan.query, chart)
         params = build_params(spec, row_count)
         if row_count == 0:
             note = "The query returned no rows, so the chart will be empty."
@@ -403,8 +399,3 @@ def _chart_reason(chart: str, plan: Plan) -> str:
         "kpi": "It is a single number, so it is shown as a KPI card.",
         "table": "A table shows every column as it is.",
     }.get(chart, "")
-
-
-def offline_model_for(tables: Sequence[TableLike]) -> OfflineAnalystModel:
-    """The model for one catalog (what the provider factory calls for VIZORCH_LLM=offline)."""
-    return OfflineAnalystModel(catalog=list(tables))

@@ -15,8 +15,6 @@ Grain = Literal["day", "week", "month", "quarter", "year"]
 ChartType = Literal["bar", "line", "area", "pie", "scatter", "table", "kpi"]
 Agg = Literal["sum", "avg", "min", "max", "ratio", "count_entity"]
 
-GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter", "year")
-
 
 # --------------------------------------------------------------------------------------------
 # Catalog input
@@ -1140,7 +1138,6 @@ class _Lexicon:
         self.phrases: list[tuple[tuple[str, ...], str, object]] = []
         self.measure_defs: dict[str, Measure] = {}
         self.value_stems: dict[str, list[tuple[str, str, str]]] = {}
-        self.value_counts: dict[tuple[str, str], int] = {}
         self._build()
         self.vocabulary = {w for p, _, _ in self.phrases for w in p} | set(STOPWORDS)
         self.vocabulary |= set(MONTH_NAMES) | set(NUMBER_WORDS)
@@ -1191,7 +1188,6 @@ class _Lexicon:
                     self.add(p, "dimension", Dimension(table, c.name))
                 for p in s.column_synonyms.get((table, c.name), []):
                     self.add(p, "dimension_synonym", Dimension(table, c.name))
-                self.value_counts[(table, c.name)] = len(c.samples)
                 for v in c.samples:
                     nv = normalize(v)
                     for variant in {nv, nv.replace("&", "and"), nv.replace(" & ", " ")}:
