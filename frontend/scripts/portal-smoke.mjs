@@ -251,6 +251,36 @@ export default function Viz() {
     await viewer.close();
   }
 
+  // A curator publishes and features it; it shows under Featured.
+  const curatorPassword = process.env.VIZORCH_CURATOR_PASSWORD;
+  if (curatorPassword) {
+    const templateUrl = page.url();
+    const curator = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await curator.goto(`${base}/login/`);
+    await curator.fill("input[name=username]", "curator");
+    await curator.fill("input[name=password]", curatorPassword);
+    await Promise.all([curator.waitForURL(`${base}/`), curator.click("button[type=submit]")]);
+    await curator.goto(templateUrl);
+    await curator.getByTestId("template-status").click();
+    await curator.getByRole("option", { name: "published" }).click();
+    await curator.getByText("Status: published.").waitFor({ timeout: 10_000 });
+    await curator.getByTestId("template-feature").click();
+    await curator.getByText("Featured.", { exact: true }).waitFor({ timeout: 10_000 });
+    await curator.getByTestId("nav-templates").click();
+    await curator.getByTestId("filter-featured").click();
+    const featured = await curator
+      .getByRole("button", { name: "Open Smoke: sales by region" })
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .then(
+        () => true,
+        () => false,
+      );
+    check("a curator publishes and features a template", featured);
+    await curator.screenshot({ path: join(outDir, "portal-gallery-featured.png") });
+    await curator.close();
+  }
+
   // Back to the conversation: it is restored from the server, and a follow-up refines the chart.
   await page.getByTestId("nav-workspace").click();
   await page.getByTestId("run").first().waitFor({ timeout: 10_000 });

@@ -225,25 +225,39 @@ export function useChatStream({ artifact, engine, templateId, onConversation }: 
     async (runId: string, message: string) => {
       if (reported.current.has(runId) || controller.current) return;
       reported.current.add(runId);
+      const abort = new AbortController();
+      controller.current = abort;
       let response: Response;
       try {
         response = await api.sendFeedback(runId, message);
       } catch {
+        controller.current = null;
         return;
       }
       const type = response.headers.get("Content-Type") ?? "";
-      if (!type.includes("text/event-stream") || !response.body) return;
-      // The repair streams like a run: new code replaces the broken component.
+      const body = response.body;
+      if (!type.includes("text/event-stream") || !body) {
+        controller.current = null;
+        return;
+      }
+      // The repair streams like a run (Stop cancels it): new code replaces the broken component.
       const key = runs.find((r) => r.runId === runId)?.key;
+      abort.signal.addEventListener("abort", () => void body.cancel().catch(() => undefined));
+      setStreaming(true);
       artifact({ type: "start" });
       try {
-        await readSse(response.body, (message) => {
-          const event = parseStreamEvent(message);
+        await readSse(body, (raw) => {
+          const event = parseStreamEvent(raw);
           if (!event) return;
+          if (event.kind === "run") activeRunId.current = event.data.run_id;
           if (key) update(key, (run) => applyRunEvent(run, event));
           artifact({ type: "event", event });
         });
+      } catch {
+        // Cancelled or dropped: the broken component stays, with its error shown.
       } finally {
+        controller.current = null;
+        setStreaming(false);
         artifact({ type: "finish" });
       }
     },

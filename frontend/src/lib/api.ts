@@ -66,8 +66,9 @@ const json = (method: string, body: unknown): RequestInit => ({ method, body: JS
 export type TemplateFilter = "mine" | "shared" | "featured" | "all";
 
 export const api = {
-  listTemplates(params: { q?: string; filter?: TemplateFilter; page?: number }) {
+  listTemplates(params: { q?: string; filter?: TemplateFilter; page?: number; status?: string }) {
     const qs = new URLSearchParams();
+    if (params.status) qs.set("status", params.status);
     if (params.q) qs.set("q", params.q);
     // The server takes one boolean per filter: mine=true, shared=true, featured=true.
     if (params.filter && params.filter !== "all") qs.set(params.filter, "true");

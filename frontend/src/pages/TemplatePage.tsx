@@ -1,6 +1,6 @@
 // One template: renders its stored code with its parameters; editors can save parameters, share,
 // restore versions; everyone it is shared with can tune parameters and refresh its data.
-import { ArrowLeft, Download, Lock, RefreshCw, Save, Trash2 } from "lucide-react";
+import { ArrowLeft, Download, Lock, RefreshCw, Save, Star, Trash2 } from "lucide-react";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ArtifactPanel } from "@/components/artifact/ArtifactPanel";
 import { PromptBox } from "@/components/chat/PromptBox";
@@ -8,6 +8,7 @@ import { ShareDialog } from "@/components/templates/ShareDialog";
 import { VersionsDialog } from "@/components/templates/VersionsDialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { useArtifact } from "@/hooks/useArtifact";
 import { api, getCsrfToken } from "@/lib/api";
 import type { Template } from "@/lib/api-schemas";
@@ -153,6 +154,19 @@ export function TemplatePage({
     }
   };
 
+  /** Curators publish, archive and feature templates. */
+  const curate = async (change: { status?: Template["status"]; featured?: boolean }) => {
+    if (!template) return;
+    try {
+      setTemplate(await api.updateTemplate(template.id, { version: template.version, ...change }));
+      setStatus(
+        change.status ? `Status: ${change.status}.` : change.featured ? "Featured." : "No longer featured.",
+      );
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
   const exportJson = async () => {
     if (!template) return;
     try {
@@ -225,6 +239,34 @@ export function TemplatePage({
               <Download /> Export JSON
             </Button>
             <VersionsDialog template={template} canRestore={template.can_edit} onRestored={show} />
+            {template.can_curate ? (
+              <>
+                <Select
+                  value={template.status}
+                  onValueChange={(v) => void curate({ status: v as Template["status"] })}
+                >
+                  <SelectTrigger className="h-8 w-32" aria-label="Status" data-testid="template-status">
+                    <SelectValue />
+                  </SelectTrigger>
+                  <SelectContent>
+                    {(["draft", "published", "archived"] as const).map((v) => (
+                      <SelectItem key={v} value={v}>
+                        {v}
+                      </SelectItem>
+                    ))}
+                  </SelectContent>
+                </Select>
+                <Button
+                  variant="outline"
+                  size="sm"
+                  onClick={() => void curate({ featured: !template.featured })}
+                  data-testid="template-feature"
+                >
+                  <Star className={template.featured ? "fill-yellow-400 text-yellow-500" : ""} />
+                  {template.featured ? "Unfeature" : "Feature"}
+                </Button>
+              </>
+            ) : null}
             {template.can_share ? (
               <ShareDialog
                 template={template}

@@ -16,6 +16,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Tabs, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { api, type TemplateFilter } from "@/lib/api";
 import type { Template } from "@/lib/api-schemas";
@@ -65,6 +66,8 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
   const viewerOnly = !hasRole(boot, "Analyst") && !hasRole(boot, "Curator");
   const [filter, setFilter] = useState<TemplateFilter>(viewerOnly ? "shared" : "all");
   const [query, setQuery] = useState("");
+  const isCurator = hasRole(boot, "Curator");
+  const [status, setStatus] = useState<"any" | "draft" | "published" | "archived">("any");
   const q = useDebouncedValue(query, 300);
   const [items, setItems] = useState<Template[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -76,7 +79,7 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
   useEffect(() => {
     let cancelled = false;
     setError(null);
-    api.listTemplates({ q, filter, page }).then(
+    api.listTemplates({ q, filter, page, ...(status !== "any" ? { status } : {}) }).then(
       (list) => {
         if (cancelled) return;
         setItems(list.items);
@@ -87,7 +90,7 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
     return () => {
       cancelled = true;
     };
-  }, [q, filter, page, reload]);
+  }, [q, filter, page, status, reload]);
 
   const exportShown = async () => {
     if (!items?.length) return;
@@ -138,6 +141,25 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
               </TabsTrigger>
             </TabsList>
           </Tabs>
+          {isCurator ? (
+            <Select
+              value={status}
+              onValueChange={(v) => {
+                setStatus(v as typeof status);
+                setPage(1);
+              }}
+            >
+              <SelectTrigger className="w-36" aria-label="Status filter" data-testid="status-filter">
+                <SelectValue />
+              </SelectTrigger>
+              <SelectContent>
+                <SelectItem value="any">Any status</SelectItem>
+                <SelectItem value="draft">Draft</SelectItem>
+                <SelectItem value="published">Published</SelectItem>
+                <SelectItem value="archived">Archived</SelectItem>
+              </SelectContent>
+            </Select>
+          ) : null}
           <div className="relative">
             <Search className="absolute left-2 top-2.5 h-4 w-4 text-muted-foreground" />
             <Input

@@ -97,6 +97,7 @@ export function ArtifactPanel({
   const [failure, setFailure] = useState<RenderFailure | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const sandbox = useRef<SandboxHandle>(null);
+  const codeView = useRef<HTMLDivElement>(null);
   const { isGenerating, generatedCode, currentParams, dataUrl, dataFormat } = artifact;
   const loaded = useLoadedData(dataUrl, dataFormat);
   const table = useTableData(loaded.data, tab === "data");
@@ -111,6 +112,12 @@ export function ArtifactPanel({
       onErrorRef.current?.({ phase: "data_fetch", message: loaded.error });
     }
   }, [loaded.error]);
+
+  // Follow the code as it streams in.
+  useEffect(() => {
+    const view = codeView.current;
+    if (isGenerating && view && generatedCode) view.scrollTop = view.scrollHeight;
+  }, [isGenerating, generatedCode]);
 
   const doExport = async (format: "png" | "svg") => {
     setExportError(null);
@@ -238,7 +245,7 @@ export function ArtifactPanel({
             </div>
           )}
         </TabsContent>
-        <TabsContent value="code" className="min-h-0 flex-1 overflow-auto">
+        <TabsContent value="code" className="min-h-0 flex-1 overflow-auto" ref={codeView}>
           {generatedCode ? (
             <CodeBlock code={generatedCode} language="typescript" testId="artifact-code" label="code" />
           ) : (
