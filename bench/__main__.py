@@ -1,0 +1,150 @@
+"""`python -m bench`: start the servers, measure every figure of issue 8 with its baseline, write
+docs/PERFORMANCE.md. `--quick` takes few samples (for development); `--only` picks figures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import analysis, fig_bundles, fig_chat, fig_data, fig_quack, fig_sandbox, machine
+from bench.report import Figure, render
+from bench.server import VAR_DIR, BenchServer, bench_server
+from vizorch_site.testing import BASE_DIR
+
+REPORT = BASE_DIR / "docs" / "PERFORMANCE.md"
+FIGURES = ("chat", "concurrency", "data", "sandbox", "bundles", "quack")
+
+
+@dataclass(frozen=True)
+class Reps:
+    """How many times each measurement is repeated."""
+
+    chat: int
+    duckdb: int
+    streams: int
+    parquet: int
+    json: int
+    overhead: int
+    sandbox: int
+    quack: int
+
+
+FULL = Reps(chat=100, duckdb=30, streams=200, parquet=10, json=3, overhead=5, sandbox=12, quack=60)
+QUICK = Reps(chat=8, duckdb=5, streams=20, parquet=3, json=1, overhead=2, sandbox=3, quack=10)
+
+
+def _server_figures(
+    server: BenchServer, reps: Reps, only: set[str], log: Callable[[str], None]
+) -> list[Figure]:
+    figures: list[Figure] = []
+    bar: tuple[str, dict[str, object], str] | None = None
+
+    def chat() -> list[Figure]:
+        nonlocal bar
+        log(f"chat: {reps.chat} sequential runs")
+        runs = asyncio.run(fig_chat.sequential_runs(server, reps.chat))
+        baseline = (
+            fig_chat.duckdb_baseline(server.duckdb_path, runs.sql, reps.duckdb) if runs.sql else []
+        )
+        if runs.code and runs.data_url:
+            bar = (runs.code, runs.params, runs.data_url)
+        return [fig_chat.first_event_figure(runs), fig_chat.end_to_end_figure(runs, baseline)]
+
+    def data() -> list[Figure]:
+        log("data: 1M-row results in three formats, and the Parquet write")
+        return fig_data.figures(server, reps.parquet, reps.json, reps.overhead)
+
+    def sandbox() -> list[Figure]:
+        log("sandbox: headless Chromium")
+        return fig_sandbox.figures(server, reps.sandbox, bar)
+
+    for name, measure in (("chat", chat), ("data", data), ("sandbox", sandbox)):
+        if name in only:
+            figures += _guarded(name, measure)
+    # Last: a burst that is cut off leaves runs behind on the server, which is stopped next.
+    if "concurrency" in only:
+        figures += _guarded("concurrency", lambda: _burst(server, reps.streams, log))
+    return figures
+
+
+def _burst(server: BenchServer, streams: int, log: Callable[[str], None]) -> list[Figure]:
+    log(f"concurrency: {streams} streams ({server.label})")
+    result = asyncio.run(fig_chat.concurrent_streams(server, streams))
+    return [fig_chat.concurrency_figure(result, streams, server)]
+
+
+def _guarded(name: str, measure: Callable[[], list[Figure]]) -> list[Figure]:
+    """A figure that crashes is reported as not measured; the others still run."""
+    try:
+        return measure()
+    except Exception as exc:
+        traceback.print_exc()
+        return [Figure(key=name, title=name, method="", error=f"{type(exc).__name__}: {exc}")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="few repetitions (development)")
+    parser.add_argument(
+        "--only", default=",".join(FIGURES), help="comma list of " + ",".join(FIGURES)
+    )
+    parser.add_argument("--out", type=Path, default=REPORT, help="report path")
+    parser.add_argument("--var-dir", type=Path, default=VAR_DIR)
+    args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = only - set(FIGURES)
+    if unknown:
+        parser.error(f"unknown figures: {', '.join(sorted(unknown))}")
+    reps = QUICK if args.quick else FULL
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[bench {time.monotonic() - started:6.1f}s] {message}", flush=True)
+
+    info = machine.describe()
+    load_start = machine.load_average()
+    figures: list[Figure] = []
+    if only & {"chat", "concurrency", "data", "sandbox"}:
+        log(f"starting the server (demo data at scale 1.0 in {args.var_dir})")
+        with bench_server(args.var_dir) as server:
+            log(f"server up at {server.url} (pid {server.pid})")
+            figures += _server_figures(server, reps, only, log)
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if "concurrency" in only and database_url.startswith("postgres") and redis_url:
+        log("starting the server on PostgreSQL and Redis with a separate run worker")
+        with bench_server(args.var_dir, database_url=database_url, redis_url=redis_url) as server:
+            figures += _guarded("concurrency", lambda: _burst(server, reps.streams, log))
+    if "bundles" in only:
+        log("bundles")
+        figures += _guarded("bundles", fig_bundles.figures)
+    if "quack" in only:
+        log(f"quack: {reps.quack} round trips each")
+        figures += _guarded("quack", lambda: fig_quack.figures(args.var_dir, reps.quack))
+    run = {
+        "mode": "quick (few repetitions)" if args.quick else "full",
+        "load average at start": load_start,
+        "load average at end": machine.load_average(),
+        "duration": f"{(time.monotonic() - started) / 60:.1f} min",
+        "server": "daphne, embedded defaults (SQLite, in-memory channel layer, local DuckDB, "
+        "offline model), DEBUG on as in `make run`; see bench/settings.py"
+        + (
+            "; the concurrency figure also on PostgreSQL + Redis with a separate run worker"
+            if database_url.startswith("postgres") and redis_url
+            else ""
+        ),
+        "client": "httpx (asyncio) on the same machine, loopback",
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(machine=info, run=run, figures=figures, analyses=analysis.ANALYSES))
+    log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""Chat figures: time to the first SSE event of POST /api/chat (vs GET /ping on the same server),
+the end-to-end "sales by region" run (vs the same SQL on DuckDB), and 200 concurrent streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import httpx
+
+from bench.report import Figure, Row
+from bench.server import BenchServer
+from bench.sse import Stream, read_stream
+from bench.stats import Summary, ms, ratio, size, spread_ms
+
+PROMPT = "Show total sales by region"
+STREAM_TIMEOUT_S = 120.0
+# The burst is cut off after this long (streams not done by then count as incomplete), so the
+# whole suite stays within its time budget.
+BURST_TIMEOUT_S = 150.0
+
+
+@dataclass
+class ChatRuns:
+    """Sequential chat runs with /ping requests interleaved (the same noise for both)."""
+
+    first_event: list[float] = field(default_factory=list)
+    to_done: list[float] = field(default_factory=list)
+    ping: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    sql: str = ""
+    code: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+    data_url: str = ""
+
+
+def _client(
+    server: BenchServer, connections: int = 10, read_timeout_s: float = 60.0
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=server.url,
+        headers=server.auth,
+        timeout=httpx.Timeout(60.0, read=read_timeout_s),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+async def _chat(client: httpx.AsyncClient, prompt: str = PROMPT) -> Stream:
+    return await read_stream(
+        client, "POST", "/api/chat", json={"prompt": prompt}, timeout_s=STREAM_TIMEOUT_S
+    )
+
+
+async def _ping(client: httpx.AsyncClient) -> float:
+    started = time.perf_counter()
+    response = await client.get("/ping")
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200 or response.text != "pong":
+        raise RuntimeError(f"/ping answered {response.status_code} {response.text[:80]!r}")
+    return elapsed
+
+
+def _problem(stream: Stream) -> str | None:
+    if stream.error:
+        return stream.error
+    if not stream.done:
+        return f"no done event ({len(stream.events)} events)"
+    errors = [e.data for e in stream.events if e.name == "error"]
+    if errors:
+        return f"error event: {errors[0][:200]}"
+    return None
+
+
+async def sequential_runs(server: BenchServer, reps: int, warmup: int = 3) -> ChatRuns:
+    runs = ChatRuns()
+    async with _client(server) as client:
+        for _ in range(warmup):
+            await _ping(client)
+            await _chat(client)
+        for _ in range(reps):
+            runs.ping.append(await _ping(client))
+            stream = await _chat(client)
+            problem = _problem(stream)
+            if problem:
+                runs.failures.append(problem)
+                continue
+            assert stream.first_event_s is not None
+            runs.first_event.append(stream.first_event_s)
+            runs.to_done.append(stream.events[-1].at - stream.started)
+            for event in stream.events:
+                data = json.loads(event.data)
+                if event.name == "sql":
+                    runs.sql = data["sql"]
+                elif event.name == "data":
+                    runs.data_url = data["url"]
+                elif event.name == "params":
+                    runs.params = data["values"]
+            runs.code = "".join(
+                json.loads(e.data)["content"] for e in stream.events if e.name == "code"
+            )
+    return runs
+
+
+def first_event_figure(runs: ChatRuns) -> Figure:
+    chat = Summary.of(runs.first_event)
+    ping = Summary.of(runs.ping)
+    figure = Figure(
+        key="first_event",
+        title="Time to first SSE event, POST /api/chat (offline model)",
+        method=(
+            f"{chat.n} sequential `POST /api/chat` requests ({PROMPT!r}, Bearer token, one "
+            "keep-alive connection), each read to its `done`; the figure is the time from sending "
+            "the request to the arrival of the first complete SSE event (`run`). Baseline: "
+            "`GET /ping` (a trivial async Django view returning `pong`, through the same "
+            "middleware) on the same connection, interleaved with the chat requests, timed to the "
+            "end of its response."
+        ),
+    )
+    if not runs.first_event:
+        figure.error = "no chat run succeeded: " + "; ".join(runs.failures[:3])
+        return figure
+    figure.rows = [
+        Row("p50", ms(chat.p50), ms(ping.p50), ratio(chat.p50, ping.p50), "<= 50 ms",
+            chat.p50 <= 0.050),
+        Row("p99", ms(chat.p99), ms(ping.p99), ratio(chat.p99, ping.p99), "<= 150 ms",
+            chat.p99 <= 0.150),
+        Row("median and spread", spread_ms(chat), spread_ms(ping)),
+    ]  # fmt: skip
+    if runs.failures:
+        figure.notes.append(f"{len(runs.failures)} runs failed: {runs.failures[:3]}")
+    return figure
+
+
+def duckdb_baseline(path: Path, sql: str, reps: int, threads: int = 2) -> list[float]:
+    """The same SQL on DuckDB directly: a read-only connection with the engine's thread count,
+    fetching the result as Arrow; the first (cold) run is not counted."""
+    samples = []
+    with duckdb.connect(str(path), read_only=True, config={"threads": threads}) as con:
+        con.execute(sql).to_arrow_table()
+        for _ in range(reps):
+            started = time.perf_counter()
+            con.execute(sql).to_arrow_table()
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+def end_to_end_figure(runs: ChatRuns, baseline: list[float]) -> Figure:
+    run = Summary.of(runs.to_done)
+    duck = Summary.of(baseline)
+    figure = Figure(
+        key="end_to_end",
+        title='End-to-end "Show total sales by region" (request to `done`), 1M order items',
+        method=(
+            "The same sequential chat runs as above, timed from sending the request to the "
+            "arrival of the `done` event (the offline model reads the catalog, writes and runs "
+            "the SQL, stores the result, streams the component and its parameters). Baseline: the "
+            "SQL the run emitted in its `sql` event, run directly on the same DuckDB file (read "
+            "only, 2 threads like the engine, result fetched as Arrow). Target: run <= 1.3 x "
+            "baseline + 100 ms."
+        ),
+    )
+    if not runs.to_done:
+        figure.error = "no chat run succeeded: " + "; ".join(runs.failures[:3])
+        return figure
+    limit = 1.3 * duck.p50 + 0.100
+    figure.rows = [
+        Row("p50 request to done", ms(run.p50), ms(duck.p50), ratio(run.p50, duck.p50),
+            f"<= 1.3 x baseline + 100 ms = {ms(limit)}", run.p50 <= limit),
+        Row("median and spread", spread_ms(run), spread_ms(duck)),
+    ]  # fmt: skip
+    figure.notes.append("SQL of the run: `" + " ".join(runs.sql.split()) + "`")
+    return figure
+
+
+@dataclass
+class Concurrent:
+    streams: list[Stream]
+    rss_before: int
+    rss_peak: int
+    rss_after: int
+    wall_s: float
+
+
+async def concurrent_streams(server: BenchServer, count: int) -> Concurrent:
+    """`count` chat streams started at once on one daphne process, each read to its end, while
+    the process's RSS is sampled every 50 ms."""
+    peak = 0
+    sampling = True
+
+    async def sample() -> None:
+        nonlocal peak
+        while sampling:
+            peak = max(peak, server.rss_bytes())
+            await asyncio.sleep(0.05)
+
+    async with _client(server, count + 10, read_timeout_s=BURST_TIMEOUT_S) as client:
+        # Warm the process up (worker started, engine open) before taking the idle RSS.
+        await _chat(client)
+        rss_before = server.rss_bytes()
+        sampler = asyncio.ensure_future(sample())
+        started = time.perf_counter()
+        streams = await asyncio.gather(
+            *(
+                read_stream(
+                    client,
+                    "POST",
+                    "/api/chat",
+                    json={"prompt": PROMPT},
+                    timeout_s=BURST_TIMEOUT_S,
+                )
+                for _ in range(count)
+            )
+        )
+        wall = time.perf_counter() - started
+        sampling = False
+        await sampler
+        await asyncio.sleep(0.5)
+        return Concurrent(list(streams), rss_before, peak, server.rss_bytes(), wall)
+
+
+def _lost_events(stream: Stream) -> int:
+    """Events missing from the stream by its seq ids (1..n with no gap and no repeat)."""
+    seqs = [event.seq for event in stream.events]
+    if any(seq is None for seq in seqs):
+        return len(seqs)
+    numbers = [int(seq) for seq in seqs if seq is not None]
+    if not numbers:
+        return 0
+    expected = set(range(1, max(numbers) + 1))
+    return len(expected - set(numbers)) + (len(numbers) - len(set(numbers)))
+
+
+def concurrency_figure(result: Concurrent, count: int, server: BenchServer) -> Figure:
+    streams = result.streams
+    completed = [s for s in streams if s.done and not s.error]
+    http_errors = [s for s in streams if s.error]
+    error_events = [s for s in streams if any(e.name == "error" for e in s.events)]
+    lost = sum(_lost_events(s) for s in streams)
+    gaps = [
+        later.at - earlier.at
+        for s in streams
+        for earlier, later in zip(s.events, s.events[1:], strict=False)
+    ]
+    first = [s.first_event_s for s in streams if s.first_event_s is not None]
+    to_done = [s.events[-1].at - s.started for s in completed]
+    gap = Summary.of(gaps)
+    per_stream = max(0, result.rss_peak - result.rss_before) / max(1, count)
+    separate = server.worker is not None
+    processes = "daphne + run worker" if separate else "daphne"
+    figure = Figure(
+        key="concurrency_services" if separate else "concurrency",
+        title=f"{count} concurrent chat streams on one daphne process ({server.label})",
+        method=(
+            f"{count} `POST /api/chat` requests ({PROMPT!r}) started at once from one asyncio "
+            "client (one connection each) against one daphne process "
+            + (
+                "on PostgreSQL with the Redis channel layer and one separate run worker process "
+                "(`manage.py runworker vizorch.runs`)"
+                if separate
+                else "on the embedded defaults (SQLite, in-memory channel layer, the run worker "
+                "in the same process)"
+            )
+            + ", each read to its end or until the burst is cut off after "
+            f"{BURST_TIMEOUT_S:g} s. Lost events are counted from the seq ids (`id: <run>:<seq>` "
+            "must run 1..n without a gap or repeat); the gap is the time between two consecutive "
+            "events of one stream, over all streams. Memory per stream: (peak RSS of "
+            f"{processes} during the burst - their RSS when idle, after one warm-up run) / "
+            "streams."
+        ),
+    )
+    figure.rows = [
+        Row("streams complete (`done`, no transport error)", f"{len(completed)} / {count}",
+            target=f"{count} / {count}", met=len(completed) == count),
+        Row("errors (HTTP/transport, `error` events)",
+            f"{len(http_errors)} / {len(error_events)}", target="0 / 0",
+            met=not http_errors and not error_events),
+        Row("lost events (seq gaps)", str(lost), target="0", met=lost == 0),
+        Row("p99 gap between events", ms(gap.p99), target="<= 500 ms", met=gap.p99 <= 0.5),
+        Row("gap between events, median and spread", spread_ms(gap)),
+        Row("first event, median and spread", spread_ms(Summary.of(first))),
+        Row("request to done, median and spread", spread_ms(Summary.of(to_done))),
+        Row(f"memory per stream ({processes} RSS)", size(per_stream)),
+        Row(f"{processes} RSS idle / peak / after", " / ".join(
+            size(v) for v in (result.rss_before, result.rss_peak, result.rss_after))),
+        Row("wall time of the burst", ms(result.wall_s)),
+    ]  # fmt: skip
+    problems = [s.error for s in http_errors][:3] + [
+        next(e.data for e in s.events if e.name == "error")[:200] for s in error_events[:3]
+    ]
+    if problems:
+        figure.notes.append("First problems: " + " | ".join(str(p) for p in problems))
+    return figure
