@@ -741,6 +741,19 @@ ALL_TIME = ("all time", "all years", "every year", "whole period", "entire perio
 
 STOPWORDS = frozenset(
     [
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "would",
+        "wanna",
+        "gimme",
+        "quick",
+        "quickly",
+        "real",
+        "actual",
+        "exactly",
         "generate",
         "generates",
         "generated",
@@ -1104,6 +1117,8 @@ OUT_OF_SCOPE = {
 def normalize(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"(?<=\w)'s\b", "", text)
+    text = re.sub(r"(?<=\w)n't\b", " not", text)
+    text = re.sub(r"(?<=\w)'(?:d|ll|ve|re|m)\b", "", text)
     text = re.sub(r"[^a-z0-9&%#]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -1139,8 +1154,12 @@ class _Lexicon:
         self.measure_defs: dict[str, Measure] = {}
         self.value_stems: dict[str, list[tuple[str, str, str]]] = {}
         self._build()
-        self.vocabulary = {w for p, _, _ in self.phrases for w in p} | set(STOPWORDS)
-        self.vocabulary |= set(MONTH_NAMES) | set(NUMBER_WORDS)
+        # Typos are corrected towards words that mean something here (phrase words, months):
+        # never towards a mere stopword, where a misspelt word would vanish ("weather" is not
+        # "rather"), but "numbber" still becomes the "number" of "number of".
+        self.targets = {w for p, _, _ in self.phrases for w in p}
+        self.targets |= set(MONTH_NAMES) | set(NUMBER_WORDS)
+        self.vocabulary = self.targets | set(STOPWORDS)
 
     def add(self, phrase: str, kind: str, payload: object) -> None:
         toks = tuple(normalize(phrase).split())
@@ -1300,10 +1319,8 @@ def lexicon_for(schema: Schema) -> _Lexicon:
     return lex
 
 
-def _correct_typos(tokens: list[str], vocabulary: set[str]) -> list[str]:
-    # Only words that mean something are targets: a misspelt word must never turn into a
-    # stopword and vanish ("weather" is not "rather").
-    known = sorted(vocabulary - STOPWORDS)
+def _correct_typos(tokens: list[str], vocabulary: set[str], targets: set[str]) -> list[str]:
+    known = sorted(targets)
     out = []
     for tok in tokens:
         if tok in vocabulary or tok.isdigit() or len(tok) < 4:
@@ -1536,7 +1553,7 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
     declined = _safety_check(text, raw_tokens)
     if declined:
         return declined
-    text = " ".join(_correct_typos(raw_tokens, lex.vocabulary))
+    text = " ".join(_correct_typos(raw_tokens, lex.vocabulary, lex.targets))
     parts = _Parts()
     parts.time_range, text = _extract_time(text)
     top_n, direction, text = _extract_top_n(text)

@@ -221,6 +221,8 @@ def test_top_n_and_ordering(question: str, top_n: int, order: str, schema: Schem
         ("Top 5 stores by profit", "top five shops by profits"),
         ("Average order value by customer segment", "whats the avg order value for each segment"),
         ("Profit margin by region", "margins broken down by regions"),
+        ("Number of orders per year", "hey, i'd like to see the numbber of orders per year"),
+        ("Sales by customer segment", "Sales by custmer segmnet, thanks!"),
     ],
 )
 def test_awkward_wording_answers_like_plain_wording(
