@@ -497,7 +497,10 @@ TREND_PHRASES = (
 GROWTH_PHRASES: dict[str, Grain | None] = {
     "growth": None,
     "growth rate": None,
-    "change": None,
+    "percent change": None,
+    "percentage change": None,
+    "% change": None,
+    "change over time": None,
     "year over year": "year",
     "yoy": "year",
     "month over month": "month",
@@ -1257,6 +1260,8 @@ class _Lexicon:
             self.add(p, "all_time", None)
         for p in ("sell", "sells", "selling", "buy", "buys", "buying", "spend", "spent", "spends"):
             self.add(p, "sell", None)
+        for p in ("reverse the order", "reverse order", "reversed", "reverse", "flip the order"):
+            self.add(p, "reverse", None)
         for p in NOISE_PHRASES:
             self.add(p, "noise", None)
         for p in CLEAR_FILTER_PHRASES:
@@ -1544,6 +1549,7 @@ class _Parts:
     versus: bool = False
     clear_filters: bool = False
     sell: bool = False
+    reverse: bool = False
 
 
 def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
@@ -1555,6 +1561,8 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
         return declined
     text = " ".join(_correct_typos(raw_tokens, lex.vocabulary, lex.targets))
     parts = _Parts()
+    # "and units?", "and for Europe": a message that starts by continuing the last one.
+    parts.follow = text.startswith(("and ", "also ", "plus "))
     parts.time_range, text = _extract_time(text)
     top_n, direction, text = _extract_top_n(text)
     if top_n is not None:
@@ -1759,6 +1767,8 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
                 parts.order = m.payload  # type: ignore[assignment]
         elif kind == "all_time":
             parts.all_time = True
+        elif kind == "reverse":
+            parts.reverse = True
         elif kind == "sell":
             parts.sell = True
         elif kind == "clear_filters":
@@ -1906,6 +1916,8 @@ def _merge(question: str, prev: Intent, p: _Parts, grain: Grain | None) -> Inten
         top_n, order = p.top_n, p.order
     elif p.order is not None:
         order = p.order
+    elif p.reverse:
+        order = "asc" if order in (None, "desc") else "desc"
     chart = p.chart if p.chart is not None else (None if regrouped else prev.chart)
     return Intent(
         question=question,

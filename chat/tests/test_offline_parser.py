@@ -312,6 +312,28 @@ def test_follow_ups_refine_the_previous_question(schema: Schema) -> None:
     assert cleared.filters == () and cleared.time_range == europe.time_range
 
 
+@pytest.mark.parametrize(
+    ("follow_up", "field", "value"),
+    [
+        ("change to pie", "chart", "pie"),
+        ("switch to bars", "chart", "bar"),
+        ("show as table", "chart", "table"),
+        ("reverse the order", "order", "asc"),
+        ("in green", "color_scheme", "greens"),
+        ("without labels", "show_labels", False),
+        ("limit to top 3", "top_n", 3),
+    ],
+)
+def test_chart_refinements_change_only_what_they_name(
+    follow_up: str, field: str, value: object, schema: Schema
+) -> None:
+    first = intent_of("Sales by category", schema)
+    refined = intent_of(follow_up, schema, first)
+    assert getattr(refined, field) == value
+    assert refined.measures == first.measures and refined.dimensions == first.dimensions
+    assert refined.grain is None and not refined.growth
+
+
 def test_a_new_full_question_does_not_inherit_the_previous_one(schema: Schema) -> None:
     first = intent_of("Profit by category in Europe", schema)
     second = intent_of("Number of orders by channel", schema, first)
