@@ -152,6 +152,11 @@ export default function Viz() {
 }`,
     cookie: "export default function Viz() { return <p>{document.cookie}</p>; }",
     parent: "export default function Viz() { return <p>{window.parent.document.title}</p>; }",
+    navigation: `import React, { useEffect } from "react";
+export default function Viz() {
+  useEffect(() => { window.location.href = "/static/manifest.json?from=sandbox-navigation"; }, []);
+  return <p>leaving</p>;
+}`,
   };
   for (const [name, code] of Object.entries(hostile)) {
     const created = await page.evaluate(

@@ -38,6 +38,11 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
 ) {
   const frame = useRef<HTMLIFrameElement>(null);
   const [ready, setReady] = useState(false);
+  // A sandbox can navigate itself (no sandbox flag forbids that). A second `load` means the component
+  // did: the frame is replaced and that code is not sent again.
+  const [frameKey, setFrameKey] = useState(0);
+  const loads = useRef(0);
+  const blockedCode = useRef<string | null>(null);
   const renderId = useRef(0);
   const sent = useRef<{ code: string; data: LoadedData; params: ParamValues } | null>(null);
   const exports = useRef(new Map<number, { resolve: (b: Blob) => void; reject: (e: Error) => void }>());
@@ -83,7 +88,7 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
   // A theme change alone is sent by the next effect; it must not re-render the component.
   // biome-ignore lint/correctness/useExhaustiveDependencies: theme is read only for full renders
   useEffect(() => {
-    if (!ready || !code || !data) return;
+    if (!ready || !code || !data || code === blockedCode.current) return;
     const last = sent.current;
     if (last && last.code === code && last.data === data) {
       if (last.params === params) return;
@@ -124,7 +129,21 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
 
   return (
     <iframe
+      key={frameKey}
       ref={frame}
+      onLoad={() => {
+        loads.current += 1;
+        if (loads.current < 2) return;
+        blockedCode.current = sent.current?.code ?? code;
+        loads.current = 0;
+        sent.current = null;
+        setReady(false);
+        setFrameKey((k) => k + 1);
+        callbacks.current.onError(
+          "render",
+          "The component tried to navigate the sandbox away; it was stopped.",
+        );
+      }}
       title="Chart preview"
       data-testid="sandbox-frame"
       src={sandboxUrl}
