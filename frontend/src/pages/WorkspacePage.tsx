@@ -59,8 +59,8 @@ export function WorkspacePage({
   const canSave = Boolean(artifact.runId && artifact.generatedCode && !artifact.isGenerating);
 
   return (
-    <div className="grid h-full min-h-0 grid-cols-1 gap-4 p-4 lg:grid-cols-[minmax(320px,2fr)_3fr]">
-      <div className="flex min-h-0 flex-col gap-2">
+    <div className="grid h-full min-h-0 grid-cols-1 gap-4 p-4 lg:grid-cols-[minmax(320px,2fr)_minmax(0,3fr)]">
+      <div className="flex min-h-0 min-w-0 flex-col gap-2">
         <div className="flex items-center justify-between">
           <h2 className="text-sm font-semibold">Conversation</h2>
           <div className="flex gap-1">
@@ -109,7 +109,7 @@ export function WorkspacePage({
         ) : null}
         <ChatPanel runs={chat.runs} isStreaming={chat.isStreaming} onSend={chat.send} onStop={chat.stop} />
       </div>
-      <div className="flex min-h-0 flex-col gap-2">
+      <div className="flex min-h-0 min-w-0 flex-col gap-2">
         {saved ? (
           <p className="text-sm text-muted-foreground" role="status" data-testid="save-status">
             Saved as template.{" "}

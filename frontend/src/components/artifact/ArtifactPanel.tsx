@@ -136,12 +136,12 @@ export function ArtifactPanel({
     <div
       className={
         layout === "side"
-          ? "grid h-full min-h-0 grid-cols-1 gap-4 lg:grid-cols-[minmax(0,1fr)_320px]"
+          ? "grid h-full min-h-0 min-w-0 grid-cols-1 gap-4 lg:grid-cols-[minmax(0,1fr)_320px]"
           : "flex h-full min-h-0 flex-col gap-3"
       }
       data-testid="artifact-panel"
     >
-      <Tabs value={tab} onValueChange={setTab} className="flex min-h-0 flex-1 flex-col">
+      <Tabs value={tab} onValueChange={setTab} className="flex min-h-0 min-w-0 flex-1 flex-col">
         <div className="flex flex-wrap items-center justify-between gap-2">
           <TabsList aria-label="Artifact views">
             <TabsTrigger value="preview" data-testid="tab-preview">
