@@ -1559,7 +1559,11 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
     declined = _safety_check(text, raw_tokens)
     if declined:
         return declined
-    text = " ".join(_correct_typos(raw_tokens, lex.vocabulary, lex.targets))
+    corrected = _correct_typos(raw_tokens, lex.vocabulary, lex.targets)
+    # A correction that leads nowhere is undone below, so "paris" is looked up as written
+    # rather than as the "parts" it resembles.
+    originals = {c: o for o, c in zip(raw_tokens, corrected, strict=True) if o != c}
+    text = " ".join(corrected)
     parts = _Parts()
     # "and units?", "and for Europe": a message that starts by continuing the last one.
     parts.follow = text.startswith(("and ", "also ", "plus "))
@@ -1786,12 +1790,13 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
         parts.measures.append(lex.measure_defs["sales"])
         parts.measure_words.append("sales")
     unknown_at = [i for i, tok in enumerate(tokens) if not used[i] and tok not in STOPWORDS]
-    parts.unknown.extend(tokens[i] for i in unknown_at)
+    written = [originals.get(tok, tok) if not used[i] else tok for i, tok in enumerate(tokens)]
+    parts.unknown.extend(written[i] for i in unknown_at)
     # Candidate values to look up: word runs around each unknown word ("mexico city").
     for i in unknown_at:
         for start in range(max(i - 2, 0), i + 1):
             for end in range(i + 1, min(i + 3, len(tokens)) + 1):
-                words = " ".join(tokens[start:end])
+                words = " ".join(written[start:end])
                 if words not in parts.lookup:
                     parts.lookup.append(words)
     return parts
