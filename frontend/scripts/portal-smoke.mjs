@@ -38,6 +38,17 @@ try {
   page.on("request", (r) => requests.push({ url: r.url(), at: Date.now() }));
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  // Console errors, printed for a look (the hostile components below cause some on purpose).
+  const consoleErrors = [];
+  page.on("console", (m) => {
+    if (
+      m.type() === "error" &&
+      !m.location().url.includes("/sandbox/") &&
+      page.mainFrame() === m.page()?.mainFrame()
+    ) {
+      consoleErrors.push(`${m.text()} @ ${m.location().url}`);
+    }
+  });
 
   await page.goto(`${base}/login/`);
   await page.fill("input[name=username]", user);
@@ -363,6 +374,9 @@ export default function Viz() {
     thoughts,
   );
   check("no uncaught page errors", errors.length === 0, errors.join(" | "));
+  console.log(
+    `console errors (informational): ${consoleErrors.length}\n  ${consoleErrors.slice(0, 10).join("\n  ")}`,
+  );
 } finally {
   await browser.close();
 }
