@@ -12,7 +12,20 @@
     const kind = chart.matches(".recharts-bar-rectangle") ? "bar" : "line";
     const inserted = now();
     requestAnimationFrame(() => requestAnimationFrame(() => {
-      window.parent.postMessage({ bench: "painted", kind, inserted, painted: now() }, "*");
+      const painted = now();
+      // Where the time went: when the document and its scripts arrived, relative to timeOrigin.
+      const nav = performance.getEntriesByType("navigation")[0];
+      const scripts = performance
+        .getEntriesByType("resource")
+        .filter((entry) => entry.name.endsWith(".js"))
+        .map((entry) => entry.responseEnd);
+      const loaded = {
+        origin: performance.timeOrigin,
+        document: nav ? nav.responseEnd : 0,
+        scripts: scripts.length ? Math.max(...scripts) : 0,
+        domContentLoaded: nav ? nav.domContentLoadedEventEnd : 0,
+      };
+      window.parent.postMessage({ bench: "painted", kind, inserted, painted, loaded }, "*");
     }));
   };
   new MutationObserver(check).observe(document, { childList: true, subtree: true });
