@@ -3,7 +3,6 @@ own generator, and the catalog read from it the way the local engine reads it.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,23 +39,3 @@ def demo_catalog(demo_con: duckdb.DuckDBPyConnection) -> list[Any]:
 @pytest.fixture(scope="session")
 def schema(demo_catalog: list[Any]) -> Schema:
     return Schema(demo_catalog)
-
-
-def run_sql_tool(con: duckdb.DuckDBPyConnection, sql: str) -> str:
-    """The `run_sql` tool's answer, as CONTRACTS.md shapes it."""
-    try:
-        rel = con.sql(sql)
-        rows = rel.fetchall()
-    except duckdb.Error as exc:
-        return f"ERROR: {exc}"
-    return json.dumps(
-        {
-            "result_id": "test",
-            "row_count": len(rows),
-            "truncated": False,
-            "columns": [
-                {"name": n, "type": str(t)} for n, t in zip(rel.columns, rel.types, strict=True)
-            ],
-            "preview": [[str(v) if v is not None else None for v in r] for r in rows[:20]],
-        }
-    )

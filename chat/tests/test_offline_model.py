@@ -21,7 +21,6 @@ from langchain_core.messages import (
 from langchain_core.tools import tool
 
 from chat.agent.offline_model import DECLINE_PREFIX, OfflineAnalystModel
-from chat.tests.offline_demo import run_sql_tool
 
 # The demo database and catalog fixtures.
 pytest_plugins = ("chat.tests.offline_demo",)
@@ -37,6 +36,26 @@ def run_sql(sql: str, engine: str | None = None) -> str:
 def list_tables() -> str:
     """List the tables with their columns."""
     raise AssertionError("not called by the offline model")
+
+
+def run_sql_tool(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The `run_sql` tool's answer, as CONTRACTS.md shapes it."""
+    try:
+        rel = con.sql(sql)
+        rows = rel.fetchall()
+    except duckdb.Error as exc:
+        return f"ERROR: {exc}"
+    return json.dumps(
+        {
+            "result_id": "test",
+            "row_count": len(rows),
+            "truncated": False,
+            "columns": [
+                {"name": n, "type": str(t)} for n, t in zip(rel.columns, rel.types, strict=True)
+            ],
+            "preview": [[str(v) if v is not None else None for v in r] for r in rows[:20]],
+        }
+    )
 
 
 FENCES = re.compile(r"```(\w+)([^\n]*)\n(.*?)```", re.S)
@@ -182,3 +201,26 @@ def test_a_failed_query_is_reported_not_repaired_by_guessing(model: Any) -> None
     reply = model.invoke(messages)
     assert not reply.tool_calls
     assert str(reply.content).startswith(DECLINE_PREFIX) and "engine is down" in str(reply.content)
+
+
+def test_tpch_tables_beside_the_demo_do_not_change_the_answers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from executors.demo_data import ensure_demo_database, load_tpch
+    from executors.engines.duckdb_local import read_catalog
+
+    path = tmp_path_factory.mktemp("with-tpch") / "demo.duckdb"
+    ensure_demo_database(path, 0.02)
+    load_tpch(path, 0.001)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        catalog = list(read_catalog(con.cursor()))
+        assert any(t.name == "tpch.part" for t in catalog)
+        model = OfflineAnalystModel(catalog=catalog).bind_tools([run_sql])
+        final = run(model, con, start("Revenue by store in Paris"))
+        sql = fences(str(final.content))["sql"]
+        assert "FROM order_items oi" in sql and "s.city = 'Paris'" in sql
+        top = run(model, con, start("Top 5 stores by profit"))
+        assert "JOIN stores s" in fences(str(top.content))["sql"]
+    finally:
+        con.close()
