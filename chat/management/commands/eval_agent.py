@@ -1,7 +1,11 @@
 """Scores the agent on evals/questions.jsonl: execution accuracy (the agent's result set equals the
 gold SQL's), chart-type accuracy, declines and crashes, as evals/README.md describes.
 `answer(question, history)` is the one seam: today it drives the offline model through the message
-protocol directly; pointing it at the chat runner changes nothing else here."""
+protocol directly; pointing it at the chat runner changes nothing else here.
+
+Besides the shared fields (id, question, sql, chart, ordered) a line may carry `history` (earlier
+questions of the conversation, for refinements) and `expect_decline` (no gold: the agent must
+decline and run nothing; scored apart from the accuracies)."""
 
 from __future__ import annotations
 
