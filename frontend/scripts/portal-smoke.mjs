@@ -3,7 +3,7 @@
 // save a template and reopen it, then stop a run. Screenshots go to --out.
 // Usage: VIZORCH_URL=http://127.0.0.1:8000 VIZORCH_USER=analyst VIZORCH_PASSWORD=... \
 //        node scripts/portal-smoke.mjs [--out dir]
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -218,6 +218,36 @@ export default function Viz() {
   }
   await page.goto(`${base}/app/templates/${templateId}`);
   await frame.locator(".recharts-bar-rectangle").first().waitFor({ timeout: 15_000 });
+
+  // Versions: the save and the parameter update made two; restore the first.
+  await page.getByTestId("template-versions").click();
+  await page.getByTestId("version-row").first().waitFor({ timeout: 10_000 });
+  const versionRows = await page.getByTestId("version-row").count();
+  check("the version list shows every version", versionRows >= 2, `${versionRows} versions`);
+  await page.getByTestId("version-restore").last().click();
+  await page.getByTestId("version-row").first().waitFor({ state: "detached", timeout: 10_000 });
+  const heading = (await page.getByTestId("template-view").textContent()) ?? "";
+  check(
+    "restoring a version makes a new one",
+    new RegExp(`v${versionRows + 1}\\b`).test(heading),
+    heading.slice(0, 120),
+  );
+  await frame.locator(".recharts-surface").first().waitFor({ timeout: 15_000 });
+
+  // Export JSON downloads the template in the spec's format.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByTestId("export-template").click(),
+  ]);
+  const exported = JSON.parse(readFileSync(await download.path(), "utf8"));
+  const record = Array.isArray(exported) ? exported[0] : exported;
+  check(
+    "export JSON has the template format's fields",
+    ["id", "prompt", "generated_sql", "ui_code", "parameters", "data_source", "data_url"].every(
+      (k) => k in (record ?? {}),
+    ),
+    Object.keys(record ?? {}).join(","),
+  );
 
   // Dark theme.
   await page.getByTestId("theme-toggle").click();
