@@ -192,8 +192,12 @@ def title_for(intent: Intent) -> str:
             title = f"{grain_word[intent.grain]} {title}"
         if dims:
             title += " by " + " and ".join(dims)
-    for f in intent.filters:
-        title += (" excluding " if f.negate else ", ") + " & ".join(f.values)
+    kept = [" & ".join(f.values) for f in intent.filters if not f.negate]
+    dropped = [" & ".join(f.values) for f in intent.filters if f.negate]
+    if kept:
+        title += " \u2014 " + ", ".join(kept)
+    if dropped:
+        title += " excluding " + ", ".join(dropped)
     if intent.time_range is not None:
         title += " " + intent.time_range.describe()
     return title

@@ -201,7 +201,7 @@ class OfflineAnalystModel(BaseChatModel):
             note = f"The query returned {rows}. {_chart_reason(chart, plan)}"
         return (
             f"{note}\n\n```sql\n{plan.query.sql}\n```\n\n```tsx\n{render_component(spec)}```\n\n"
-            f"```json params\n{json.dumps(params, indent=2)}\n```\n"
+            f"```json params\n{json.dumps(params, indent=2, ensure_ascii=False)}\n```\n"
         )
 
     def _text(
