@@ -10,7 +10,7 @@ import {
   TemplateSchema,
   TemplateVersionListSchema,
 } from "@/lib/api-schemas";
-import { HttpError } from "@/lib/sse";
+import { errorFrom, HttpError } from "@/lib/sse";
 
 export { HttpError };
 
@@ -24,26 +24,13 @@ export function getCsrfToken(): string {
   return csrfToken;
 }
 
-async function errorOf(response: Response): Promise<HttpError> {
-  let code = `http_${response.status}`;
-  let message = response.statusText || `Request failed (${response.status})`;
-  try {
-    const body = (await response.json()) as { code?: unknown; message?: unknown };
-    if (typeof body.code === "string") code = body.code;
-    if (typeof body.message === "string") message = body.message;
-  } catch {
-    // Not JSON: keep the status text.
-  }
-  return new HttpError(response.status, code, message);
-}
-
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const method = (init.method ?? "GET").toUpperCase();
   const headers = new Headers(init.headers);
   if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers.set("X-CSRFToken", csrfToken);
   if (init.body && typeof init.body === "string") headers.set("Content-Type", "application/json");
   const response = await fetch(path, { ...init, method, headers, credentials: "same-origin" });
-  if (!response.ok) throw await errorOf(response);
+  if (!response.ok) throw await errorFrom(response);
   return response;
 }
 

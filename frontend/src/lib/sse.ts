@@ -54,7 +54,8 @@ export interface StreamOptions {
 
 export type StreamOutcome = "complete" | "ended" | "aborted";
 
-async function errorFrom(response: Response): Promise<HttpError> {
+/** The API's `{code, message}` error body as an HttpError (status text when the body is not JSON). */
+export async function errorFrom(response: Response): Promise<HttpError> {
   let code = `http_${response.status}`;
   let message = response.statusText || `Request failed (${response.status})`;
   try {
