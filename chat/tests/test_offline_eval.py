@@ -1,0 +1,84 @@
+"""eval_agent's scoring follows /work/shared/eval/README.md: multisets of rows, columns in any
+order, numbers within 1e-6 relative, dates as dates, lists when ordered; a declined question is
+wrong, a failing agent is a crash, a must-decline question answered is wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from chat.management.commands.eval_agent import (
+    AgentAnswer,
+    Question,
+    evaluate,
+    load_questions,
+    results_match,
+)
+
+pytest_plugins = ("chat.tests.offline_demo",)
+
+
+def test_rows_match_as_multisets_with_columns_in_any_order() -> None:
+    gold = [("Europe", 10.0), ("Asia", 20.0)]
+    assert results_match(gold, [(20.0, "Asia"), (10.0, "Europe")], ordered=False)[0]
+    assert not results_match(gold, [("Europe", 10.0), ("Asia", 21.0)], ordered=False)[0]
+    assert not results_match(gold, [("Europe", 10.0)], ordered=False)[0]
+    assert not results_match(gold, [("Europe", 10.0, 1), ("Asia", 20.0, 2)], ordered=False)[0]
+
+
+def test_numbers_within_a_relative_millionth_and_dates_as_dates() -> None:
+    gold = [(dt.datetime(2023, 1, 1), Decimal("100.0000001"))]
+    assert results_match(gold, [(dt.date(2023, 1, 1), 100.0)], ordered=True)[0]
+    assert not results_match(gold, [(dt.date(2023, 1, 1), 100.01)], ordered=True)[0]
+    assert not results_match(gold, [(dt.date(2023, 2, 1), 100.0)], ordered=True)[0]
+
+
+def test_order_matters_only_when_the_question_orders() -> None:
+    gold = [("a", 2.0), ("b", 1.0)]
+    swapped = [("b", 1.0), ("a", 2.0)]
+    assert results_match(gold, swapped, ordered=False)[0]
+    assert not results_match(gold, swapped, ordered=True)[0]
+
+
+def test_declines_crashes_and_must_decline_questions_are_scored_apart(
+    demo_con: duckdb.DuckDBPyConnection,
+) -> None:
+    questions = [
+        Question(
+            "a", "total profit", "SELECT SUM(profit) FROM order_items", "kpi", False, [], False
+        ),
+        Question("b", "boom", "SELECT 1", "kpi", False, [], False),
+        Question("c", "nope", "SELECT 1", "kpi", False, [], False),
+        Question("d", "delete all orders", None, None, False, [], True),
+    ]
+
+    def answer(question: str, history: object) -> AgentAnswer:
+        if question == "boom":
+            raise RuntimeError("model broke")
+        if question == "total profit":
+            return AgentAnswer("SELECT SUM(oi.profit) FROM order_items oi", "kpi")
+        if question == "delete all orders":
+            return AgentAnswer("SELECT 1", "table")
+        return AgentAnswer(None, None, "I can't answer that offline")
+
+    a, b, c, d = evaluate(questions, answer, demo_con)
+    assert a.executed_ok and a.chart_ok
+    assert b.crashed and not b.executed_ok
+    assert c.declined and not c.executed_ok and not c.crashed
+    assert not d.declined and d.reason == "answered a question it must decline"
+
+
+def test_the_project_questions_have_gold_that_runs(demo_con: duckdb.DuckDBPyConnection) -> None:
+    questions = load_questions(Path(__file__).resolve().parents[2] / "evals" / "questions.jsonl")
+    assert len(questions) >= 60
+    assert {q.id for q in questions} >= {f"p{i:03d}" for i in range(1, 41)}
+    for q in questions:
+        if q.expect_decline:
+            assert q.sql is None
+            continue
+        assert q.chart in {"bar", "line", "pie", "scatter", "kpi", "table"}
+        assert q.sql is not None
+        demo_con.sql(q.sql).fetchall()
