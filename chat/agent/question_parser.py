@@ -286,7 +286,7 @@ class TimeRange:
         if self.kind == "last":
             return f"in the last {self.a} {self.unit}{'s' if self.a != 1 else ''} of data"
         if self.kind == "quarter":
-            return f"in Q{self.b} {self.a}"
+            return f"in Q{self.b} {self.a}" if self.a else f"in Q{self.b}"
         if self.kind == "month":
             name = MONTH_NAMES[self.b - 1].capitalize()
             return f"in {name} {self.a}" if self.a else f"in {name}"
@@ -576,6 +576,7 @@ COLOR_PHRASES: dict[str, str] = {
     "default colours": "default",
 }
 AGG_PHRASES: dict[str, Agg] = {
+    "on average": "avg",
     "average": "avg",
     "avg": "avg",
     "mean": "avg",
@@ -971,8 +972,6 @@ STOPWORDS = frozenset(
         "respectively",
         "first",
         "last",
-        "latest",
-        "recent",
         "past",
         "previous",
         "prior",
@@ -1258,7 +1257,18 @@ class _Lexicon:
             self.add(p, "labels", False)
         for p in ALL_TIME:
             self.add(p, "all_time", None)
-        for p in ("sell", "sells", "selling", "buy", "buys", "buying", "spend", "spent", "spends"):
+        for p in (
+            "sell",
+            "sells",
+            "selling",
+            "sold",
+            "buy",
+            "buys",
+            "buying",
+            "spend",
+            "spent",
+            "spends",
+        ):
             self.add(p, "sell", None)
         for p in ("reverse the order", "reverse order", "reversed", "reverse", "flip the order"):
             self.add(p, "reverse", None)
@@ -1396,6 +1406,7 @@ def _extract_time(text: str) -> tuple[TimeRange | None, str]:
         (r"\b(?:year to date|ytd)\b", "ytd"),
         (rf"\bq([1-4])\s*({_YEAR})\b", "quarter"),
         (rf"\b({_YEAR})\s*q([1-4])\b", "quarter_rev"),
+        (r"\bq([1-4])\b", "quarter_only"),
         (
             rf"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?({_YEAR})\b",
             "qword",
@@ -1425,6 +1436,8 @@ def _extract_time(text: str) -> tuple[TimeRange | None, str]:
             rng = TimeRange("quarter", a=int(g[1]), b=int(g[0]))
         elif kind == "quarter_rev":
             rng = TimeRange("quarter", a=int(g[0]), b=int(g[1]))
+        elif kind == "quarter_only":
+            rng = TimeRange("quarter", a=0, b=int(g[0]))
         elif kind == "qword":
             q = {"first": 1, "second": 2, "third": 3, "fourth": 4}.get(g[0]) or int(g[0][0])
             rng = TimeRange("quarter", a=int(g[1]), b=q)
@@ -1550,6 +1563,7 @@ class _Parts:
     clear_filters: bool = False
     sell: bool = False
     reverse: bool = False
+    averaged: bool = False
 
 
 def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
@@ -1574,6 +1588,7 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
     tokens = text.split()
     matches, used = _find_matches(tokens, lex)
 
+    parts.averaged = any(mm.kind == "agg" and mm.payload == "avg" for mm in matches)
     pending_agg: Agg | None = None
     pending_count = False
     negate_at = -10
@@ -1691,7 +1706,33 @@ def _parse_parts(question: str, schema: Schema) -> _Parts | Declined:
             ):
                 # "how much did customers spend": the noun is who buys, the amount is sales.
                 qualifier = True
-            if qualifier:
+            per_average = (
+                prev_tok == "per"
+                and parts.measures
+                and (parts.averaged or parts.measures[-1].agg == "avg")
+                and parts.measures[-1].agg != "ratio"
+                and lex.entity_count(table) is not None
+            )
+            if per_average:
+                # "average sales per customer": the total divided by the number of customers.
+                last = parts.measures.pop()
+                if last.agg == "avg":
+                    last = replace(
+                        last, key=f"sum:{last.column}", label=str(last.column), agg="sum"
+                    )
+                count = lex.entity_count(table)
+                assert count is not None
+                parts.measures.append(
+                    Measure(
+                        f"{last.key}/{count.key}",
+                        f"{last.label}_per_{singular(table)}",
+                        "ratio",
+                        num=last,
+                        den=count,
+                    )
+                )
+                parts.measure_words[-1] += f" per {singular(table)}"
+            elif qualifier:
                 pass
             elif as_dim:
                 label_col = lex.schema.label_column(table)

@@ -255,7 +255,9 @@ def _time_sql(r: TimeRange, expr: str, col: Column) -> str:
     if r.kind == "before":
         return f"{expr} < DATE '{r.a}-01-01'"
     if r.kind == "quarter":
-        return f"year({expr}) = {r.a} AND quarter({expr}) = {r.b}"
+        if r.a:
+            return f"year({expr}) = {r.a} AND quarter({expr}) = {r.b}"
+        return f"quarter({expr}) = {r.b}"
     if r.kind == "month":
         if r.a:
             return f"year({expr}) = {r.a} AND month({expr}) = {r.b}"

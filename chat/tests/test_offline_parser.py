@@ -88,6 +88,7 @@ def test_dimensions_are_found_by_name_and_synonym(
         ("sales in 2023", None, "year(o.order_date) = 2023"),
         ("daily sales in december 2024", "day", "year(o.order_date) = 2024 AND month("),
         ("sales in Q4 2023", None, "quarter(o.order_date) = 4"),
+        ("revenue in Q1", None, "WHERE quarter(o.order_date) = 1"),
         ("sales since 2022", None, "o.order_date >= DATE '2022-01-01'"),
         ("sales between 2021 and 2022", None, "BETWEEN 2021 AND 2022"),
         (
@@ -169,6 +170,24 @@ def test_a_column_named_after_its_value_does_not_group(schema: Schema) -> None:
     intent = intent_of("number of orders by month for the phone channel", schema)
     assert intent.dimensions == () and intent.grain == "month"
     assert [(f.column, f.values) for f in intent.filters] == [("channel", ("Phone",))]
+
+
+@pytest.mark.parametrize(
+    ("question", "expression"),
+    [
+        ("average sales per customer", "SUM(oi.sales) / COUNT(DISTINCT o.customer_id)"),
+        (
+            "how many orders per customer on average",
+            "COUNT(DISTINCT o.order_id) / COUNT(DISTINCT o.customer_id)",
+        ),
+        ("average revenue per store", "SUM(oi.sales) / COUNT(DISTINCT o.store_id)"),
+    ],
+)
+def test_an_average_per_entity_divides_by_the_entity_count(
+    question: str, expression: str, schema: Schema
+) -> None:
+    sql = sql_of(question, schema)
+    assert expression in sql and "GROUP BY" not in sql
 
 
 def test_a_measure_per_measure_is_a_ratio(schema: Schema) -> None:
