@@ -49,3 +49,13 @@ def test_sandbox_page_has_a_strict_csp(client: Client) -> None:
     assert "frame-src 'none'" in csp and "form-action 'none'" in csp
     entry = _manifest()["src/sandbox/main.tsx"]["file"]
     assert f"/static/{entry}" in response.content.decode()
+
+
+def test_sandbox_csp_opens_only_for_the_vite_dev_server_in_dev_mode() -> None:
+    from vizorch_site.views import sandbox_csp
+
+    production = sandbox_csp()
+    assert "unsafe-inline" not in production.split("style-src")[0]
+    development = sandbox_csp("http://localhost:5173")
+    assert "script-src 'self' 'unsafe-eval' 'unsafe-inline' http://localhost:5173" in development
+    assert "connect-src http://localhost:5173 ws://localhost:5173" in development
