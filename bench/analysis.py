@@ -1,7 +1,189 @@
-"""Causes of missed targets, found by profiling (see docs/PERFORMANCE.md), and the next steps."""
+"""Causes of missed targets and the next step for each, keyed by figure. The report prints an entry
+only when its figure misses in that run. Each cause comes from profiling this code base on the
+bench machine (py-spy on daphne, Chromium's CDP profiler on the sandbox frame, pyarrow and SQLite
+experiments); rerun the profile and update the text when the code changes."""
 
 from __future__ import annotations
 
 from bench.report import Analysis
 
-ANALYSES: dict[str, Analysis] = {}
+ANALYSES: dict[str, Analysis] = {
+    "first_event": Analysis(
+        cause=(
+            "The first event is the `run` event, and before it leaves the server the request "
+            "authenticates the Bearer token (a DB read), checks the engine, creates the "
+            "conversation, the run and its first log row and updates the conversation (three "
+            "SQLite commits, each an fsync of the rollback journal: about 4.5 ms together, "
+            "measured in-process), hands the run to the worker, subscribes to the run's group "
+            "and reads the log back before yielding the frame. Every one of these DB calls goes "
+            "through `sync_to_async` to Django's single thread-sensitive executor, where the "
+            "embedded worker's `claim_run` and `build_request` for the same run are queued at "
+            "the same moment. The replay row (the same stream without creating a run) shows "
+            "what the stream alone costs; the difference is run creation and the worker."
+        ),
+        next_step=(
+            "(chat) Yield the `run` frame from the Run created by the view instead of reading "
+            "it back from the log, and create conversation, run and first event in one "
+            "`sync_to_async` call; (lead) turn on WAL for SQLite (`PRAGMA journal_mode=WAL; "
+            "synchronous=NORMAL` in the connection's init command): an autocommit INSERT falls "
+            "from about 1.2 ms to about 0.01 ms on this disk (measured). Check with `py-spy "
+            "record --idle --pid <daphne>` during the figure."
+        ),
+    ),
+    "end_to_end": Analysis(
+        cause=(
+            "The query is a small part of a run. A run emits about 55 events, 47 of them code "
+            "chunks: the offline model streams its 8 kB component four words at a time and the "
+            "emitter (`chat.consumers.RunEmitter`) flushes every 160 characters or 150 ms. Each "
+            "event is one SQLite autocommit INSERT (`chat.services.append_event`, through "
+            "`database_sync_to_async`, with an fsync of the rollback journal), a channel-layer "
+            "`group_send` and an SSE frame. py-spy on daphne during 10 sequential runs (200 Hz, "
+            "idle included) puts `append_event` at the top of the non-idle samples (about 3.6 s "
+            "of 10 runs); on a quiet machine the code phase alone is 47 x ~4 ms = ~190 ms, more "
+            "than the whole DuckDB query (the `data` event follows the query by ~110 ms)."
+        ),
+        next_step=(
+            "(chat) Coalesce code into a few events (flush at ~2 kB or 100 ms) and write events "
+            "in batches (one transaction per flush); (offline model) emit the finished "
+            "component in a few large chunks, it is not generated token by token; (lead) SQLite "
+            "in WAL mode with synchronous=NORMAL. Together these take the run to roughly query "
+            "+ storing the result + a handful of events."
+        ),
+    ),
+    "concurrency": Analysis(
+        cause=(
+            "SQLite's single writer. Each run drives its DB work in a thread and a connection "
+            "of its own (`ThreadSensitiveContext` per run in `chat.consumers.drive_run`), every "
+            "event is an autocommit INSERT with an fsync, and every run and every stream also "
+            "write or read each second (`touch_listener`, `run_watch_state`). py-spy on daphne "
+            "during a 200-stream burst (50 Hz, 60 s): 75 % of the non-idle samples are threads "
+            "in `sqlite3` `execute` waiting for the write lock, under `append_event` (9,637 "
+            "samples), `start_chat_run`, `claim_run` and `touch_listener`. After the 20 s busy "
+            "timeout a write fails with `database is locked`: that run ends with an `error` "
+            "event, and because `RunEmitter._publish` increments `seq` before `append_event` "
+            "succeeds, its stream shows a gap (the lost events). Requests wait behind the same "
+            "lock, so first events take seconds and most streams do not finish in the burst "
+            "window. Even without the lock, ~200 runs x ~0.4 s of CPU on 2 cores is ~40 s of "
+            "work, so a 500 ms p99 gap also needs much cheaper runs (see the end-to-end figure)."
+        ),
+        next_step=(
+            "(chat) Publish and number an event only after its log row is written (or retry the "
+            "write), far fewer events per run, and one DB thread for all runs instead of one "
+            "per run; (lead) SQLite WAL + synchronous=NORMAL, and document that many concurrent "
+            "runs need PostgreSQL; then measure again, including the PostgreSQL + Redis figure."
+        ),
+    ),
+    "concurrency_services": Analysis(
+        cause=(
+            "On PostgreSQL the same design runs out of connections: the run worker opens one "
+            "connection per run (a thread per run through `ThreadSensitiveContext`), and with "
+            "200 runs the server answers `FATAL: sorry, too many clients already` "
+            "(max_connections = 100), so runs fail to start or to log. The separate "
+            "`runworker vizorch.runs` also dies when it is busy: channels_redis' BZPOPMIN "
+            "listener raises `redis.exceptions.TimeoutError: Timeout reading from "
+            "127.0.0.1:6379`, and every run in flight then ends with 'The run was stopped "
+            "because its worker shut down'; streams whose run was never picked up wait for "
+            "their `done` until the burst ends (seen at 20 streams too)."
+        ),
+        next_step=(
+            "(chat) Share a small DB connection pool (one DB thread, or `thread_sensitive=False` "
+            "with a bounded executor) between runs, and cap the runs a worker drives at once "
+            "(queue the rest); restart the worker's listener on a Redis timeout instead of "
+            "stopping, and re-queue runs a stopped worker held; (lead) run several workers with "
+            "REDIS_URL and size max_connections/pgbouncer for them."
+        ),
+    ),
+    "formats": Analysis(
+        cause=(
+            "Arrow IPC is written uncompressed (`pa.ipc.new_stream` without "
+            "`IpcWriteOptions(compression=...)` in `executors.results.arrow_stream_chunks`), so "
+            "it is as large as the data in memory, larger than JSON for these results: fast to "
+            "serve, never 5x smaller. Parquet misses the size target only for the numeric "
+            "result: `order_item_id` and `order_id` are dense sequences written with "
+            "dictionary/PLAIN encoding (3.2 + 2.2 MB of 13.5 MB) and `sales` holds "
+            "full-precision doubles (2484.1499999999996) that do not compress (4.2 MB). With "
+            "DELTA_BINARY_PACKED for the integer sequences and BYTE_STREAM_SPLIT for the doubles "
+            "the same file is 10.3 MB (measured with pyarrow on the stored file): 3.5x, still "
+            "short of 5x because the doubles themselves are the data."
+        ),
+        next_step=(
+            "(executors) Serve Arrow with zstd buffer compression when the client says it can "
+            "read it, or with HTTP `Content-Encoding: zstd`/`gzip` (Arrow then shrinks like "
+            "the JSON would), and write Parquet with per-column encodings (delta for integer "
+            "sequences, byte-stream-split for floating point); (data) keep money as DECIMAL in "
+            "the demo tables (`sales`, `cost`, `profit` are DOUBLE), which Parquet stores in a "
+            "few bytes."
+        ),
+    ),
+    "serving": Analysis(
+        cause=(
+            "The store writes the whole Arrow result with pyarrow (`write_parquet`) after the "
+            "engine has fetched it, then inserts the result row; DuckDB's COPY streams straight "
+            "from the query into the file. The split rows show which part dominates."
+        ),
+        next_step=(
+            "(executors) Let the local engine write the Parquet file itself (`COPY ... TO` to "
+            "the results directory, `EngineResult.parquet_path`) for large results and read the "
+            "preview from the file."
+        ),
+    ),
+    "sandbox_cold": Analysis(
+        cause=(
+            "Where the cold start goes (the split rows): the sandbox document arrives after "
+            "~80 ms; its module scripts (1.1 MB raw, ~300 kB gzip, served uncompressed by "
+            "whitenoise through daphne) after ~330 ms; they run until DOMContentLoaded at "
+            "~500 ms (the bundle carries React, Recharts, react-runner with sucrase, Zod and the "
+            "Parquet reader); then compiling the component with sucrase (~70 ms) and the first "
+            "Recharts render take it to ~750 ms. The CDP profile of that render shows ~90 ms in "
+            "the kit's `formatNumber`, which builds a new `Intl.NumberFormat` for every tick "
+            "label. With the HTTP cache primed the same start takes ~300 ms."
+        ),
+        next_step=(
+            "(frontend) Cache the Intl formatters in the kit; load the Parquet reader only for "
+            "Parquet data (dynamic import); precompress the build so whitenoise serves .br/.gz "
+            "(a compressing storage or a build step); (portal) boot one sandbox iframe per page "
+            "early and reuse it for every artifact, so users pay the cold start once."
+        ),
+    ),
+    "sandbox_line": Analysis(
+        cause=(
+            "CDP profile of the sandbox frame (200 us sampling) during one 100k-point render: "
+            "~1.1 s in the kit's `formatDate` (it calls `Date.toLocaleString` with options, "
+            "which builds an Intl formatter on every call) formatting x-axis ticks; ~0.7-1 s in "
+            "Recharts' text measurement (`getStringSize`, `getBoundingClientRect`) because the "
+            'component passes `interval="preserveStartEnd"` on a 5,000-point axis, so every '
+            "candidate tick is formatted and measured; ~0.45 s in `acceptMessage`'s Zod "
+            "`safeParse` walking the 100k-row message; the rest is React and Recharts drawing "
+            "5,000 points. The structured clone and `downsample` itself are small."
+        ),
+        next_step=(
+            "(frontend) Cache `Intl.DateTimeFormat`/`Intl.NumberFormat` in the kit; check the "
+            "message's shape without walking every row (or send large data as Parquet); "
+            "(offline model, chart templates) downsample to ~1,000 points for a ~700 px chart "
+            "and give time axes a numeric `interval` (or `minTickGap`) so Recharts does not "
+            "measure thousands of labels."
+        ),
+    ),
+    "bundles": Analysis(
+        cause="The entry's static imports grew past the budget (see the file list).",
+        next_step=(
+            "(frontend) Move code not needed for the first paint behind dynamic imports and "
+            "check the chunk list in frontend/dist/manifest.json."
+        ),
+    ),
+    "quack": Analysis(
+        cause=(
+            "For a tiny result the round trip is fixed cost. The `raw quack_query` row is "
+            "Quack's own share (an HTTP request, the statement on the server, Arrow back); what "
+            "`RemoteDuckDBEngine` adds on top is ours: a TCP connect probe to the endpoint "
+            "before every statement (`_reachable`), a new thread and a new cursor per "
+            "statement, and the future/event hand-off. Local DuckDB answers a 10-row lookup in "
+            "a few milliseconds, so a few milliseconds of fixed cost already make 3x."
+        ),
+        next_step=(
+            "(executors) Probe only endpoints marked down (or on a connection error), run "
+            "statements on a small pool of long-lived worker threads and cursors, and time the "
+            "remaining overhead against the raw row."
+        ),
+    ),
+}
