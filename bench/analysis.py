@@ -15,11 +15,12 @@ ANALYSES: dict[str, Analysis] = {
             "conversation, the run and its first log row and updates the conversation (three "
             "SQLite commits, each an fsync of the rollback journal: about 4.5 ms together, "
             "measured in-process), hands the run to the worker, subscribes to the run's group "
-            "and reads the log back before yielding the frame. Every one of these DB calls goes "
-            "through `sync_to_async` to Django's single thread-sensitive executor, where the "
-            "embedded worker's `claim_run` and `build_request` for the same run are queued at "
-            "the same moment. The replay row (the same stream without creating a run) shows "
-            "what the stream alone costs; the difference is run creation and the worker."
+            "and reads the log back before it yields the frame, each DB step a `sync_to_async` "
+            "hop. Meanwhile the embedded worker starts the same run in the same process "
+            "(`claim_run` writes, `build_request`, building the offline model with the "
+            "catalog), competing for the GIL and for SQLite's lock. The replay row (the same "
+            "stream without creating a run) shows what the stream alone costs; the rest is run "
+            "creation and the worker starting."
         ),
         next_step=(
             "(chat) Yield the `run` frame from the Run created by the view instead of reading "
