@@ -24,7 +24,7 @@ STREAM_TIMEOUT_S = 120.0
 SETTLE_S = 0.2
 # The burst is cut off after this long (streams not done by then count as incomplete), so the
 # whole suite stays within its time budget.
-BURST_TIMEOUT_S = 150.0
+BURST_TIMEOUT_S = 120.0
 
 
 @dataclass

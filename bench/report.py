@@ -130,6 +130,7 @@ def render(
         out += [f"### {figure.title}", ""]
         if figure.error is not None:
             out += [f"Not measured: {figure.error}", ""]
+            continue
         if analysis is None:
             out += [
                 "Cause: not analysed yet. Next step: profile the server during this figure with",
