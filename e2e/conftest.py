@@ -3,14 +3,20 @@ daphne server on the embedded defaults."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import threading
+import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from vizorch_site.testing import DEMO_PASSWORD, LiveServer
+from e2e.helpers import Api
+from vizorch_site.testing import DEMO_PASSWORD, LiveServer, running_server
 
 CHROMIUM = os.environ.get("VIZORCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -77,3 +83,128 @@ def save_screenshot(page: Page, name: str) -> None:
     """Keep a screenshot for the README (docs/screenshots) and the CI artifacts."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+# --- Added by the e2e tests (QA) -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def api_tokens(live_server: LiveServer) -> Callable[[str], str]:
+    """API tokens of the demo users on the shared live server, made once per user."""
+    tokens: dict[str, str] = {}
+
+    def token_of(username: str) -> str:
+        if username not in tokens:
+            tokens[username] = live_server.api_token(username)
+        return tokens[username]
+
+    return token_of
+
+
+@pytest.fixture
+def api_as(
+    live_server: LiveServer, api_tokens: Callable[[str], str]
+) -> Iterator[Callable[[str], Api]]:
+    """The live server's API as a demo user (Bearer token), e.g. to prepare templates."""
+    clients: list[Api] = []
+
+    def make(username: str) -> Api:
+        client = Api(live_server.url, api_tokens(username))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def sign_in_page(context: BrowserContext, server: LiveServer, username: str) -> Page:
+    """Sign in through the login form of `server` in `context`; the portal page."""
+    page = context.new_page()
+    page.goto(f"{server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/(app/.*)?$"))
+    return page
+
+
+class SlowModel(ThreadingHTTPServer):
+    """A stand-in for a slow OpenAI-compatible model server (as llama.cpp on a small machine):
+    every chat completion streams one word of thought every quarter second for two minutes.
+    It is the only way to keep a real run busy long enough to be stopped deterministically."""
+
+    daemon_threads = True
+    WORD_INTERVAL_S = 0.25
+    WORDS = 480
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _SlowModelHandler)
+        self.requests = 0
+        self.disconnects = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _SlowModelHandler(BaseHTTPRequestHandler):
+    server: SlowModel
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.server.requests += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        model = str(body.get("model", "slow"))
+        try:
+            for index in range(SlowModel.WORDS):
+                delta: dict[str, str] = {"content": f"thinking{index} "}
+                if index == 0:
+                    delta["role"] = "assistant"
+                chunk = {
+                    "id": "chatcmpl-slow",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                }
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(SlowModel.WORD_INTERVAL_S)
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.server.disconnects += 1
+
+
+@pytest.fixture(scope="session")
+def slow_model() -> Iterator[SlowModel]:
+    server = SlowModel()
+    thread = threading.Thread(target=server.serve_forever, name="slow-model", daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def slow_server(
+    tmp_path_factory: pytest.TempPathFactory, slow_model: SlowModel
+) -> Iterator[LiveServer]:
+    """A second daphne on the embedded defaults whose model is the slow stand-in above."""
+    with running_server(
+        tmp_path_factory.mktemp("live-slow"),
+        REDIS_URL="",
+        VIZORCH_LLM="openai-compatible:slow-stand-in",
+        VIZORCH_LLM_BASE_URL=slow_model.base_url,
+        VIZORCH_LLM_API_KEY="not-needed",
+    ) as server:
+        yield server
