@@ -1,7 +1,8 @@
 """Causes of missed targets and the next step for each, keyed by figure. The report prints an entry
 only when its figure misses in that run. Each cause comes from profiling this code base on the
 bench machine (py-spy on daphne, Chromium's CDP profiler on the sandbox frame, pyarrow and SQLite
-experiments); rerun the profile and update the text when the code changes."""
+experiments; `python -m bench.profile` reproduces the profiles); rerun the profile and update
+the text when the code changes."""
 
 from __future__ import annotations
 
@@ -148,14 +149,15 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "sandbox_line": Analysis(
         cause=(
-            "CDP profile of the sandbox frame (200 us sampling) during one 100k-point render: "
-            "~1.1 s in the kit's `formatDate` (it calls `Date.toLocaleString` with options, "
-            "which builds an Intl formatter on every call) formatting x-axis ticks; ~0.7-1 s in "
-            "Recharts' text measurement (`getStringSize`, `getBoundingClientRect`) because the "
-            'component passes `interval="preserveStartEnd"` on a 5,000-point axis, so every '
-            "candidate tick is formatted and measured; ~0.45 s in `acceptMessage`'s Zod "
-            "`safeParse` walking the 100k-row message; the rest is React and Recharts drawing "
-            "5,000 points. The structured clone and `downsample` itself are small."
+            "CDP profile of the sandbox frame (`python -m bench.profile line`, 200 us sampling) "
+            "during one 100k-point render of ~2.3 s: ~0.6 s in the kit's `formatDate` (it calls "
+            "`Date.toLocaleString` with options, which builds an Intl formatter on every call) "
+            "formatting x-axis ticks; ~0.65 s in Recharts' text measurement (`getStringSize`, "
+            "`getBoundingClientRect`) because the component passes "
+            '`interval="preserveStartEnd"` on a 5,000-point axis, so every candidate tick is '
+            "formatted and measured; ~0.4 s in `acceptMessage`'s Zod `safeParse` walking the "
+            "100k-row message; the rest is React and Recharts drawing 5,000 points. The "
+            "structured clone and `downsample` itself are small."
         ),
         next_step=(
             "(frontend) Cache `Intl.DateTimeFormat`/`Intl.NumberFormat` in the kit; check the "
