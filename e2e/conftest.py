@@ -131,7 +131,7 @@ def sign_in_page(context: BrowserContext, server: LiveServer, username: str) -> 
 
 class SlowModel(ThreadingHTTPServer):
     """A stand-in for a slow OpenAI-compatible model server (as llama.cpp on a small machine):
-    every chat completion streams one word of thought every quarter second for two minutes.
+    every chat completion streams one line of thought every quarter second for two minutes.
     It is the only way to keep a real run busy long enough to be stopped deterministically."""
 
     daemon_threads = True
@@ -165,7 +165,7 @@ class _SlowModelHandler(BaseHTTPRequestHandler):
         model = str(body.get("model", "slow"))
         try:
             for index in range(SlowModel.WORDS):
-                delta: dict[str, str] = {"content": f"thinking{index} "}
+                delta: dict[str, str] = {"content": f"Thinking, step {index}.\n"}
                 if index == 0:
                     delta["role"] = "assistant"
                 chunk = {
