@@ -1,5 +1,5 @@
-"""Fixtures for the chat tests: real daphne servers over HTTP. `live_server` (root conftest) runs the
-embedded defaults with the offline model; the servers here run the `openai-compatible:` provider
+"""Fixtures for the chat tests: real daphne servers over HTTP. `live_server` (root conftest) runs
+the embedded defaults with the offline model; the servers here run the `openai-compatible:` provider
 against a scripted model on loopback, once with the in-memory layer (embedded worker) and once with
 Redis plus a separate `manage.py runworker vizorch.runs`."""
 
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from chat.tests.scripted_llm import ScriptedLLM
-from vizorch_site.testing import BASE_DIR, LiveServer, free_port, running_server
+from vizorch_site.testing import BASE_DIR, LiveServer, free_port
 
 # Short enough that the disconnect tests finish quickly, long enough that a busy machine does not
 # cancel runs that are being listened to.
@@ -55,14 +55,24 @@ def scripted_server(
     tmp_path_factory: pytest.TempPathFactory, scripted_llm: ScriptedLLM
 ) -> Iterator[LiveServer]:
     """daphne with the in-memory channel layer (the run worker lives in the web process)."""
-    env = _scripted_env(scripted_llm)
-    with running_server(tmp_path_factory.mktemp("chat-memory"), REDIS_URL="", **env) as server:
-        yield server
+    env = {**_scripted_env(scripted_llm), "REDIS_URL": ""}
+    server = LiveServer(var_dir=tmp_path_factory.mktemp("chat-memory"), extra_env=env)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 def _own_database(url: str) -> str:
+    """Our Redis database; and a socket timeout above channels-redis's 5 s blocking pop, which
+    redis-py 8's default read timeout (5 s) would otherwise cut off (the worker dies)."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", parts.query, parts.fragment))
+    query = (
+        parts.query
+        if "socket_timeout" in parts.query
+        else "&".join(filter(None, [parts.query, "socket_timeout=15"]))
+    )
+    return urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", query, parts.fragment))
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +80,11 @@ def redis_server(
     tmp_path_factory: pytest.TempPathFactory, scripted_llm: ScriptedLLM, redis_url: str
 ) -> Iterator[LiveServer]:
     """daphne with the Redis channel layer and a separate run worker process."""
-    env = _scripted_env(scripted_llm)
+    env = {**_scripted_env(scripted_llm), "REDIS_URL": _own_database(redis_url)}
     var_dir = tmp_path_factory.mktemp("chat-redis")
-    with running_server(var_dir, REDIS_URL=_own_database(redis_url), **env) as server:
+    server = LiveServer(var_dir=var_dir, extra_env=env)
+    try:
+        server.start()
         log = open(Path(var_dir) / "runworker.log", "wb")  # noqa: SIM115 - closed below
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "runworker", "vizorch.runs"],
@@ -91,6 +103,8 @@ def redis_server(
                 worker.kill()
                 worker.wait()
             log.close()
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["memory", "redis"])

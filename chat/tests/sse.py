@@ -45,14 +45,16 @@ def open_stream(
         yield source
 
 
-def events_of(source: EventSource, limit: int | None = None) -> list[Event]:
-    """Read events (all of them, or the first `limit`)."""
-    out: list[Event] = []
+def iter_events(source: EventSource) -> Iterator[Event]:
     for sse in source.iter_sse():
-        out.append(Event(sse.id, sse.event, json.loads(sse.data)))
-        if limit is not None and len(out) >= limit:
-            break
-    return out
+        if not sse.data:
+            # A heartbeat comment: httpx-sse reports it as an empty event once an id was seen.
+            continue
+        yield Event(sse.id, sse.event, json.loads(sse.data))
+
+
+def events_of(source: EventSource) -> list[Event]:
+    return list(iter_events(source))
 
 
 def collect(client: httpx.Client, method: str, url: str, **kwargs: Any) -> list[Event]:

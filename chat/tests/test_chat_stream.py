@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
@@ -13,7 +15,7 @@ QUESTION = "Show total sales by region"
 
 
 @pytest.fixture(scope="module")
-def analyst(live_server: LiveServer) -> httpx.Client:
+def analyst(live_server: LiveServer) -> Iterator[httpx.Client]:
     with client_for(live_server, "analyst") as client:
         yield client
 
