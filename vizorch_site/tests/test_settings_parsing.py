@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import channel_layers as layer_manager
 from django.core.exceptions import ImproperlyConfigured
-from django.db.utils import ConnectionHandler
+from django.utils.module_loading import import_string
 
 from vizorch_site.config import channel_layers, database_config, env_bool, env_list, secret_key
 
@@ -42,18 +42,18 @@ def test_real_postgres_accepts_queries_through_the_parsed_settings(
     # Connect to the maintenance database of the same server: the URL's own database may be the
     # one pytest-django is busy creating for this run.
     maintenance = postgres_url.rsplit("/", 1)[0] + "/postgres"
-    handler = ConnectionHandler({"default": database_config(maintenance, tmp_path)})
-    connection = handler["default"]
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT version()")
-            (version,) = cursor.fetchone()
-        assert "PostgreSQL" in version
-        import psycopg
-
-        assert connection.connection.__class__.__module__.startswith(psycopg.__name__)
-    finally:
-        connection.close()
+    config = database_config(maintenance, tmp_path)
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    with psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        dbname=config["NAME"],
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        connect_timeout=config["OPTIONS"]["connect_timeout"],
+    ) as connection:
+        (version,) = connection.execute("SELECT version()").fetchone() or ("",)
+    assert "PostgreSQL" in version
 
 
 def test_channel_layer_defaults_to_in_memory() -> None:
@@ -74,7 +74,7 @@ def test_unsupported_redis_url_is_a_clear_error() -> None:
 def test_real_redis_carries_messages_through_the_parsed_layer(redis_url: str) -> None:
     config = channel_layers(redis_url)["default"]
     config["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex}"
-    layer = layer_manager.make_backend_from_config(config)
+    layer = import_string(config["BACKEND"])(**config["CONFIG"])
 
     async def round_trip() -> dict[str, str]:
         channel = await layer.new_channel()
