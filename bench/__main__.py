@@ -143,6 +143,7 @@ def main() -> None:
         log(f"quack: {reps.quack} round trips each")
         figures += _guarded("quack", lambda: fig_quack.figures(args.var_dir, reps.quack))
     run = {
+        "code": machine.code_version(BASE_DIR),
         "mode": "quick (few repetitions)" if args.quick else "full",
         "load average at start": load_start,
         "load average at end": machine.load_average(),
