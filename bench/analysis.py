@@ -13,8 +13,8 @@ ANALYSES: dict[str, Analysis] = {
         cause=(
             "The first event is the `run` event, and before it leaves the server the request "
             "authenticates the Bearer token (a DB read), checks the engine, creates the "
-            "conversation, the run and its first log row and updates the conversation (three "
-            "SQLite commits, each an fsync of the rollback journal: about 4.5 ms together, "
+            "conversation, the run and its first log row and updates the conversation (two "
+            "SQLite commits, each with fsyncs of the rollback journal: about 4.5 ms together, "
             "measured in-process), hands the run to the worker, subscribes to the run's group "
             "and reads the log back before it yields the frame, each DB step a `sync_to_async` "
             "hop. Meanwhile the embedded worker starts the same run in the same process "
