@@ -135,14 +135,15 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "sandbox_cold": Analysis(
         cause=(
-            "Where the cold start goes (the split rows): the sandbox document arrives after "
-            "~80 ms; its module scripts (1.1 MB raw, ~300 kB gzip, served uncompressed by "
-            "whitenoise through daphne) after ~330 ms; they run until DOMContentLoaded at "
-            "~500 ms (the bundle carries React, Recharts, react-runner with sucrase, Zod and the "
-            "Parquet reader); then compiling the component with sucrase (~70 ms) and the first "
-            "Recharts render take it to ~750 ms. The CDP profile of that render shows ~90 ms in "
-            "the kit's `formatNumber`, which builds a new `Intl.NumberFormat` for every tick "
-            "label. With the HTTP cache primed the same start takes ~300 ms."
+            "The split rows show where the cold start goes: the document is quick; about a "
+            "third of the time is the module scripts arriving (1.1 MB raw, ~300 kB gzip, served "
+            "uncompressed by whitenoise through daphne), a fifth is running them until "
+            "DOMContentLoaded (the bundle carries React, Recharts, react-runner with sucrase, "
+            "Zod and the Parquet reader), and the last third is compiling the component with "
+            "sucrase and the first Recharts render. `python -m bench.profile bar` shows ~70 ms "
+            "of that in sucrase and ~90 ms in the kit's `formatNumber`, which builds a new "
+            "`Intl.NumberFormat` for every tick label. With the HTTP cache primed (last row) "
+            "the start is within the target."
         ),
         next_step=(
             "(frontend) Cache the Intl formatters in the kit; load the Parquet reader only for "
