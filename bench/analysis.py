@@ -143,7 +143,7 @@ ANALYSES: dict[str, Analysis] = {
             "sucrase and the first Recharts render. `python -m bench.profile bar` shows ~70 ms "
             "of that in sucrase and ~90 ms in the kit's `formatNumber`, which builds a new "
             "`Intl.NumberFormat` for every tick label. With the HTTP cache primed (last row) "
-            "the start is much shorter: the transfer is most of the gap."
+            "the start is much shorter (no transfer, compiled code cached)."
         ),
         next_step=(
             "(frontend) Cache the Intl formatters in the kit; load the Parquet reader only for "
