@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ API_TIMEOUT_S = 60.0
 
 BAR = ".recharts-bar-rectangle"
 DEMO_REGIONS = 5  # North America, Europe, Asia Pacific, Latin America, Middle East & Africa
+UNFINISHED = {"pending", "running"}  # run statuses on the server
 FINISHED = "[data-status=complete], [data-status=error], [data-status=cancelled]"
 
 
@@ -125,9 +127,7 @@ class Api:
             body = "".join(response.iter_text())
         events = parse_sse(body)
         run_id = next(data["run_id"] for name, data in events if name == "run")
-        run = self.client.get(f"/api/runs/{run_id}")
-        run.raise_for_status()
-        return StreamedRun(events=events, run=run.json())
+        return StreamedRun(events=events, run=self.finished_run(run_id))
 
     def template_from_run(self, run_id: str, title: str) -> dict[str, Any]:
         response = self.client.post("/api/templates", json={"run_id": run_id, "title": title})
@@ -153,3 +153,13 @@ class Api:
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
+
+    def finished_run(self, run_id: str) -> dict[str, Any]:
+        """GET /api/runs/{id} once the run has finished (its record is written just after its
+        stream's last event, so it may still say running for a moment)."""
+        deadline = time.monotonic() + API_TIMEOUT_S
+        run = self.run(run_id)
+        while run["status"] in UNFINISHED and time.monotonic() < deadline:
+            time.sleep(0.1)
+            run = self.run(run_id)
+        return run

@@ -1,0 +1,67 @@
+"""Issue 7, scenario 5: a viewer opens a template shared with the viewers read-only, with working
+parameter controls; a template nobody shared is not listed (nor reachable)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from e2e.helpers import (
+    DEMO_REGIONS,
+    UI_TIMEOUT_MS,
+    Api,
+    expect_bars,
+    sandbox,
+    screenshot,
+    set_title,
+    unique,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_viewer_sees_shared_template_read_only_with_working_parameters_and_not_unshared_one(
+    sign_in: Callable[[str], Page], api_as: Callable[[str], Api]
+) -> None:
+    analyst = api_as("analyst")
+    answer = analyst.chat("Show total sales by region")
+    assert answer.run["status"] == "succeeded", answer.run
+    tag = unique("viewers").split()[-1]
+    shared = analyst.template_from_run(answer.run_id, f"Regions for viewers {tag}")
+    unshared = analyst.template_from_run(answer.run_id, f"Regions kept private {tag}")
+    analyst.share(shared["id"], [{"group": "Viewer", "role": "viewer"}])
+
+    page = sign_in("viewer")
+    expect(page.get_by_test_id("prompt-input")).to_have_count(0)
+    page.get_by_test_id("nav-templates").click()
+    page.get_by_test_id("template-search").fill(tag)
+    expect(page.get_by_test_id("template-card")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("button", name=f"Open {shared['title']}")).to_have_count(1)
+    expect(page.get_by_role("button", name=f"Open {unshared['title']}")).to_have_count(0)
+
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    page.get_by_role("button", name=f"Open {shared['title']}").click()
+    expect(page.get_by_test_id("read-only-badge")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect_bars(page, DEMO_REGIONS)
+    for action in ("save-params", "share-template", "template-status", "prompt-input"):
+        expect(page.get_by_test_id(action)).to_have_count(0)
+
+    # The parameters still work for the viewer: the chart is re-rendered from the loaded data.
+    assert any("/api/data/" in r.url for r in requests), [r.url for r in requests]
+    del requests[:]
+    title = unique("Viewer's own title")
+    set_title(page, title)
+    expect(sandbox(page).get_by_text(title)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect_bars(page, DEMO_REGIONS)
+    assert [r.url for r in requests if "/api/data/" in r.url] == []
+    screenshot(page, "viewer-read-only")
+
+    # Not reachable by address either.
+    page.goto(page.url.rsplit("/", 1)[0] + f"/{unshared['id']}")
+    expect(page.get_by_test_id("sandbox-frame")).to_have_count(0)
+    expect(page.get_by_test_id("template-view")).to_contain_text(
+        "not found", ignore_case=True, timeout=UI_TIMEOUT_MS
+    )
