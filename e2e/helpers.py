@@ -67,11 +67,38 @@ def set_title(page: Page, title: str) -> None:
     field_.fill(title)
 
 
+# Resolves once the sandbox's SVG shapes have not moved for 20 animation frames (the chart's
+# entry animation is over), or after 10 s; only used before a screenshot, never for a verdict.
+_SETTLE_JS = """() => new Promise((resolve) => {
+  const started = performance.now();
+  let last = null;
+  let stable = 0;
+  const shape = () => Array.from(document.querySelectorAll("svg path, svg rect"))
+    .map((e) => [e.getAttribute("d"), e.getAttribute("y"), e.getAttribute("height")].join())
+    .join("|");
+  const tick = () => {
+    const now = shape();
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+    if (stable >= 20 || performance.now() - started > 10000) resolve(stable);
+    else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def settle_chart(page: Page) -> None:
+    """Let the chart in the sandbox (if any) finish its entry animation."""
+    if page.get_by_test_id("sandbox-frame").count():
+        sandbox(page).locator("body").evaluate(_SETTLE_JS)
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Keep a screenshot of a main screen: into docs/screenshots (for the README) when
     VIZORCH_UPDATE_SCREENSHOTS=1, else into e2e/artifacts (git-ignored, for CI)."""
     from e2e.conftest import ARTIFACTS, save_screenshot  # conftest imports this module
 
+    settle_chart(page)
     if os.environ.get("VIZORCH_UPDATE_SCREENSHOTS") == "1":
         save_screenshot(page, name)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
