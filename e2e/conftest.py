@@ -28,6 +28,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The live server's access log (daphne writes it to stdout, into a file) must be readable while it
+# runs: the isolation tests read it. Set at collection, before any server starts.
+os.environ.setdefault("PYTHONUNBUFFERED", "1")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
