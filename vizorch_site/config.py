@@ -57,8 +57,10 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
     return config
 
 
-def channel_layers(redis_url: str | None) -> dict[str, Any]:
-    """In-memory layer for the embedded default, channels-redis when `REDIS_URL` is set."""
+def channel_layers(redis_url: str | None, prefix: str = "vizorch") -> dict[str, Any]:
+    """In-memory layer for the embedded default, channels-redis when `REDIS_URL` is set. The key
+    prefix keeps several installations (or test servers) on one Redis from taking each other's
+    runs."""
     if not redis_url:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -66,7 +68,7 @@ def channel_layers(redis_url: str | None) -> dict[str, Any]:
     return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "capacity": 5000, "expiry": 120},
+            "CONFIG": {"hosts": [redis_url], "prefix": prefix, "capacity": 5000, "expiry": 120},
         }
     }
 

@@ -78,7 +78,7 @@ DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
-CHANNEL_LAYERS = channel_layers(REDIS_URL)
+CHANNEL_LAYERS = channel_layers(REDIS_URL, os.environ.get("VIZORCH_CHANNEL_PREFIX") or "vizorch")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

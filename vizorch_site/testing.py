@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +68,10 @@ class LiveServer:
             "VIZORCH_DEMO_PASSWORD": DEMO_PASSWORD,
             "VIZORCH_DEMO_SCALE": os.environ.get("VIZORCH_TEST_DEMO_SCALE", "0.02"),
             "DEBUG": "1",
+            "PYTHONUNBUFFERED": "1",
+            # Its own key prefix, so servers of parallel test runs sharing one Redis never
+            # consume each other's runs.
+            "VIZORCH_CHANNEL_PREFIX": f"vizorch-test-{uuid.uuid4().hex[:12]}",
             # The live server keeps its own SQLite file unless a test asks for something else, so
             # it never shares pytest-django's throw-away test database.
             "DATABASE_URL": "",

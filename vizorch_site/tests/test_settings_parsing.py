@@ -64,6 +64,8 @@ def test_redis_url_selects_channels_redis() -> None:
     layers = channel_layers("redis://127.0.0.1:6379/3")
     assert layers["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert layers["default"]["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/3"]
+    assert layers["default"]["CONFIG"]["prefix"] == "vizorch"
+    assert channel_layers("redis://h", prefix="other")["default"]["CONFIG"]["prefix"] == "other"
 
 
 def test_unsupported_redis_url_is_a_clear_error() -> None:
