@@ -64,7 +64,9 @@ function Thumbnail({ template }: { template: Template }) {
 
 export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route: Route) => void }) {
   const viewerOnly = !hasRole(boot, "Analyst") && !hasRole(boot, "Curator");
-  const [filter, setFilter] = useState<TemplateFilter>(viewerOnly ? "shared" : "all");
+  // Everyone starts on "All": for a viewer that is every published template plus those shared
+  // with them, so nothing they may open is hidden behind a tab.
+  const [filter, setFilter] = useState<TemplateFilter>("all");
   const [query, setQuery] = useState("");
   const isCurator = hasRole(boot, "Curator");
   const [status, setStatus] = useState<"any" | "draft" | "published" | "archived">("any");
@@ -123,11 +125,9 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
             }}
           >
             <TabsList aria-label="Template filter">
-              {viewerOnly ? null : (
-                <TabsTrigger value="all" data-testid="filter-all">
-                  All
-                </TabsTrigger>
-              )}
+              <TabsTrigger value="all" data-testid="filter-all">
+                All
+              </TabsTrigger>
               {viewerOnly ? null : (
                 <TabsTrigger value="mine" data-testid="filter-mine">
                   Mine
