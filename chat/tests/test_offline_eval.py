@@ -1,4 +1,4 @@
-"""eval_agent's scoring follows /work/shared/eval/README.md: multisets of rows, columns in any
+"""eval_agent's scoring follows evals/README.md: multisets of rows, columns in any
 order, numbers within 1e-6 relative, dates as dates, lists when ordered; a declined question is
 wrong, a failing agent is a crash, a must-decline question answered is wrong."""
 
@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pytest
+from django.core.management import call_command
 
 from chat.management.commands.eval_agent import (
     AgentAnswer,
@@ -17,6 +21,7 @@ from chat.management.commands.eval_agent import (
     load_questions,
     results_match,
 )
+from chat.models import Run
 
 pytest_plugins = ("chat.tests.offline_demo",)
 
@@ -82,3 +87,22 @@ def test_the_project_questions_have_gold_that_runs(demo_con: duckdb.DuckDBPyConn
         assert q.chart in {"bar", "line", "pie", "scatter", "kpi", "table"}
         assert q.sql is not None
         demo_con.sql(q.sql).fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eval_agent_scores_real_runs_of_the_configured_model(
+    demo_path: Path, settings: Any
+) -> None:
+    settings.VIZORCH_DUCKDB_PATH = demo_path
+    settings.VIZORCH_LLM = "offline"
+    out = StringIO()
+    call_command("eval_agent", "--only", "p001", "v021", "d001", stdout=out)
+    report = out.getvalue()
+    assert "Execution accuracy:  2/2 = 100.0%" in report
+    assert "Chart-type accuracy: 2/2 = 100.0%" in report
+    assert "Must-decline questions declined: 1/1" in report
+    # The answers came from real runs: one conversation per question, owned by the eval account.
+    runs = Run.objects.filter(user__username="vizorch-eval")
+    assert runs.filter(status=Run.Status.SUCCEEDED).count() == 3  # v021 is a follow-up
+    assert runs.filter(status=Run.Status.FAILED, prompt="delete all orders").count() == 1
+    assert all(run.result_id for run in runs.filter(status=Run.Status.SUCCEEDED))

@@ -1,7 +1,9 @@
 """Scores the agent on evals/questions.jsonl: execution accuracy (the agent's result set equals the
 gold SQL's), chart-type accuracy, declines and crashes, as evals/README.md describes.
-`answer(question, history)` is the one seam: today it drives the offline model through the message
-protocol directly; pointing it at the chat runner changes nothing else here.
+`answer(question, history)` is the one seam. By default it goes through the product's own path —
+a conversation and its runs, driven by the run worker with the configured model (VIZORCH_LLM), so
+the guard, the engine and the result store all take part; `--via model` talks to the offline
+model directly through the message protocol (a quick check of the parser alone).
 
 Besides the shared fields (id, question, sql, chart, ordered) a line may carry `history` (earlier
 questions of the conversation, for refinements) and `expect_decline` (no gold: the agent must
@@ -207,6 +209,59 @@ def parse_final(text: str) -> tuple[str | None, dict[str, Any] | None]:
     return sql, params
 
 
+EVAL_USERNAME = "vizorch-eval"
+RUN_CRASH_PREFIX = "The run failed:"
+
+
+def runner_answerer() -> Answerer:
+    """Answers as the portal would be answered: each question (after its earlier questions, in one
+    conversation) becomes a run that the run worker drives to its end."""
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth import get_user_model
+
+    from chat import services
+    from chat.models import Run
+
+    # A dedicated account that cannot sign in owns the evaluation's conversations and results.
+    user, _ = get_user_model().objects.get_or_create(
+        username=EVAL_USERNAME, defaults={"is_active": False}
+    )
+
+    def answer(question: str, history: Sequence[str]) -> AgentAnswer:
+        conversation_id = None
+        run: Run | None = None
+        for prompt in [*history, question]:
+            run = services.start_chat_run(user, prompt, conversation_id=conversation_id)
+            conversation_id = run.conversation_id
+            async_to_sync(_drive_attended)(str(run.id))
+        assert run is not None
+        run.refresh_from_db()
+        if run.error_message.startswith(RUN_CRASH_PREFIX):
+            raise RuntimeError(run.error_message)
+        if run.status != Run.Status.SUCCEEDED:
+            return AgentAnswer(None, None, run.error_message or run.status)
+        values = (run.parameters or {}).get("values", {})
+        return AgentAnswer(run.generated_sql or None, values.get("chart_type"))
+
+    return answer
+
+
+async def _drive_attended(run_id: str) -> None:
+    """Drive a run while telling the worker someone is listening, as an open stream does."""
+    import asyncio
+
+    from channels.db import database_sync_to_async
+
+    from chat import conf, services
+    from chat.consumers import drive_run
+
+    task = asyncio.ensure_future(drive_run(run_id))
+    while not task.done():
+        await database_sync_to_async(services.touch_listener)(run_id)
+        await asyncio.wait({task}, timeout=conf.listener_touch_s())
+    await task
+
+
 def offline_answerer(catalog: list[Any], con: duckdb.DuckDBPyConnection) -> Answerer:
     """Answers through the offline model exactly as the runner talks to it: question, tool call,
     tool result, final message; earlier questions are replayed as the runner replays them."""
@@ -385,6 +440,13 @@ class Command(BaseCommand):
         parser.add_argument("--db", default=str(settings.VIZORCH_DUCKDB_PATH))
         parser.add_argument("--scale", type=float, default=1.0, help="demo scale if --db is new")
         parser.add_argument("--only", nargs="*", default=None, help="question ids to run")
+        parser.add_argument(
+            "--via",
+            choices=["runner", "model"],
+            default="runner",
+            help="runner: the product's run path with VIZORCH_LLM (default); "
+            "model: the offline model alone",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["db"])
@@ -398,9 +460,19 @@ class Command(BaseCommand):
         questions = load_questions(Path(options["questions"]))
         if options["only"]:
             questions = [q for q in questions if q.id in set(options["only"])]
+        if options["via"] == "runner" and path != Path(settings.VIZORCH_DUCKDB_PATH):
+            raise CommandError(
+                "--via runner answers from the configured engine: set VIZORCH_DUCKDB_PATH "
+                f"to {path} instead of --db"
+            )
         con = duckdb.connect(str(path), read_only=True)
         try:
-            outcomes = evaluate(questions, offline_answerer(load_catalog(path), con), con)
+            answerer = (
+                runner_answerer()
+                if options["via"] == "runner"
+                else offline_answerer(load_catalog(path), con)
+            )
+            outcomes = evaluate(questions, answerer, con)
         finally:
             con.close()
         self._report(outcomes, path)
