@@ -12,7 +12,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/vite.config.ts frontend/t
 	-type f 2>/dev/null)
 
 .PHONY: run test setup setup-python setup-frontend lint typecheck pytest frontend-test types \
-	types-check bench e2e worker clean
+	types-check bench eval worker clean
 
 setup: setup-python setup-frontend
 
@@ -73,6 +73,12 @@ types-check: types
 
 bench: setup
 	$(UV_RUN) python -m bench
+
+# Score the configured model (VIZORCH_LLM, offline by default) on evals/questions.jsonl.
+eval: setup-python
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo
+	$(MANAGE) eval_agent
 
 clean:
 	rm -rf .venv frontend/node_modules frontend/dist var/test
