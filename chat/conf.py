@@ -39,5 +39,19 @@ def listener_touch_s() -> float:
     return max(0.2, min(5.0, orphan_timeout_s() / 3))
 
 
+def pickup_timeout_s() -> float:
+    """A run no worker has started after this long fails with a message saying to start one."""
+    return _number("VIZORCH_RUN_PICKUP_TIMEOUT_S", 30.0)
+
+
 def max_sql_repairs() -> int:
     return int(_number("VIZORCH_MAX_SQL_REPAIRS", 2))
+
+
+def runs_channel() -> str:
+    """The Channels channel run workers consume (`manage.py runworker <this>`); deployments that
+    share one Redis between several Vizorch instances give each its own."""
+    value = getattr(settings, "VIZORCH_RUNS_CHANNEL", None) or os.environ.get(
+        "VIZORCH_RUNS_CHANNEL"
+    )
+    return str(value or "vizorch.runs")

@@ -28,7 +28,6 @@ from chat.events import CodeChunkEvent, CompleteEvent, ErrorEvent, SseEvent
 
 logger = logging.getLogger(__name__)
 
-RUNS_CHANNEL = "vizorch.runs"
 # Code chunks are coalesced so a token-by-token provider does not cost one log row per token.
 CODE_FLUSH_CHARS = 160
 CODE_FLUSH_S = 0.15
@@ -49,12 +48,15 @@ class RunEmitter:
         self._code: list[str] = []
         self._code_since = 0.0
         self._lock = asyncio.Lock()
+        self._pending: set[asyncio.Future[None]] = set()
 
     async def __call__(self, event: SseEvent) -> None:
         async with self._lock:
             if isinstance(event, CodeChunkEvent):
                 if not self._code:
                     self._code_since = time.monotonic()
+                    # A model that pauses mid-component still gets its chunk out promptly.
+                    asyncio.get_running_loop().call_later(CODE_FLUSH_S, self._flush_soon)
                 self._code.append(event.content)
                 if (
                     sum(map(len, self._code)) >= CODE_FLUSH_CHARS
@@ -64,6 +66,12 @@ class RunEmitter:
                 return
             await self._flush_code()
             await self._publish(event)
+
+    def _flush_soon(self) -> None:
+        if self._code and not self.done:
+            task = asyncio.ensure_future(self.flush())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     async def flush(self) -> None:
         async with self._lock:
@@ -215,7 +223,7 @@ class RunWorkerConsumer(AsyncConsumer):
 
 
 def worker_routes() -> dict[str, Any]:
-    return {RUNS_CHANNEL: RunWorkerConsumer.as_asgi()}
+    return {conf.runs_channel(): RunWorkerConsumer.as_asgi()}
 
 
 # --- the embedded worker (in-memory channel layer) -------------------------------------------
@@ -240,7 +248,7 @@ def ensure_embedded_worker() -> None:
 
     worker = Worker(
         application=ChannelNameRouter(worker_routes()),
-        channels=[RUNS_CHANNEL],
+        channels=[conf.runs_channel()],
         channel_layer=layer,
     )
     loop = asyncio.get_running_loop()
@@ -259,7 +267,7 @@ async def submit_run(run_id: Any) -> None:
     layer = get_channel_layer()
     assert layer is not None
     ensure_embedded_worker()
-    await layer.send(RUNS_CHANNEL, {"type": "run.start", "run_id": str(run_id)})
+    await layer.send(conf.runs_channel(), {"type": "run.start", "run_id": str(run_id)})
 
 
 async def cancel_run(run_id: Any) -> None:

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from chat.agent.runner import RunOutcome, RunRequest
 from chat.agent.tools import StoredData, load_result
+from chat.conf import runs_channel
 from chat.events import CompleteEvent, ErrorEvent, SseEvent
 from chat.events import RunEvent as RunStarted
 from chat.models import Conversation, Run, RunEvent
@@ -200,19 +201,38 @@ def run_watch_state(run_id: Any, orphan_after_s: float) -> str | None:
 def request_cancel(run_id: Any) -> list[tuple[int, SseEvent]]:
     """Ask the worker to stop the run. A run no worker has picked up yet is ended here; the
     events written for it are returned so the caller can publish them."""
+    Run.objects.filter(id=run_id).update(cancel_requested=True)
+    return _end_pending(run_id, "The run was cancelled.", Run.Status.CANCELLED)
+
+
+def expire_unclaimed(run_id: Any, after_s: float) -> list[tuple[int, SseEvent]]:
+    """End a run no worker has picked up within `after_s` (no worker running)."""
+    created = Run.objects.filter(id=run_id, status=Run.Status.PENDING).values_list(
+        "created_at", flat=True
+    )
+    if not created or timezone.now() - created[0] < dt.timedelta(seconds=after_s):
+        return []
+    return _end_pending(
+        run_id,
+        "No run worker picked this run up. With REDIS_URL set, start one: "
+        f"python manage.py runworker {runs_channel()}",
+        Run.Status.FAILED,
+    )
+
+
+def _end_pending(run_id: Any, message: str, status: str) -> list[tuple[int, SseEvent]]:
     with transaction.atomic():
-        Run.objects.filter(id=run_id).update(cancel_requested=True)
         ended = Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(
-            status=Run.Status.CANCELLED,
+            status=status,
             finished_at=timezone.now(),
             error_stage="code_generation",
-            error_message="The run was cancelled.",
+            error_message=message,
         )
         if not ended:
             return []
         seq = last_seq(run_id)
         events: list[tuple[int, SseEvent]] = [
-            (seq + 1, ErrorEvent(message="The run was cancelled.", stage="code_generation")),
+            (seq + 1, ErrorEvent(message=message, stage="code_generation")),
             (seq + 2, CompleteEvent(code_complete=False, data_ready=False)),
         ]
         for number, event in events:

@@ -56,9 +56,10 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
         while True:
             inbox.put_nowait(await layer.receive(channel))
 
-    # Subscribe before reading the log: whatever is logged after the read arrives live.
+    # Subscribe before reading the log: whatever is logged after the read arrives live (the
+    # layer holds it for the channel until the receiver starts).
     await layer.group_add(group, channel)
-    receiver = asyncio.ensure_future(receive())
+    receiver: asyncio.Future[None] | None = None
     last = after
     touched = time.monotonic()
     spoke = time.monotonic()
@@ -79,6 +80,8 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
     try:
         for frame in await catch_up():
             yield frame
+        if not finished:
+            receiver = asyncio.ensure_future(receive())
         tick = min(conf.heartbeat_s(), conf.listener_touch_s(), 5.0)
         while not finished:
             try:
@@ -89,6 +92,9 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
             if now - touched >= conf.listener_touch_s():
                 await sync_to_async(services.touch_listener)(run_id)
                 touched = now
+            if message is None and last <= 1:
+                # Still only the `run` event: is any worker there to pick the run up?
+                await sync_to_async(services.expire_unclaimed)(run_id, conf.pickup_timeout_s())
             if message is None or int(message.get("seq", 0)) > last + 1:
                 # Idle, or a gap: read the log in case a live message was lost (a full or expired
                 # channel drops messages silently).
@@ -108,8 +114,14 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
             yield _frame(run_id, seq, message["event"], message["data"])
             finished = message["event"] == CompleteEvent.event
     finally:
-        receiver.cancel()
-        with contextlib.suppress(BaseException):
-            await receiver
+        if receiver is not None:
+            # Not awaited: the stream must end even if the layer is slow to give up a receive.
+            receiver.cancel()
+            receiver.add_done_callback(_ignore_outcome)
         with contextlib.suppress(Exception):
-            await layer.group_discard(group, channel)
+            await asyncio.wait_for(layer.group_discard(group, channel), timeout=5)
+
+
+def _ignore_outcome(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()

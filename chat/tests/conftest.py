@@ -80,14 +80,20 @@ def redis_server(
     tmp_path_factory: pytest.TempPathFactory, scripted_llm: ScriptedLLM, redis_url: str
 ) -> Iterator[LiveServer]:
     """daphne with the Redis channel layer and a separate run worker process."""
-    env = {**_scripted_env(scripted_llm), "REDIS_URL": _own_database(redis_url)}
+    # Its own worker channel: other test sessions may share this Redis at the same time.
+    channel = f"vizorch.runs.test{free_port()}"
+    env = {
+        **_scripted_env(scripted_llm),
+        "REDIS_URL": _own_database(redis_url),
+        "VIZORCH_RUNS_CHANNEL": channel,
+    }
     var_dir = tmp_path_factory.mktemp("chat-redis")
     server = LiveServer(var_dir=var_dir, extra_env=env)
     try:
         server.start()
         log = open(Path(var_dir) / "runworker.log", "wb")  # noqa: SIM115 - closed below
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "runworker", "vizorch.runs"],
+            [sys.executable, "manage.py", "runworker", channel],
             cwd=BASE_DIR,
             env=server.env,
             stdout=log,

@@ -1,0 +1,58 @@
+"""Run bookkeeping in the database: cancelling and expiring runs no worker has picked up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from chat import services
+from chat.models import Run, RunEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending_run() -> Run:
+    user = get_user_model().objects.create_user("lifecycle", password="x")
+    return services.start_chat_run(user, "Show total sales by region")
+
+
+def test_a_new_run_logs_its_run_event_first(pending_run: Run) -> None:
+    (event,) = RunEvent.objects.filter(run=pending_run)
+    assert (event.seq, event.event) == (1, "run")
+    assert event.data == {
+        "type": "run",
+        "run_id": str(pending_run.id),
+        "conversation_id": str(pending_run.conversation_id),
+    }
+
+
+def test_cancelling_an_unclaimed_run_ends_it_with_error_and_done(pending_run: Run) -> None:
+    events = services.request_cancel(pending_run.id)
+    assert [(seq, e.event) for seq, e in events] == [(2, "error"), (3, "done")]
+    pending_run.refresh_from_db()
+    assert pending_run.status == Run.Status.CANCELLED
+    # A worker that receives the run later leaves it alone.
+    assert services.claim_run(str(pending_run.id)) is None
+    assert services.request_cancel(pending_run.id) == []
+
+
+def test_an_unclaimed_run_expires_with_a_message_naming_the_worker(pending_run: Run) -> None:
+    assert services.expire_unclaimed(pending_run.id, after_s=60) == []
+    Run.objects.filter(id=pending_run.id).update(
+        created_at=timezone.now() - dt.timedelta(seconds=120)
+    )
+    events = services.expire_unclaimed(pending_run.id, after_s=60)
+    assert [e.event for _, e in events] == ["error", "done"]
+    assert "runworker" in events[0][1].payload()["message"]
+    pending_run.refresh_from_db()
+    assert pending_run.status == Run.Status.FAILED
+
+
+def test_a_claimed_run_cannot_be_claimed_twice(pending_run: Run) -> None:
+    assert services.claim_run(str(pending_run.id)) == 1
+    assert services.claim_run(str(pending_run.id)) is None
+    assert services.expire_unclaimed(pending_run.id, after_s=0) == []
