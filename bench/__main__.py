@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import analysis, fig_bundles, fig_chat, fig_data, fig_quack, fig_sandbox, machine
-from bench.report import Figure, render
+from bench.report import Figure, load, render, save
 from bench.server import VAR_DIR, BenchServer, bench_server
 from vizorch_site.testing import BASE_DIR
 
@@ -99,7 +99,20 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=REPORT, help="report path")
     parser.add_argument("--var-dir", type=Path, default=VAR_DIR)
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="RUN_JSON",
+        help="write the report again from a saved run (var/bench/last-run.json), measuring nothing",
+    )
     args = parser.parse_args()
+    if args.render is not None:
+        saved_machine, saved_run, saved = load(args.render)
+        args.out.write_text(
+            render(machine=saved_machine, run=saved_run, figures=saved, analyses=analysis.ANALYSES)
+        )
+        print(f"wrote {args.out} from {args.render}")
+        return
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = only - set(FIGURES)
     if unknown:
@@ -157,9 +170,10 @@ def main() -> None:
         ),
         "client": "httpx (asyncio) on the same machine, loopback",
     }
+    save(args.var_dir / "last-run.json", machine=info, run=run, figures=figures)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(machine=info, run=run, figures=figures, analyses=analysis.ANALYSES))
-    log(f"wrote {args.out}")
+    log(f"wrote {args.out} (measurements kept in {args.var_dir / 'last-run.json'})")
 
 
 if __name__ == "__main__":

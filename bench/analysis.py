@@ -81,7 +81,7 @@ ANALYSES: dict[str, Analysis] = {
             "connection per run (a thread per run through `ThreadSensitiveContext`), and with "
             "200 runs the server answers `FATAL: sorry, too many clients already` "
             "(max_connections = 100), so runs fail to start or to log. The separate "
-            "`runworker vizorch.runs` also dies when it is busy: channels_redis' BZPOPMIN "
+            "`runworker` process also dies when it is busy: channels_redis' BZPOPMIN "
             "listener raises `redis.exceptions.TimeoutError: Timeout reading from "
             "127.0.0.1:6379`, and every run in flight then ends with 'The run was stopped "
             "because its worker shut down'; streams whose run was never picked up wait for "

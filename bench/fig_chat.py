@@ -276,7 +276,7 @@ def concurrency_figure(result: Concurrent, count: int, server: BenchServer) -> F
             "client (one connection each) against one daphne process "
             + (
                 "on PostgreSQL with the Redis channel layer and one separate run worker process "
-                "(`manage.py runworker vizorch.runs`)"
+                "(`manage.py runworker`)"
                 if separate
                 else "on the embedded defaults (SQLite, in-memory channel layer, the run worker "
                 "in the same process)"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 MET = "met"
 MISSED = "**missed**"
@@ -140,3 +144,22 @@ def render(
             continue
         out += [f"**Cause.** {analysis.cause}", "", f"**Next step.** {analysis.next_step}", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def save(
+    path: Path, *, machine: Mapping[str, str], run: Mapping[str, str], figures: Sequence[Figure]
+) -> None:
+    """Keep a run's measurements, so the report can be written again (new analysis text) without
+    measuring again."""
+    data = {"machine": dict(machine), "run": dict(run),
+            "figures": [dataclasses.asdict(figure) for figure in figures]}  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+
+
+def load(path: Path) -> tuple[dict[str, str], dict[str, str], list[Figure]]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    figures = [
+        Figure(**{**raw, "rows": [Row(**row) for row in raw["rows"]]}) for raw in data["figures"]
+    ]
+    return data["machine"], data["run"], figures

@@ -1,6 +1,6 @@
 """The servers under test. The default is daphne on the embedded defaults (SQLite, in-memory
 channel layer with the run worker in the same process, local DuckDB, offline model); with
-PostgreSQL and Redis URLs it is daphne plus a separate `manage.py runworker vizorch.runs`.
+PostgreSQL and Redis URLs it is daphne plus a separate `manage.py runworker` for the runs.
 Each runs on var/bench with the demo data at scale 1.0, generated once and reused by later runs."""
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from vizorch_site.testing import BASE_DIR, LiveServer
 
 VAR_DIR = BASE_DIR / "var" / "bench"
 DEMO_SCALE = "1.0"
+# With Redis: the channel the bench's run worker consumes, its own so no other worker on the same
+# Redis picks up the bench's runs.
+RUNS_CHANNEL = "vizorch.bench.runs"
 
 
 @dataclass
@@ -104,6 +107,7 @@ def bench_server(
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DATABASE_URL": database_url if services else "",
             "REDIS_URL": redis_url if services else "",
+            "VIZORCH_RUNS_CHANNEL": RUNS_CHANNEL,
         },
     )
     worker: subprocess.Popen[bytes] | None = None
@@ -112,7 +116,7 @@ def bench_server(
         if services:
             log = (var_dir / f"runworker-{live.port}.log").open("wb")
             worker = subprocess.Popen(
-                [sys.executable, "manage.py", "runworker", "vizorch.runs"],
+                [sys.executable, "manage.py", "runworker", RUNS_CHANNEL],
                 cwd=BASE_DIR, env=live.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             log.close()

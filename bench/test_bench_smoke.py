@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.report import Analysis, Figure, Row, render
+from pathlib import Path
+
+from bench.report import Analysis, Figure, Row, load, render, save
 from bench.stats import Summary, percentile
 
 MACHINE = {"CPU": "Test CPU, 2 cores", "memory": "4.0 GiB", "Chromium (headless)": "1.2.3"}
@@ -73,3 +75,13 @@ def test_summary_reports_median_tail_and_spread() -> None:
     assert summary.low == 1.0 and summary.high == 100.0
     assert percentile(values, 99) == summary.p99 == 99.01
     assert summary.iqr == percentile(values, 75) - percentile(values, 25)
+
+
+def test_a_saved_run_renders_the_same_report(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    save(path, machine=MACHINE, run=RUN, figures=_figures())
+    machine, run, figures = load(path)
+    analyses = {"first_event": Analysis(cause="c", next_step="n")}
+    assert render(machine=machine, run=run, figures=figures, analyses=analyses) == render(
+        machine=MACHINE, run=RUN, figures=_figures(), analyses=analyses
+    )
