@@ -25,12 +25,14 @@ from chat.schemas import (
 )
 from chat.streaming import parse_last_event_id, stream_run
 from vizorch_site.errors import ApiError, ErrorOut
+from vizorch_site.roles import ANALYST, CURATOR, roles_of
 
 router = Router(tags=["chat"])
 
 STREAM_RESPONSES: dict[int | str, Any] = {
     400: ErrorOut,
     401: ErrorOut,
+    403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
     422: ErrorOut,
@@ -42,6 +44,15 @@ def sse_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+CHAT_ROLES = {ANALYST, CURATOR}
+
+
+def _may_chat(user: Any) -> None:
+    """Analysts (and curators) chat; viewers open templates and change parameters only."""
+    if not CHAT_ROLES & set(roles_of(user)):
+        raise ApiError(403, "forbidden", "Only analysts and curators can ask questions.")
 
 
 def _check_engine(engine: str | None) -> None:
@@ -66,6 +77,7 @@ async def _start(run: Run) -> StreamingHttpResponse:
 @router.post("/chat", response=STREAM_RESPONSES, openapi_extra=None)
 async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
     """Ask a question (or follow one up) and stream the run that answers it as SSE."""
+    await sync_to_async(_may_chat)(request.auth)  # type: ignore[attr-defined]
     await sync_to_async(_check_engine)(payload.engine)
     run = await sync_to_async(services.start_chat_run)(
         request.auth,  # type: ignore[attr-defined]
@@ -80,6 +92,7 @@ async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
 @router.post("/generate-ui", response=STREAM_RESPONSES)
 async def generate_ui(request: HttpRequest, payload: GenerateUiIn) -> StreamingHttpResponse:
     """Stream a new or revised component for data that already exists, without running SQL."""
+    await sync_to_async(_may_chat)(request.auth)  # type: ignore[attr-defined]
     run = await sync_to_async(services.start_ui_run)(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
@@ -120,6 +133,7 @@ async def feedback(
     request: HttpRequest, run_id: uuid.UUID, payload: FeedbackIn
 ) -> StreamingHttpResponse:
     """Report that a run's component failed in the sandbox; streams the agent's one repair."""
+    await sync_to_async(_may_chat)(request.auth)  # type: ignore[attr-defined]
     try:
         run = await sync_to_async(services.start_repair_run)(
             request.auth,  # type: ignore[attr-defined]

@@ -214,3 +214,16 @@ def test_other_users_runs_and_conversations_are_404(
             response = other.request(method, url, json=body)
             assert response.status_code == 404, (method, url, response.status_code)
         assert conversation_id not in [c["id"] for c in other.get("/api/conversations").json()]
+
+
+def test_viewers_cannot_start_runs(live_server: LiveServer, answered: list) -> None:
+    result_id = next(e.data["url"] for e in answered if e.event == "data").rsplit("/", 1)[1]
+    with client_for(live_server, "viewer") as viewer:
+        for url, body in [
+            ("/api/chat", {"prompt": QUESTION}),
+            ("/api/generate-ui", {"prompt": "make it a pie chart", "result_id": result_id}),
+        ]:
+            response = viewer.post(url, json=body)
+            assert response.status_code == 403, (url, response.status_code)
+            assert response.json()["code"] == "forbidden"
+        assert viewer.get("/api/conversations").json() == []
