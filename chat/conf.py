@@ -44,6 +44,11 @@ def pickup_timeout_s() -> float:
     return _number("VIZORCH_RUN_PICKUP_TIMEOUT_S", 30.0)
 
 
+def worker_timeout_s() -> float:
+    """A running run whose worker has been silent this long is ended (the worker died)."""
+    return _number("VIZORCH_RUN_WORKER_TIMEOUT_S", 60.0)
+
+
 def max_sql_repairs() -> int:
     return int(_number("VIZORCH_MAX_SQL_REPAIRS", 2))
 

@@ -181,14 +181,18 @@ def _model_for(engine: str | None, kind: str) -> Any:
 
 async def _watch(run_id: str, task: asyncio.Future[Any], runner: AgentRunner) -> str | None:
     """Wait for the run; stop it (and its query) when it must end early. Returns why, or None."""
-    started = time.monotonic()
+    started = reported = time.monotonic()
     while True:
         done, _ = await asyncio.wait({task}, timeout=conf.watch_interval_s())
         if done:
             task.result()
             return None
+        now = time.monotonic()
+        alive = now - reported >= min(5.0, conf.worker_timeout_s() / 4)
+        if alive:
+            reported = now
         reason = await database_sync_to_async(services.run_watch_state)(
-            run_id, conf.orphan_timeout_s()
+            run_id, conf.orphan_timeout_s(), alive=alive
         )
         if reason is None and time.monotonic() - started > conf.max_run_s():
             reason = "The run took too long and was stopped."

@@ -69,6 +69,8 @@ class Run(models.Model):
     cancel_requested = models.BooleanField(default=False)
     # Refreshed by every attached stream; the worker cancels a run nobody has listened to lately.
     listener_seen_at = models.DateTimeField(null=True, blank=True)
+    # Refreshed by the worker driving the run; a stream ends a run whose worker went away.
+    worker_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -158,7 +158,7 @@ def claim_run(run_id: str) -> int | None:
     run (already claimed, finished or cancelled)."""
     now = timezone.now()
     claimed = Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(
-        status=Run.Status.RUNNING, started_at=now, listener_seen_at=now
+        status=Run.Status.RUNNING, started_at=now, listener_seen_at=now, worker_seen_at=now
     )
     if not claimed:
         return None
@@ -187,8 +187,11 @@ def touch_listener(run_id: Any) -> None:
     )
 
 
-def run_watch_state(run_id: Any, orphan_after_s: float) -> str | None:
-    """Why the worker should stop a running run now, or None."""
+def run_watch_state(run_id: Any, orphan_after_s: float, *, alive: bool = False) -> str | None:
+    """Why the worker should stop a running run now, or None. `alive` also records that the
+    worker is still driving it."""
+    if alive:
+        Run.objects.filter(id=run_id).update(worker_seen_at=timezone.now())
     run = Run.objects.filter(id=run_id).only("cancel_requested", "listener_seen_at").first()
     if run is None or run.cancel_requested:
         return "The run was cancelled."
@@ -220,9 +223,26 @@ def expire_unclaimed(run_id: Any, after_s: float) -> list[tuple[int, SseEvent]]:
     )
 
 
-def _end_pending(run_id: Any, message: str, status: str) -> list[tuple[int, SseEvent]]:
+def expire_abandoned(run_id: Any, after_s: float) -> list[tuple[int, SseEvent]]:
+    """End a running run whose worker has not been seen for `after_s` (it died)."""
+    seen = Run.objects.filter(id=run_id, status=Run.Status.RUNNING).values_list(
+        "worker_seen_at", flat=True
+    )
+    if not seen or seen[0] is None or timezone.now() - seen[0] < dt.timedelta(seconds=after_s):
+        return []
+    return _end_pending(
+        run_id,
+        "The run worker stopped before the run finished; ask again.",
+        Run.Status.FAILED,
+        from_status=Run.Status.RUNNING,
+    )
+
+
+def _end_pending(
+    run_id: Any, message: str, status: str, *, from_status: str = Run.Status.PENDING
+) -> list[tuple[int, SseEvent]]:
     with transaction.atomic():
-        ended = Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(
+        ended = Run.objects.filter(id=run_id, status=from_status).update(
             status=status,
             finished_at=timezone.now(),
             error_stage="code_generation",

@@ -61,8 +61,7 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
     await layer.group_add(group, channel)
     receiver: asyncio.Future[None] | None = None
     last = after
-    touched = time.monotonic()
-    spoke = time.monotonic()
+    touched = checked = spoke = time.monotonic()
     finished = False
 
     async def catch_up() -> list[str]:
@@ -92,9 +91,11 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
             if now - touched >= conf.listener_touch_s():
                 await sync_to_async(services.touch_listener)(run_id)
                 touched = now
-            if message is None and last <= 1:
-                # Still only the `run` event: is any worker there to pick the run up?
+            if message is None and now - checked >= conf.listener_touch_s():
+                # Idle: is a worker still there to drive the run (or to pick it up)?
+                checked = now
                 await sync_to_async(services.expire_unclaimed)(run_id, conf.pickup_timeout_s())
+                await sync_to_async(services.expire_abandoned)(run_id, conf.worker_timeout_s())
             if message is None or int(message.get("seq", 0)) > last + 1:
                 # Idle, or a gap: read the log in case a live message was lost (a full or expired
                 # channel drops messages silently).

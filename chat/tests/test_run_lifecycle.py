@@ -56,3 +56,32 @@ def test_a_claimed_run_cannot_be_claimed_twice(pending_run: Run) -> None:
     assert services.claim_run(str(pending_run.id)) == 1
     assert services.claim_run(str(pending_run.id)) is None
     assert services.expire_unclaimed(pending_run.id, after_s=0) == []
+
+
+def test_a_run_whose_worker_went_silent_is_ended(pending_run: Run) -> None:
+    services.claim_run(str(pending_run.id))
+    assert services.expire_abandoned(pending_run.id, after_s=60) == []
+    # The worker's watchdog reports it alive...
+    assert services.run_watch_state(pending_run.id, orphan_after_s=60, alive=True) is None
+    assert services.expire_abandoned(pending_run.id, after_s=60) == []
+    # ...until it stops doing so.
+    Run.objects.filter(id=pending_run.id).update(
+        worker_seen_at=timezone.now() - dt.timedelta(seconds=120)
+    )
+    events = services.expire_abandoned(pending_run.id, after_s=60)
+    assert [e.event for _, e in events] == ["error", "done"]
+    pending_run.refresh_from_db()
+    assert pending_run.status == Run.Status.FAILED
+    assert "worker stopped" in pending_run.error_message
+
+
+def test_a_run_nobody_listens_to_is_reported_to_its_worker(pending_run: Run) -> None:
+    services.claim_run(str(pending_run.id))
+    assert services.run_watch_state(pending_run.id, orphan_after_s=60) is None
+    Run.objects.filter(id=pending_run.id).update(
+        listener_seen_at=timezone.now() - dt.timedelta(seconds=120)
+    )
+    reason = services.run_watch_state(pending_run.id, orphan_after_s=60)
+    assert reason is not None and "nobody was listening" in reason
+    Run.objects.filter(id=pending_run.id).update(cancel_requested=True)
+    assert services.run_watch_state(pending_run.id, orphan_after_s=60) == "The run was cancelled."
