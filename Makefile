@@ -38,11 +38,19 @@ run: setup
 	@echo ""
 	@echo "  Vizorch is starting at http://$(HOST):$(PORT)/  (sign in as analyst, curator or viewer)"
 	@echo ""
-	$(UV_RUN) daphne -b $(HOST) -p $(PORT) vizorch_site.asgi:application
+	@# With Redis the runs go to a separate worker; started here alongside daphne and stopped
+	@# with it. Without REDIS_URL the worker runs inside daphne.
+	@if [ -n "$$REDIS_URL" ]; then \
+		$(MANAGE) runworker $${VIZORCH_RUNS_CHANNEL:-vizorch.runs} & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(UV_RUN) daphne -b $(HOST) -p $(PORT) vizorch_site.asgi:application; \
+	else \
+		exec $(UV_RUN) daphne -b $(HOST) -p $(PORT) vizorch_site.asgi:application; \
+	fi
 
 # A separate run worker, for deployments with REDIS_URL set.
 worker: setup-python
-	$(MANAGE) runworker vizorch.runs
+	$(MANAGE) runworker $${VIZORCH_RUNS_CHANNEL:-vizorch.runs}
 
 test: setup lint typecheck types-check frontend-test pytest
 

@@ -68,7 +68,14 @@ def channel_layers(redis_url: str | None, prefix: str = "vizorch") -> dict[str, 
     return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": prefix, "capacity": 5000, "expiry": 120},
+            "CONFIG": {
+                # channels-redis blocks up to 5 s on a pop; redis-py's own 5 s read timeout must
+                # not cut that wait short.
+                "hosts": [{"address": redis_url, "socket_timeout": 15}],
+                "prefix": prefix,
+                "capacity": 5000,
+                "expiry": 120,
+            },
         }
     }
 

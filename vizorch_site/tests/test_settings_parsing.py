@@ -63,7 +63,9 @@ def test_channel_layer_defaults_to_in_memory() -> None:
 def test_redis_url_selects_channels_redis() -> None:
     layers = channel_layers("redis://127.0.0.1:6379/3")
     assert layers["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layers["default"]["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/3"]
+    assert layers["default"]["CONFIG"]["hosts"] == [
+        {"address": "redis://127.0.0.1:6379/3", "socket_timeout": 15}
+    ]
     assert layers["default"]["CONFIG"]["prefix"] == "vizorch"
     assert channel_layers("redis://h", prefix="other")["default"]["CONFIG"]["prefix"] == "other"
 
