@@ -211,6 +211,9 @@ def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer
         "spark.local.dir": str(work_dir / "local"),
         "spark.sql.warehouse.dir": str(work_dir / "warehouse"),
         "spark.default.parallelism": "2",
+        # Test jobs take a second or two; at the default 2 s interval a warm server finishes them
+        # before its first progress report.
+        "spark.connect.progress.reportInterval": "100ms",
         # Serial GC and C1-only JIT: a faster start and less CPU on a small shared machine.
         "spark.driver.extraJavaOptions": (
             f"-Djava.io.tmpdir={work_dir / 'tmp'} -XX:+UseSerialGC -XX:TieredStopAtLevel=1"

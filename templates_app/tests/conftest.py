@@ -59,7 +59,8 @@ def make_user(db: None) -> Callable[..., User]:
         # No password: tests sign in with force_login, and hashing one is slow.
         user = User.objects.create_user(username, **extra)
         if role:
-            user.groups.add(Group.objects.get(name=role))
+            # get_or_create: a transactional test before this one flushed the migrated groups.
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make

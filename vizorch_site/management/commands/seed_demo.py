@@ -49,7 +49,7 @@ class Command(BaseCommand):
             elif password and not user.check_password(password):
                 user.set_password(password)
                 user.save()
-            user.groups.add(Group.objects.get(name=role))
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         for username, user_password in created:
             shown = "(from VIZORCH_DEMO_PASSWORD)" if password else user_password
             self.stdout.write(f"Created demo user {username} with password {shown}")
