@@ -12,11 +12,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
 
-from vizorch_site.workers import worker_consumers  # noqa: E402
+from chat.consumers import worker_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "channel": ChannelNameRouter(worker_consumers()),
+        "channel": ChannelNameRouter(worker_routes()),
     }
 )

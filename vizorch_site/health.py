@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 
+from executors.registry import all_engines
 from vizorch_site.schemas import ComponentHealth
 
 PROBE_TIMEOUT_S = 3.0
@@ -44,12 +45,8 @@ async def _channel_layer() -> ComponentHealth:
 
 
 def _engines() -> list[ComponentHealth]:
-    try:
-        from executors import registry
-    except ImportError:
-        return []
     checks = []
-    for engine in registry.all_engines():
+    for engine in all_engines():
         try:
             health = engine.health()
             checks.append(
