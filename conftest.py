@@ -14,6 +14,13 @@ pytest_plugins = ["executors.testing.server_fixtures"]
 REQUIRE_SERVICES = os.environ.get("VIZORCH_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: sync Playwright keeps an event loop running in the main thread for
+    the whole browser session, and async tests cannot start their own loop beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 def _service_url(variable: str) -> str:
     url = os.environ.get(variable, "")
     if not url:
