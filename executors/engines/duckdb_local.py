@@ -175,7 +175,8 @@ class LocalDuckDBEngine(Engine):
                 table = self._fetch(cursor, sql, limits.max_rows + 1)
             except duckdb.InterruptException as exc:
                 raise self._stopped_error(running, limits) from exc
-            except duckdb.Error as exc:
+            except (duckdb.Error, OSError) as exc:
+                # Errors raised while pyarrow reads the stream arrive as OSError, not duckdb.Error.
                 if running.stopped_by:
                     raise self._stopped_error(running, limits) from exc
                 raise QueryFailed(_engine_message(exc)) from exc
@@ -228,7 +229,9 @@ class LocalDuckDBEngine(Engine):
         if running is None or running.done:
             return False
         running.stopped_by = "cancel"
-        running.cursor.interrupt()
+        # Same path as a timeout: an interrupt that arrives before the statement starts (or
+        # between two pipeline steps) is lost, so keep interrupting until the run is done.
+        self._expire(running)
         return True
 
     def health(self) -> EngineHealth:
@@ -376,7 +379,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _engine_message(exc: duckdb.Error) -> str:
+def _engine_message(exc: Exception) -> str:
     """DuckDB's message without the echo of the (wrapped) statement, which would only confuse."""
     text = str(exc).strip()
     text = text.split("\nLINE ", 1)[0].strip()
