@@ -21,7 +21,10 @@ ANALYSES: dict[str, Analysis] = {
             "(`claim_run` writes, `build_request`, building the offline model with the "
             "catalog), competing for the GIL and for SQLite's lock. The replay row (the same "
             "stream without creating a run) shows what the stream alone costs; the rest is run "
-            "creation and the worker starting."
+            "creation and the worker starting. In the final run (19:31 UTC) even `/ping` took "
+            "51 ms at the median (5-11 ms in development runs the same day, 5 ms in a quiet "
+            "probe), so most of this run's miss is the whole server answering slowly between "
+            "runs; that was found after the run and is not profiled yet."
         ),
         next_step=(
             "(chat) Yield the `run` frame from the Run created by the view instead of reading "
@@ -66,7 +69,10 @@ ANALYSES: dict[str, Analysis] = {
             "succeeds, its stream shows a gap (the lost events). Requests wait behind the same "
             "lock, so first events take seconds and most streams do not finish in the burst "
             "window. Even without the lock, ~200 runs x ~0.4 s of CPU on 2 cores is ~40 s of "
-            "work, so a 500 ms p99 gap also needs much cheaper runs (see the end-to-end figure)."
+            "work, so a 500 ms p99 gap also needs much cheaper runs (see the end-to-end figure). "
+            "The memory row of the embedded server is not meaningful in the final run: its idle "
+            "RSS was taken after the JSON figure had grown the process to 866 MB, more than the "
+            "burst needed; the bench should measure memory on a fresh server (its next fix)."
         ),
         next_step=(
             "(chat) Publish and number an event only after its log row is written (or retry the "
@@ -78,14 +84,14 @@ ANALYSES: dict[str, Analysis] = {
     "concurrency_services": Analysis(
         cause=(
             "On PostgreSQL the same design runs out of connections: the run worker opens one "
-            "connection per run (a thread per run through `ThreadSensitiveContext`), and with "
-            "200 runs the server answers `FATAL: sorry, too many clients already` "
-            "(max_connections = 100), so runs fail to start or to log. The separate "
-            "`runworker` process also dies when it is busy: channels_redis' BZPOPMIN "
-            "listener raises `redis.exceptions.TimeoutError: Timeout reading from "
-            "127.0.0.1:6379`, and every run in flight then ends with 'The run was stopped "
-            "because its worker shut down'; streams whose run was never picked up wait for "
-            "their `done` until the burst ends (seen at 20 streams too)."
+            "connection per run (a thread per run through `ThreadSensitiveContext`) and daphne "
+            "one per request thread, and PostgreSQL allows 100. In the final run half of the "
+            "200 requests failed with HTTP 500 while connecting (`FATAL: sorry, too many "
+            "clients already`), and the worker's `drive_run` failed the same way for 100 runs "
+            "(runworker log), whose streams then ended with 'No run worker picked this run "
+            "up'. In development runs the worker process also died once on "
+            "`redis.exceptions.TimeoutError: Timeout reading from 127.0.0.1:6379` (channels_redis "
+            "BZPOPMIN) and every run in flight ended with 'worker shut down'."
         ),
         next_step=(
             "(chat) Share a small DB connection pool (one DB thread, or `thread_sensitive=False` "
