@@ -69,10 +69,7 @@ ANALYSES: dict[str, Analysis] = {
             "succeeds, its stream shows a gap (the lost events). Requests wait behind the same "
             "lock, so first events take seconds and most streams do not finish in the burst "
             "window. Even without the lock, ~200 runs x ~0.4 s of CPU on 2 cores is ~40 s of "
-            "work, so a 500 ms p99 gap also needs much cheaper runs (see the end-to-end figure). "
-            "The memory row of the embedded server is not meaningful in the final run: its idle "
-            "RSS was taken after the JSON figure had grown the process to 866 MB, more than the "
-            "burst needed; the bench should measure memory on a fresh server (its next fix)."
+            "work, so a 500 ms p99 gap also needs much cheaper runs (see the end-to-end figure)."
         ),
         next_step=(
             "(chat) Publish and number an event only after its log row is written (or retry the "
