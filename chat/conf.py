@@ -49,6 +49,11 @@ def worker_timeout_s() -> float:
     return _number("VIZORCH_RUN_WORKER_TIMEOUT_S", 60.0)
 
 
+def max_concurrent_runs() -> int:
+    """Runs one worker process drives at once; more wait, pending, for a free slot."""
+    return max(1, int(_number("VIZORCH_MAX_CONCURRENT_RUNS", 24)))
+
+
 def max_sql_repairs() -> int:
     return int(_number("VIZORCH_MAX_SQL_REPAIRS", 2))
 

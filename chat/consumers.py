@@ -220,10 +220,24 @@ class RunWorkerConsumer(AsyncConsumer):
         if not hasattr(self, "tasks"):
             self.tasks = set()
         task = asyncio.get_running_loop().create_task(
-            drive_run(str(message["run_id"])), context=contextvars.Context()
+            _drive_in_slot(str(message["run_id"])), context=contextvars.Context()
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+_slots: asyncio.Semaphore | None = None
+
+
+async def _drive_in_slot(run_id: str) -> None:
+    """Drive a run once one of this worker's run slots is free. Each running run holds a thread
+    and a database connection; bounding them keeps a burst of runs from exhausting PostgreSQL's
+    connections or queueing every writer on SQLite's lock. Waiting runs stay pending."""
+    global _slots
+    if _slots is None:
+        _slots = asyncio.Semaphore(conf.max_concurrent_runs())
+    async with _slots:
+        await drive_run(run_id)
 
 
 def worker_routes() -> dict[str, Any]:

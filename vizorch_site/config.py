@@ -44,7 +44,13 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(var_dir / "vizorch.sqlite3"),
             # Several threads write run events and results; wait rather than fail on a lock.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # WAL lets readers run beside the writer, and NORMAL sync makes each small event
+            # write cheap (still durable across an application crash).
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
         raise ImproperlyConfigured(

@@ -116,3 +116,8 @@ def test_json_object_settings_are_parsed_and_checked() -> None:
         env_json_object('["orders"]')
     with pytest.raises(ImproperlyConfigured, match="JSON object"):
         env_json_object("{local")
+
+
+def test_sqlite_default_runs_in_wal_mode(tmp_path: Path) -> None:
+    config = database_config(None, tmp_path)
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
