@@ -236,8 +236,19 @@ async def _drive_in_slot(run_id: str) -> None:
     global _slots
     if _slots is None:
         _slots = asyncio.Semaphore(conf.max_concurrent_runs())
-    async with _slots:
+    while True:
+        # While it waits, the run is shown as held by a live worker, so its stream does not
+        # end it as never picked up.
+        await database_sync_to_async(services.mark_queued)(run_id)
+        try:
+            await asyncio.wait_for(_slots.acquire(), timeout=conf.listener_touch_s())
+            break
+        except TimeoutError:
+            continue
+    try:
         await drive_run(run_id)
+    finally:
+        _slots.release()
 
 
 def worker_routes() -> dict[str, Any]:

@@ -208,12 +208,20 @@ def request_cancel(run_id: Any) -> list[tuple[int, SseEvent]]:
     return _end_pending(run_id, "The run was cancelled.", Run.Status.CANCELLED)
 
 
+def mark_queued(run_id: Any) -> None:
+    """A worker holds this pending run and will start it when one of its run slots frees up."""
+    Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(worker_seen_at=timezone.now())
+
+
 def expire_unclaimed(run_id: Any, after_s: float) -> list[tuple[int, SseEvent]]:
-    """End a run no worker has picked up within `after_s` (no worker running)."""
-    created = Run.objects.filter(id=run_id, status=Run.Status.PENDING).values_list(
-        "created_at", flat=True
+    """End a run no worker has picked up or held within `after_s` (no worker running)."""
+    pending = Run.objects.filter(id=run_id, status=Run.Status.PENDING).values_list(
+        "created_at", "worker_seen_at"
     )
-    if not created or timezone.now() - created[0] < dt.timedelta(seconds=after_s):
+    if not pending:
+        return []
+    created, held = pending[0]
+    if timezone.now() - (held or created) < dt.timedelta(seconds=after_s):
         return []
     return _end_pending(
         run_id,
