@@ -19,17 +19,8 @@ from bench.report import Figure, Row
 from bench.server import BenchServer
 from bench.stats import Summary, ms, spread_ms
 from chat.agent.chart_templates import ChartSpec, build_params, render_component
+from vizorch_site.testing import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CHANNEL = "vizorch-sandbox/1"
 LINE_POINTS = 100_000
 WAIT_MS = 30_000

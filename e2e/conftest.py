@@ -16,18 +16,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from e2e.helpers import Api
-from vizorch_site.testing import DEMO_PASSWORD, LiveServer, running_server
+from vizorch_site.testing import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, LiveServer, running_server
 
-CHROMIUM = os.environ.get("VIZORCH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The live server's access log (daphne writes it to stdout, into a file) must be readable while it
 # runs: the isolation tests read it. Set at collection, before any server starts.
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

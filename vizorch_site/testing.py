@@ -20,6 +20,18 @@ import httpx
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo-pass-4-tests"
 STARTUP_TIMEOUT_S = 60.0
+# Debian's Chromium for the browser tests and benchmarks, never a downloaded build; these flags
+# keep it off the (closed) network.
+CHROMIUM = os.environ.get("VIZORCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:

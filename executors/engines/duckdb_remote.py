@@ -28,11 +28,9 @@ from executors.engines.base import (
     QueryLimits,
     TableInfo,
 )
+from executors.engines.duckdb_local import BATCH_ROWS, SAMPLE_MAX_DISTINCT, SAMPLE_VALUES
 from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, QueryTimeout
 
-BATCH_ROWS = 64_000
-SAMPLE_MAX_DISTINCT = 25
-SAMPLE_VALUES = 10
 CATALOG_LIMITS = QueryLimits(max_rows=1_000_000, timeout_s=60.0)
 
 # Messages of the Quack client that mean "this endpoint is not answering", as opposed to an
