@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from vizorch_site.models import ApiToken
+from core.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,9 @@ def test_token_needs_no_csrf_for_writes(analyst: User) -> None:
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
     )
-    # Authenticated and past CSRF: the statement itself is what gets refused.
-    assert response.status_code not in (401, 403)
+    # Authenticated and past CSRF: the statement itself is what gets refused, by the guard.
+    assert response.status_code == 400
+    assert response.json()["code"] == "sql_refused"
 
 
 def test_only_a_hash_of_the_secret_is_stored(analyst: User) -> None:
