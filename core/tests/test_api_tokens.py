@@ -73,6 +73,7 @@ def test_malformed_tokens_are_refused(client: Client, analyst: User, header: str
     _create_token("ana")
     response = client.get("/api/me", headers={"Authorization": header})
     assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
 
 
 def test_tampered_secret_is_refused(client: Client, analyst: User) -> None:
@@ -80,13 +81,16 @@ def test_tampered_secret_is_refused(client: Client, analyst: User) -> None:
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     response = client.get("/api/me", headers={"Authorization": f"Bearer {tampered}"})
     assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
 
 
 def test_token_of_a_deactivated_user_is_refused(client: Client, analyst: User) -> None:
     token = _create_token("ana")
     analyst.is_active = False
     analyst.save()
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
 
 
 def test_unknown_user_is_a_command_error(analyst: User) -> None:
