@@ -1,5 +1,6 @@
 """The system prompts: what the agent can query (catalog, dialects), what it must produce (the
-artifact and parameter contracts of docs/artifact.md and docs/parameters.md) and in which shape its final message comes."""
+artifact and parameter contracts of docs/artifact.md and docs/parameters.md) and in which shape
+its final message comes."""
 
 from __future__ import annotations
 
