@@ -142,7 +142,7 @@ def _preview(result_id: Any) -> list[list[Any]]:
 
 
 def load_result(user: Any, result_id: str) -> StoredData:
-    """A result the user may read (raises Http404 otherwise)."""
+    """A result the user may read (raises `ResultNotFound` otherwise)."""
     from executors.access import readable_result
 
     record = readable_result(user, result_id)
