@@ -13,14 +13,14 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Router
 
-from core.errors import Forbidden, Refused
-from core.roles import ANALYST, CURATOR, roles_of
+from core.errors import Refused
 from core.schemas import ErrorOut
 from executors import catalog, results, services
 from executors.access import readable_result
 from executors.errors import ResultTooLarge
 from executors.models import QueryResult
 from executors.schemas import CatalogOut, QueryIn, QueryOut
+from executors.services import StoredResult
 
 router = Router(tags=["executors"])
 
@@ -161,20 +161,6 @@ async def get_catalog(
     "/query",
     response={200: QueryOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
 )
-async def run_query(request: HttpRequest, payload: QueryIn) -> QueryOut:
+async def run_query(request: HttpRequest, payload: QueryIn) -> StoredResult:
     """Run one read-only SQL statement on a data engine and store its result for /api/data/{id}."""
-    user = request.user
-    roles = await sync_to_async(roles_of)(user)
-    if not ({ANALYST, CURATOR} & set(roles)):
-        raise Forbidden("Running SQL needs the Analyst or Curator role.")
-    with services.user_slot(user.pk):
-        result = await services.aexecute_query(payload.sql, engine_name=payload.engine, owner=user)
-    return QueryOut(
-        id=result.id,
-        url=result.url,
-        size=result.size,  # type: ignore[arg-type]
-        format=result.format,  # type: ignore[arg-type]
-        row_count=result.row_count,
-        truncated=result.truncated,
-        columns=result.columns,  # type: ignore[arg-type]
-    )
+    return await services.arun_adhoc_query(request.user, payload.sql, engine_name=payload.engine)

@@ -3,7 +3,7 @@ caller presents them (an HTTP status, a chat stage) is the caller's business."""
 
 from __future__ import annotations
 
-from core.errors import DomainError, ErrorKind
+from core.errors import DomainError, ErrorKind, NotFound
 
 
 class ExecutorError(DomainError):
@@ -60,3 +60,10 @@ class ResultTooLarge(ExecutorError):
 
     kind: ErrorKind = "too_large"
     code = "result_too_large"
+
+
+class ResultNotFound(NotFound):
+    """No stored result by that id that the caller may read. Someone else's result answers the
+    same as a missing one, so ids of other people's results do not leak."""
+
+    code = "not_found"

@@ -14,7 +14,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from executors import registry, results
+from executors import access, registry, results
 from executors.engines.base import (
     Dialect,
     EngineResult,
@@ -183,6 +183,27 @@ async def aexecute_query(
         source_dialect=source_dialect,
     )
     return await sync_to_async(_record)(ran, owner)
+
+
+async def arun_for_user(
+    user: Any,
+    sql: str,
+    *,
+    engine_name: str | None = None,
+    source_dialect: Dialect | None = None,
+) -> StoredResult:
+    """A statement a user runs directly (ad-hoc SQL, a template refresh): it holds one of the
+    user's query slots while it runs and its result belongs to the user."""
+    with user_slot(user.pk):
+        return await aexecute_query(
+            sql, engine_name=engine_name, owner=user, source_dialect=source_dialect
+        )
+
+
+async def arun_adhoc_query(user: Any, sql: str, *, engine_name: str | None = None) -> StoredResult:
+    """`/api/query`: ad-hoc SQL, for the roles that may write SQL."""
+    await sync_to_async(access.check_can_run_sql)(user)
+    return await arun_for_user(user, sql, engine_name=engine_name)
 
 
 def cancel_query(tag: str, *, engine_name: str | None = None) -> bool:

@@ -91,7 +91,7 @@ async def execute_sql(
 
 
 def load_result(user: Any, result_id: str) -> StoredResult:
-    """A result the user may read (raises Http404 otherwise)."""
+    """A result the user may read (raises `ResultNotFound` otherwise)."""
     from executors import services
     from executors.access import readable_result
 

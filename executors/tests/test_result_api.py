@@ -190,6 +190,7 @@ def test_other_users_get_404_not_403(
 ) -> None:
     response = _client(other_analyst).get(f"/api/data/{stored_id}")
     assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "No such result."}
     missing = analyst_client.get("/api/data/00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404
     assert response.json() == missing.json()
@@ -207,9 +208,9 @@ def test_access_check_hook_grants_reading(
         assert _client(other_analyst).get(f"/api/data/{stored_id}").status_code == 200
     finally:
         unregister_result_access_check(shared_with_otto)
-    refused = _client(other_analyst).get(f"/api/data/{stored_id}")
-    assert refused.status_code == 404
-    assert refused.json()["code"] == "not_found"
+    response = _client(other_analyst).get(f"/api/data/{stored_id}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_concurrency_limit_answers_429_with_retry_after(
@@ -219,6 +220,7 @@ def test_concurrency_limit_answers_429_with_retry_after(
     with services.user_slot(analyst.pk):  # one query of this user already running
         response = _query(analyst_client, "SELECT 1")
     assert response.status_code == 429
+    assert response.json()["code"] == "too_many_queries"
     assert int(response["Retry-After"]) > 0
     assert response.json()["code"] == "too_many_queries"
     assert _query(analyst_client, "SELECT 1").status_code == 200

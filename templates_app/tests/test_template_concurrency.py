@@ -14,7 +14,7 @@ from django.db import connection
 from templates_app import services
 from templates_app.errors import VersionConflict
 from templates_app.models import Template
-from templates_app.tests.conftest import client_for, send_json
+from templates_app.tests.conftest import client_for, error_of, send_json
 
 
 def test_stale_patch_is_409_with_the_current_version_and_loses_nothing(
@@ -53,7 +53,7 @@ def test_if_match_wins_over_the_body_version(
         {"title": "x", "version": 1},
         **{"If-Match": '"7"'},
     )
-    assert response.status_code == 409
+    assert error_of(response) == (409, "version_conflict")
 
 
 def test_the_conditional_update_refuses_a_version_changed_underneath(

@@ -93,6 +93,9 @@ export interface ConversationDetailOut {
   title: string;
   updated_at: string;
 }
+/**
+ * A run as its owner sees it; validated from a `chat.models.Run`.
+ */
 export interface RunOut {
   conversation_id: string;
   created_at: string;
@@ -116,6 +119,9 @@ export interface RunError {
   message: string;
   stage: string;
 }
+/**
+ * A conversation; validated from a `chat.models.Conversation` annotated with `run_count`.
+ */
 export interface ConversationOut {
   created_at: string;
   id: string;
@@ -134,6 +140,16 @@ export interface ErrorEvent {
   message: string;
   stage: "sql_execution" | "code_generation" | "data_fetch";
   type?: "error";
+}
+/**
+ * Every API error body: a stable code, a message for the user, optional structured detail.
+ */
+export interface ErrorOut {
+  code: string;
+  detail?: {
+    [k: string]: unknown;
+  };
+  message: string;
 }
 export interface FeedbackIn {
   render_error: string;
@@ -236,6 +252,9 @@ export interface ShareIn {
   role?: "viewer" | "editor";
   user?: string | null;
 }
+/**
+ * One share; validated from a `TemplateShare` row.
+ */
 export interface ShareOut {
   group: string | null;
   role: "viewer" | "editor";
@@ -677,6 +696,9 @@ export interface TemplatePatchIn {
   version?: number | null;
   visibility?: ("private" | "shared" | "organization") | null;
 }
+/**
+ * One version of a template; validated from a `TemplateVersion` row.
+ */
 export interface TemplateVersionOut {
   author: string | null;
   change: string;
