@@ -11,7 +11,7 @@ from django.conf import settings
 
 from executors.engines.base import Engine
 from executors.errors import UnknownEngine
-from executors.guard import GuardPolicy
+from executors.guard import GuardPolicy, StatementLimits
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -133,6 +133,18 @@ def policy_for(name: str) -> GuardPolicy:
     return GuardPolicy.build(
         allowed_functions=functions.get(name, ()),
         allowed_tables=tables.get(name),
+        limits=statement_limits(),
+    )
+
+
+def statement_limits() -> StatementLimits:
+    """The guard's size limits: VIZORCH_SQL_MAX_BYTES, _SET_TERMS, _DEPTH and _NODES."""
+    defaults = StatementLimits()
+    return StatementLimits(
+        max_bytes=int(_setting("VIZORCH_SQL_MAX_BYTES", defaults.max_bytes)),
+        max_set_terms=int(_setting("VIZORCH_SQL_MAX_SET_TERMS", defaults.max_set_terms)),
+        max_depth=int(_setting("VIZORCH_SQL_MAX_DEPTH", defaults.max_depth)),
+        max_nodes=int(_setting("VIZORCH_SQL_MAX_NODES", defaults.max_nodes)),
     )
 
 

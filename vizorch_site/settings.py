@@ -169,6 +169,11 @@ VIZORCH_QUERY_CONCURRENCY = int(os.environ.get("VIZORCH_QUERY_CONCURRENCY", "2")
 VIZORCH_RESULT_SMALL_ROWS = int(os.environ.get("VIZORCH_RESULT_SMALL_ROWS", "50000"))
 VIZORCH_RESULT_SMALL_BYTES = int(os.environ.get("VIZORCH_RESULT_SMALL_BYTES", str(16 * 2**20)))
 VIZORCH_RESULT_TTL_HOURS = float(os.environ.get("VIZORCH_RESULT_TTL_HOURS", "168"))
+# Statement limits of the SQL guard, checked before any engine sees a statement.
+VIZORCH_SQL_MAX_BYTES = int(os.environ.get("VIZORCH_SQL_MAX_BYTES", "100000"))
+VIZORCH_SQL_MAX_SET_TERMS = int(os.environ.get("VIZORCH_SQL_MAX_SET_TERMS", "200"))
+VIZORCH_SQL_MAX_DEPTH = int(os.environ.get("VIZORCH_SQL_MAX_DEPTH", "100"))
+VIZORCH_SQL_MAX_NODES = int(os.environ.get("VIZORCH_SQL_MAX_NODES", "10000"))
 # JSON objects mapping an engine name to a list, e.g. {"local": ["orders", "order_items"]}.
 VIZORCH_GUARD_ALLOWED_FUNCTIONS = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_FUNCTIONS"))
 VIZORCH_GUARD_ALLOWED_TABLES = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_TABLES"))
