@@ -60,3 +60,10 @@ class ResultTooLarge(ExecutorError):
 
     kind: ErrorKind = "too_large"
     code = "result_too_large"
+
+
+class ResultQuotaExceeded(ExecutorError):
+    """The owner's stored results (or the whole store) are at their size bound; nothing ran."""
+
+    kind: ErrorKind = "busy"
+    code = "result_quota_exceeded"

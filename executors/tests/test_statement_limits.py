@@ -1,6 +1,6 @@
 """The guard's statement limits: size, set-operation terms, nesting depth and syntax elements are
-bounded before the recursive parser runs, so a huge or deeply nested statement is a typed refusal
-(never a RecursionError, never an engine that parses it for minutes), configurable per deployment."""
+bounded before the recursive parser runs, so a huge or deeply nested statement is a typed
+refusal (never a RecursionError, never an engine parsing it for minutes), configurable."""
 
 from __future__ import annotations
 
