@@ -21,6 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from executors import sql_functions
 from executors.engines.base import Dialect
 from executors.errors import SqlRefused
 
@@ -82,7 +83,9 @@ FORBIDDEN_KEYWORDS = frozenset(
 )  # fmt: skip
 
 # Functions that read files, the network, other databases or the engine's own state, or run SQL
-# from a string. Refused wherever they appear (select list, FROM, a subquery) unless allow-listed.
+# from a string. Refused wherever they appear (select list, FROM, a subquery) unless allow-listed
+# per engine, in every dialect; DuckDB statements may moreover only call the functions of
+# executors.sql_functions (an allow-list), Spark statements anything not denied here.
 DENIED_FUNCTIONS = frozenset(
     {
         "current_setting", "getenv", "glob", "query", "query_table", "read_blob", "read_text",
@@ -103,7 +106,7 @@ DENIED_PREFIXES = (
 DENIED_SUFFIXES = ("_scan", "_attach", "_query", "_execute", "_file", "_files")
 
 # Table functions that only compute values; any other function in FROM position is refused.
-DEFAULT_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+DEFAULT_TABLE_FUNCTIONS = sql_functions.TABLE_FUNCTIONS
 
 # A table name that looks like a path or URL is a file read through a replacement scan.
 _PATH_MARKERS = ("/", "\\", ":", "*", "?", "~")
@@ -231,7 +234,7 @@ def check_statement(
     tree = statements[0]
     _check_tree_limits(tree, limits)
     _check_root(tree, leading)
-    _check_nodes(tree, policy)
+    _check_nodes(tree, policy, dialect)
     return tree
 
 
@@ -434,7 +437,7 @@ def _command_label(node: exp.Expr, leading: str = "") -> str:
     return keyword or "This statement"
 
 
-def _check_nodes(tree: exp.Expr, policy: GuardPolicy) -> None:
+def _check_nodes(tree: exp.Expr, policy: GuardPolicy, dialect: Dialect) -> None:
     cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE) if cte.alias_or_name}
     for node in tree.walk():
         for node_type, label in FORBIDDEN_NODE_TYPES:
@@ -442,7 +445,7 @@ def _check_nodes(tree: exp.Expr, policy: GuardPolicy) -> None:
                 where = " inside a query" if node is not tree else ""
                 raise refuse(f"{_node_label(node, label)}{where}")
         if isinstance(node, exp.Func):
-            _check_function(node, policy)
+            _check_function(node, policy, dialect)
         elif isinstance(node, exp.Table):
             _check_table(node, policy, cte_names)
 
@@ -453,12 +456,13 @@ def function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def _check_function(node: exp.Func, policy: GuardPolicy) -> None:
+def _check_function(node: exp.Func, policy: GuardPolicy, dialect: Dialect) -> None:
     name = function_name(node)
     if name in policy.allowed_functions:
         return
     if (
         name in DENIED_FUNCTIONS
+        or name in sql_functions.WITHHELD
         or name.startswith(DENIED_PREFIXES)
         or name.endswith(DENIED_SUFFIXES)
     ):
@@ -467,8 +471,25 @@ def _check_function(node: exp.Func, policy: GuardPolicy) -> None:
             "it reads files, the network, other databases or engine settings, "
             "and Vizorch only queries the engine's own tables",
         )
-    if _in_table_position(node) and name not in policy.table_functions:
-        raise refuse(f"Table function {name}()", "query the engine's tables instead")
+    if _in_table_position(node):
+        if name not in policy.table_functions:
+            raise refuse(f"Table function {name}()", "query the engine's tables instead")
+        return
+    if dialect == "duckdb" and not _allowed_duckdb_function(node, name):
+        raise refuse(
+            f"{name}()",
+            "it is not among the DuckDB functions Vizorch allows "
+            "(VIZORCH_GUARD_ALLOWED_FUNCTIONS adds functions).",
+        )
+
+
+def _allowed_duckdb_function(node: exp.Func, name: str) -> bool:
+    if name in sql_functions.DUCKDB_FUNCTIONS:
+        return True
+    if isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Predicate)):
+        return True  # operator syntax that sqlglot models as a function (OR, ->, ~, @>, ...)
+    # A function sqlglot knows is printed from its node type, whatever name it was called by.
+    return not isinstance(node, exp.Anonymous) and name in sql_functions.SQLGLOT_NAMES
 
 
 def _in_table_position(node: exp.Func) -> bool:
@@ -485,6 +506,7 @@ def _check_table(node: exp.Table, policy: GuardPolicy, cte_names: set[str]) -> N
     qualified = ".".join(part for part in (node.catalog, node.db, name) if part).lower()
     if lowered in cte_names and not node.db:
         return
+    _check_system_view(node)
     if policy.allowed_tables is None:
         return
     schema = (node.db or "").lower()
@@ -494,6 +516,27 @@ def _check_table(node: exp.Table, policy: GuardPolicy, cte_names: set[str]) -> N
     if f"{schema}.{lowered}" in allowed:
         return
     raise refuse(f"The table {qualified}", "it is not in this engine's list of allowed tables")
+
+
+def _check_system_view(node: exp.Table) -> None:
+    """DuckDB's built-in views show settings, databases and files: refused, except the
+    `information_schema` views of the engine's own tables."""
+    catalog = (node.catalog or "").lower()
+    schema = (node.db or "").lower()
+    name = node.name.lower()
+    system = (
+        catalog in sql_functions.SYSTEM_CATALOGS
+        or schema in sql_functions.SYSTEM_SCHEMAS
+        or (schema in _DEFAULT_SCHEMAS and name in sql_functions.SYSTEM_VIEWS)
+        or name.startswith(("duckdb_", "pragma_"))
+    )
+    if system and f"{schema}.{name}" not in sql_functions.ALLOWED_SYSTEM_VIEWS:
+        shown = ".".join(part for part in (schema, name) if part)
+        raise refuse(
+            f"The system view {shown}",
+            "it shows the server's configuration, files or databases; query the "
+            "information_schema views of tables and columns instead",
+        )
 
 
 def _table_names(tree: exp.Expr) -> set[str]:

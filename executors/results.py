@@ -37,7 +37,7 @@ from executors.errors import ResultQuotaExceeded, ResultTooLarge
 from executors.models import QueryResult
 
 PARQUET_COMPRESSION = "zstd"
-ARROW_BATCH_ROWS = 64_000
+ARROW_CHUNK_BYTES = 1024 * 1024
 # Rows measured (or turned into JSON) at a time: small enough that one slice of very wide rows
 # stays small.
 MEASURE_BATCH_ROWS = 2048
@@ -297,9 +297,12 @@ def arrow_stream_chunks(record: QueryResult) -> Iterator[bytes]:
     parquet = pq.ParquetFile(record.path)
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, parquet.schema_arrow) as writer:
-        for batch in parquet.iter_batches(batch_size=ARROW_BATCH_ROWS):
+        # Small batches bound the memory a wide result takes while it is served; the bytes go
+        # out in chunks of about ARROW_CHUNK_BYTES.
+        for batch in parquet.iter_batches(batch_size=MEASURE_BATCH_ROWS):
             writer.write_batch(batch)
-            yield _drain(sink)
+            if sink.tell() >= ARROW_CHUNK_BYTES:
+                yield _drain(sink)
     yield _drain(sink)
 
 
