@@ -57,11 +57,13 @@ class InProcess:
 
     def __init__(self, engine: LocalDuckDBEngine) -> None:
         config = WorkerConfig(str(engine.path), engine.alias, tuple(engine.lockdown()))
+        self.alias = engine.alias
         self.database = open_locked(config)
 
     def run(self, sql: str) -> pa.Table:
         cursor = self.database.cursor()
         try:
+            cursor.execute(f"USE {self.alias}")
             reader = cursor.execute(sql).to_arrow_reader(64_000)
             return pa.Table.from_batches(list(reader), schema=reader.schema)
         finally:

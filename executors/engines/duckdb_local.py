@@ -27,7 +27,6 @@ from executors.engines.duckdb_pool import (
     Stopped,
     WorkerPool,
     acquire_pool,
-    format_bytes,
     next_request_id,
     release_pool,
 )
@@ -307,12 +306,6 @@ class LocalDuckDBEngine(Engine):
         )
         rows = result.table.to_pylist() if result.table is not None else []
         return str(rows[0]["value"]) if rows else ""
-
-    def describe_limits(self) -> str:
-        return (
-            f"{self.pool_size} workers, DuckDB memory_limit {self.memory_limit} each, killed "
-            f"beyond {format_bytes(self.worker_memory)} resident"
-        )
 
 
 def _deadline(seconds: float) -> float:
