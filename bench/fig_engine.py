@@ -162,13 +162,15 @@ def pool_figure(var_dir: Path, reps: int) -> Figure:
 
 
 def _process_tree_rss(pid: int) -> int:
-    """RSS of a process and its direct children (daphne and its DuckDB workers)."""
-    total = rss_bytes(pid)
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    return total + sum(rss_bytes(int(child)) for child in children)
+    """RSS of a process and its direct children (daphne and its DuckDB workers), whichever of
+    its threads started them."""
+    children: set[str] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children.update((task / "children").read_text().split())
+        except OSError:
+            continue
+    return rss_bytes(pid) + sum(rss_bytes(int(child)) for child in children)
 
 
 def bomb_figure(server: BenchServer) -> Figure:

@@ -262,10 +262,14 @@ class LocalDuckDBEngine(Engine):
         return True
 
     def health(self) -> EngineHealth:
-        """Never waits behind statements: with every worker busy the engine is up, just full."""
+        """Never waits for statements or for a worker to start: it pings an idle worker when
+        there is one, and otherwise reports the engine up (busy, or workers starting)."""
         try:
             pool = self.pool()
-            with pool.worker(wait_s=None) as worker:
+        except EngineUnavailable as exc:
+            return EngineHealth(ok=False, detail=exc.message)
+        try:
+            with pool.worker(wait_s=None, start=False) as worker:
                 reply, _ = worker.call(
                     RunRequest(id=next_request_id(), sql="SELECT 1", max_rows=1),
                     deadline=_deadline(HEALTH_TIMEOUT_S),
@@ -273,9 +277,9 @@ class LocalDuckDBEngine(Engine):
                     stop=lambda: "",
                 )
         except QueryTimeout:
-            return EngineHealth(
-                ok=True, detail=f"{self.path.name}: all {self.pool_size} workers busy"
-            )
+            pool.warm()
+            state = "all workers busy" if pool.busy() >= pool.size else "workers starting"
+            return EngineHealth(ok=True, detail=f"{self.path.name}: {state}")
         except (EngineUnavailable, QueryFailed, Stopped) as exc:
             return EngineHealth(ok=False, detail=str(getattr(exc, "message", exc)))
         if reply.error:

@@ -183,11 +183,13 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
+        self._starting = 0
         self._closed = False
 
     @contextlib.contextmanager
-    def worker(self, wait_s: float | None) -> Iterator[Worker]:
-        """A worker of the pool; `wait_s=None` does not wait (QueryTimeout when all are busy)."""
+    def worker(self, wait_s: float | None, *, start: bool = True) -> Iterator[Worker]:
+        """A worker of the pool; `wait_s=None` does not wait (QueryTimeout when all are busy),
+        `start=False` takes only a worker already running (QueryTimeout when there is none)."""
         acquired = (
             self._slots.acquire(blocking=False)
             if wait_s is None
@@ -205,6 +207,8 @@ class WorkerPool:
                         worker = candidate
                     else:
                         candidate.kill()
+            if worker is None and not start:
+                raise QueryTimeout("No DuckDB worker is running yet.")
             if worker is None:
                 worker = Worker(self.config)
             with self._lock:
@@ -220,6 +224,8 @@ class WorkerPool:
                 if not keep:
                     worker.kill()
             self._slots.release()
+            if worker is not None and not keep:
+                self.warm()  # replace the worker that was killed before anyone waits for it
 
     def call(
         self,
@@ -236,6 +242,31 @@ class WorkerPool:
                 memory_limit=self.memory_limit,
                 stop=stop,
             )
+
+    def warm(self) -> None:
+        """Start workers in the background until `size` are running (after a kill, at start-up),
+        so the next statement, and health checks, find one ready."""
+        with self._lock:
+            missing = self.size - len(self._idle) - len(self._busy) - self._starting
+            if missing <= 0 or self._closed:
+                return
+            self._starting += missing
+        for _ in range(missing):
+            threading.Thread(target=self._start_one, daemon=True).start()
+
+    def _start_one(self) -> None:
+        try:
+            worker: Worker | None = Worker(self.config)
+        except (EngineUnavailable, OSError) as exc:
+            logger.warning("could not start a DuckDB worker: %s", exc)
+            worker = None
+        with self._lock:
+            self._starting -= 1
+            if worker is not None and not self._closed:
+                self._idle.append(worker)
+                worker = None
+        if worker is not None:
+            worker.kill()
 
     def pids(self) -> list[int]:
         with self._lock:
