@@ -178,8 +178,12 @@ def main() -> None:
         figures += _guarded("engine", lambda: [fig_engine.pool_figure(args.var_dir, reps.engine)])
     if "bomb" in only:
         log("bomb: statements that explode in the engine, on a fresh server")
-        with bench_server(args.var_dir, extra_env=fig_engine.bomb_env()) as server:
-            figures += _guarded("bomb", lambda: [fig_engine.bomb_figure(server)])
+
+        def bomb() -> list[Figure]:
+            with bench_server(args.var_dir, extra_env=fig_engine.bomb_env()) as server:
+                return [fig_engine.bomb_figure(server)]
+
+        figures += _guarded("bomb", bomb)
     run = {
         "code": machine.code_version(BASE_DIR),
         "mode": "quick (few repetitions)" if args.quick else "full",
