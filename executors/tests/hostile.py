@@ -90,7 +90,6 @@ HOSTILE: list[tuple[str, str]] = [
     ("SELECT nextval('seq')", "nextval"),
     ("SELECT json_serialize_plan('SELECT * FROM duckdb_settings()')", "json_serialize_plan"),
     ("SELECT count(*) FROM orders WHERE status = current_user", "current_user"),
-    ("SELECT my_own_udf(order_id) FROM orders", "my_own_udf"),
     # case, whitespace and unicode tricks
     ("sElEcT * FrOm ReAd_CsV('/etc/passwd')", "read_csv"),
     ("  \n\tCoPy\n orders\tTO '{tmp}/ws.csv'  ", "COPY"),
