@@ -3,7 +3,6 @@ three formats, the data catalog, and ad-hoc guarded queries."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -39,7 +38,8 @@ FILE_CHUNK = 256 * 1024
 )
 async def get_data(request: HttpRequest, result_id: uuid.UUID, format: str | None = None) -> Any:
     """A stored query result as JSON (`QueryResult`), Parquet or an Arrow IPC stream, chosen by
-    `format=` or the Accept header; large results refuse JSON and point to the Parquet form."""
+    `format=` or the Accept header; large results, and JSON beyond VIZORCH_MAX_JSON_BYTES, refuse
+    JSON with a 413 that points to the Parquet form."""
     user = request.user
     record = await sync_to_async(readable_result)(user, result_id)
     chosen = negotiate(format, request.headers.get("Accept", ""), record)
@@ -48,7 +48,7 @@ async def get_data(request: HttpRequest, result_id: uuid.UUID, format: str | Non
     if _matches(request.headers.get("If-None-Match", ""), etag):
         return _with_headers(HttpResponse(status=304), headers)
     if chosen == "json":
-        body = await sync_to_async(_json_body, thread_sensitive=False)(record)
+        body = await sync_to_async(results.json_body, thread_sensitive=False)(record)
         response: HttpResponse | StreamingHttpResponse = HttpResponse(
             body, content_type=MEDIA_TYPES["json"]
         )
@@ -79,7 +79,7 @@ def negotiate(format_param: str | None, accept: str, record: QueryResult) -> str
         chosen = _from_accept(accept) or ("json" if record.size == QueryResult.SMALL else "parquet")
     if chosen == "json" and record.size != QueryResult.SMALL:
         raise ResultTooLarge(
-            f"This result has {record.row_count} rows, too many for JSON: fetch it as Parquet "
+            f"This result ({record.row_count} rows) is too large for JSON: fetch it as Parquet "
             f"from {record.url}?format=parquet (or as Arrow with ?format=arrow)."
         )
     return chosen
@@ -123,11 +123,6 @@ def _with_headers(response: Any, headers: dict[str, str]) -> Any:
     for name, value in headers.items():
         response[name] = value
     return response
-
-
-def _json_body(record: QueryResult) -> bytes:
-    payload = results.json_payload(results.read_table(record))
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _file_chunks(record: QueryResult) -> Iterator[bytes]:

@@ -67,3 +67,10 @@ class ResultNotFound(NotFound):
     same as a missing one, so ids of other people's results do not leak."""
 
     code = "not_found"
+
+
+class ResultQuotaExceeded(ExecutorError):
+    """The owner's stored results (or the whole store) are at their size bound; nothing ran."""
+
+    kind: ErrorKind = "busy"
+    code = "result_quota_exceeded"

@@ -59,6 +59,7 @@ def default_limits() -> QueryLimits:
     return QueryLimits(
         max_rows=int(getattr(settings, "VIZORCH_MAX_ROWS", QueryLimits.max_rows)),
         timeout_s=float(getattr(settings, "VIZORCH_QUERY_TIMEOUT_S", QueryLimits.timeout_s)),
+        max_bytes=results.max_result_bytes(),
     )
 
 
@@ -149,7 +150,9 @@ def execute_query(
     source_dialect: Dialect | None = None,
 ) -> StoredResult:
     """Guard `sql`, run it on the engine in this thread, store the result as Parquet and a row.
-    Raises `executors.errors.*` (refused, failed, timed out, cancelled, engine unavailable)."""
+    Raises `executors.errors.*` (refused, failed, timed out, cancelled, engine unavailable, the
+    owner's result quota reached)."""
+    results.ensure_room(owner)
     ran = _run(
         sql,
         engine_name=engine_name,
@@ -172,8 +175,10 @@ async def aexecute_query(
     source_dialect: Dialect | None = None,
 ) -> StoredResult:
     """`execute_query` for async callers: the guard, the engine and the Parquet write run in a
-    worker thread of their own; only the short database insert uses Django's sync thread.
+    worker thread of their own; only the quota check and the short database insert use Django's
+    sync thread.
     `on_progress` is called from that worker thread."""
+    await sync_to_async(results.ensure_room)(owner)
     ran = await sync_to_async(_run, thread_sensitive=False)(
         sql,
         engine_name=engine_name,
