@@ -4,6 +4,8 @@ import { Component, type ErrorInfo, type ReactNode, useCallback, useEffect, useR
 import { QueryResultSchema } from "@/lib/api-schemas";
 import { decodeParquet } from "@/lib/parquet";
 import { exportChart } from "@/sandbox/export";
+import { installNavigationGuard } from "@/sandbox/guard/navigation";
+import { REFUSED, SandboxRefusal } from "@/sandbox/guard/refusal";
 import type { TabularData } from "@/sandbox/kit";
 import {
   acceptMessage,
@@ -22,6 +24,7 @@ function post(message: SandboxMessage, transfer: Transferable[] = []): void {
 }
 
 function messageOf(error: unknown): string {
+  if (error instanceof SandboxRefusal) return error.message;
   if (error instanceof Error) return `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
   return String(error);
 }
@@ -180,14 +183,16 @@ export function SandboxApp() {
     const onViolation = (event: SecurityPolicyViolationEvent) =>
       reportError(
         "render",
-        `Blocked by the sandbox: ${event.effectiveDirective} ${event.blockedURI || ""}`.trim(),
+        `${REFUSED}: the frame's policy blocked a request (${event.effectiveDirective} ${event.blockedURI || ""})`,
       );
+    const removeGuard = installNavigationGuard((reason) => reportError("render", `${REFUSED}: ${reason}`));
     window.addEventListener("message", onMessage);
     window.addEventListener("error", onError);
     window.addEventListener("unhandledrejection", onRejection);
     document.addEventListener("securitypolicyviolation", onViolation);
     post(sandboxMessage({ type: "ready" }));
     return () => {
+      removeGuard();
       window.removeEventListener("message", onMessage);
       window.removeEventListener("error", onError);
       window.removeEventListener("unhandledrejection", onRejection);
