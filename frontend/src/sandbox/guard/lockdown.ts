@@ -6,6 +6,8 @@
 // runs in a Compartment (see runtime.ts) whose globals are only what it is given.
 import "ses";
 
+// Its cost is part of the sandbox's cold start (bench/fig_sandbox.py reads this measure).
+performance.mark("vz:lockdown:start");
 lockdown({
   // The kit formats dates and numbers with the locale methods (`toLocaleString("en-US", ...)`);
   // the safe taming would replace them with locale-less versions and change every label.
@@ -28,3 +30,4 @@ lockdown({
 // `Intl` is not one of the intrinsics SES knows, so lockdown leaves it mutable. Components get
 // it (formatting is their job), so freeze it like the rest before any of them runs.
 harden(Intl);
+performance.measure("vz:lockdown", "vz:lockdown:start");

@@ -203,6 +203,7 @@ function isReactInternal(value: object): boolean {
 
 function isPowerful(value: object): boolean {
   return (
+    value === globalThis ||
     value instanceof Window ||
     value instanceof Document ||
     value instanceof Location ||
@@ -214,7 +215,7 @@ function isPowerful(value: object): boolean {
 
 function describe(value: object, key: PropertyKey): string {
   const kind =
-    value instanceof Event
+    value instanceof Event || isSyntheticEvent(value)
       ? "an event"
       : value instanceof Node
         ? `a <${value.nodeName.toLowerCase()}>`
