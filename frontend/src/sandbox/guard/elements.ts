@@ -6,7 +6,7 @@
 // by hand (`{$$typeof: Symbol.for("react.element"), ...}`, which would get a raw ref) is refused
 // wherever it is returned or passed.
 import * as React from "react";
-import { bless, isBlessed, tame } from "@/sandbox/guard/membrane";
+import { bless, isBlessed, isView, tame } from "@/sandbox/guard/membrane";
 import { refuse } from "@/sandbox/guard/refusal";
 
 // Elements that fetch, navigate, run script or hold HTML the sandbox cannot check.
@@ -51,45 +51,54 @@ function isObject(value: unknown): value is object {
   return value !== null && typeof value === "object";
 }
 
-function isPlain(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === Array.prototype || proto === null;
+// What a value the component passed has become: a frozen copy made by the sandbox.
+const snapshots = new WeakMap<object, object>();
+// Ref objects made by the sandbox's useRef/createRef: React writes `current`, so they stay as they are.
+const refObjects = new WeakSet<object>();
+
+function isDate(value: object): boolean {
+  try {
+    Date.prototype.getTime.call(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * A value the component passes into React (a prop, a child, a callback's result): elements must
- * be ones the sandbox made, functions are guarded, plain data is walked (and copied only where a
- * function inside it had to be guarded).
+ * A value the component passes into React (a prop, a child, a callback's result). Elements must
+ * be ones the sandbox made, functions are guarded, and any other object becomes a frozen copy of
+ * its own data properties, made once per object (the original is frozen too, so the copy stays
+ * true): React and Recharts only ever read objects the sandbox made, never one whose getters or
+ * Proxy traps could answer differently after the check.
  */
-function guardValue(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
+function guardValue(value: unknown): unknown {
   if (typeof value === "function") return guardCallback(value as Fn);
   if (!isObject(value)) return value;
-  if (isBlessed(value) || seen.has(value)) return value;
-  if ("$$typeof" in value) {
+  if (isBlessed(value) || isView(value) || refObjects.has(value) || isDate(value)) return value;
+  const known = snapshots.get(value);
+  if (known) return known;
+  if (Object.hasOwn(value, "$$typeof")) {
     return refuse("the component passed an element it did not create with React.createElement");
   }
-  if (!isPlain(value)) return value;
-  seen.add(value);
-  if (Array.isArray(value)) {
-    let copy: unknown[] | null = null;
-    value.forEach((item, i) => {
-      const guarded = guardValue(item, seen);
-      if (guarded !== item) {
-        copy ??= [...value];
-        copy[i] = guarded;
-      }
-    });
-    return copy ?? value;
+  if (Symbol.iterator in value && !Array.isArray(value)) {
+    return refuse("components may pass arrays, not other iterables (Map, Set, generators)");
   }
-  let copy: AnyProps | null = null;
-  for (const [key, item] of Object.entries(value)) {
-    const guarded = guardValue(item, seen);
-    if (guarded !== item) {
-      copy ??= { ...value };
-      copy[key] = guarded;
-    }
+  try {
+    Object.freeze(value);
+  } catch {
+    return refuse("components may pass only plain data as props");
   }
-  return copy ?? value;
+  const descriptors = Object.getOwnPropertyDescriptors(value);
+  const copy = (Array.isArray(value) ? [] : {}) as Record<string, unknown>;
+  snapshots.set(value, copy);
+  snapshots.set(copy, copy);
+  for (const [key, descriptor] of Object.entries(descriptors)) {
+    if (!("value" in descriptor)) return refuse("components may not pass objects with getters as props");
+    if (!descriptor.enumerable && Array.isArray(value) && key === "length") continue;
+    if (descriptor.enumerable) copy[key] = guardValue(descriptor.value);
+  }
+  return Object.freeze(copy);
 }
 
 /** A function of the component that React or Recharts calls: its arguments are tamed and what it
@@ -274,7 +283,11 @@ export function makeSandboxReact({ trusted }: SandboxReactOptions) {
     cloneElement,
     createContext,
     createElement,
-    createRef: React.createRef,
+    createRef() {
+      const ref = React.createRef();
+      refObjects.add(ref);
+      return ref;
+    },
     forwardRef,
     isValidElement: React.isValidElement,
     memo,
@@ -290,7 +303,11 @@ export function makeSandboxReact({ trusted }: SandboxReactOptions) {
     useLayoutEffect: React.useLayoutEffect,
     useMemo: React.useMemo,
     useReducer: React.useReducer,
-    useRef: React.useRef,
+    useRef(initial?: unknown) {
+      const ref = React.useRef(initial);
+      refObjects.add(ref);
+      return ref;
+    },
     useState: React.useState,
     useSyncExternalStore: React.useSyncExternalStore,
     useTransition: React.useTransition,

@@ -112,6 +112,26 @@ describe("the checked React", () => {
     expect(renderError(forged)).toContain("an element it did not create");
   });
 
+  it("freezes what it checked, so nothing can be swapped in afterwards", () => {
+    const mutating = `export default () => {
+  const el = <div>x</div>;
+  el.props.dangerouslySetInnerHTML = { __html: "<meta>" };
+  return el;
+};`;
+    expect(renderError(mutating)).toContain("not extensible");
+    const lying = `export default () => {
+  const forged = { $$typeof: Symbol.for("react.element"), type: "meta", key: null, ref: null, props: {} };
+  let reads = 0;
+  const child = new Proxy({}, { get: (t, k) => (k === "$$typeof" && reads++ > 0 ? forged.$$typeof : forged[k]) });
+  return <div>{[child]}</div>;
+};`;
+    // The child React sees is the sandbox's own copy (an empty object): never the forged <meta>.
+    expect(renderError(lying)).toContain("Objects are not valid as a React child");
+    expect(renderError("export default () => <div>{new Map([[1, 2]])}</div>;")).toContain(
+      "not other iterables",
+    );
+  });
+
   it("refuses class components", () => {
     const sneaky = `function S() {}
 S.prototype.isReactComponent = {};

@@ -12,7 +12,13 @@ const viewOf = new WeakMap<object, object>();
 const blessed = new WeakSet<object>();
 
 export function bless<T>(element: T): T {
-  if (element !== null && typeof element === "object") blessed.add(element);
+  if (element !== null && typeof element === "object") {
+    // React's production elements are mutable: frozen, nothing can be swapped into one after
+    // its props were checked.
+    Object.freeze((element as { props?: object }).props);
+    Object.freeze(element);
+    blessed.add(element);
+  }
   return element;
 }
 
