@@ -6,7 +6,6 @@ docs/sandbox.md lists the mechanism behind each case."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -18,8 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
-from e2e.helpers import UI_TIMEOUT_MS, Api, sandbox, unique
-from vizorch_site.testing import DEMO_PASSWORD, LiveServer
+from e2e.helpers import UI_TIMEOUT_MS, Api, sandbox, sign_in_page, unique
+from vizorch_site.testing import LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -89,13 +88,7 @@ def real_run(analyst_api: Api) -> dict[str, Any]:
 def portal(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
     """One signed-in browser context for the whole module; each case opens its own page."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "analyst")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(app/.*)?$"))
-    page.close()
+    sign_in_page(context, live_server, "analyst").close()
     yield context
     context.close()
 
