@@ -157,9 +157,7 @@ async def get_catalog(
         roles = await sync_to_async(roles_of)(request.user)
         if not ({ANALYST, CURATOR} & set(roles)):
             raise ApiError(403, "forbidden", "Profiling needs the Analyst or Curator role.")
-    return await sync_to_async(catalog_selectors.catalog_out)(
-        engine=engine, refresh=refresh
-    )
+    return await sync_to_async(catalog_selectors.catalog_out)(engine=engine, refresh=refresh)
 
 
 @router.post(

@@ -16,8 +16,8 @@ from django.conf import settings
 
 from executors import registry
 from executors.catalog import references
+from executors.catalog.curation import apply_document
 from executors.catalog.model import (
-    Metric,
     Relationship,
     SemanticCatalog,
     SemanticColumn,
@@ -36,8 +36,6 @@ _built: dict[str, tuple[uuid.UUID, SemanticCatalog, SemanticCatalog]] = {}
 _checked: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 # One profile at a time per engine in this process (others wait for it rather than repeat it).
 _profiling: dict[str, threading.Lock] = {}
-
-DEFAULT_AGGREGATION = {"measure": "sum", "identifier": "count_distinct"}
 
 
 def schema_check_interval_s() -> float:
@@ -125,50 +123,28 @@ def _cached(engine_name: str, stamp: uuid.UUID) -> tuple[SemanticCatalog, Semant
 
 
 def build(catalog: Catalog) -> SemanticCatalog:
-    """The effective catalog from the stored rows: curated values over profiled ones."""
-    tables = [
-        _table(table)
-        for table in CatalogTable.objects.filter(catalog=catalog, missing=False).prefetch_related(
-            "columns"
-        )
-    ]
-    present = {(t.name.lower(), c.name.lower()) for t in tables for c in t.columns}
-    rows = list(catalog.relationships.all())
-    curated_from = {(r.from_table, r.from_column) for r in rows if r.origin == "curated"}
-    relationships = [
-        Relationship(
-            from_table=r.from_table,
-            from_column=r.from_column,
-            to_table=r.to_table,
-            to_column=r.to_column,
-            cardinality=r.cardinality,  # type: ignore[arg-type]
-            origin=r.origin,  # type: ignore[arg-type]
-            stale=r.stale,
-        )
-        for r in rows
-        if not r.removed
-        and (r.origin == "curated" or (r.from_table, r.from_column) not in curated_from)
-        and (r.from_table.lower(), r.from_column.lower()) in present
-        and (r.to_table.lower(), r.to_column.lower()) in present
-    ]
-    metrics = [
-        Metric(
-            name=m.name,
-            expression=m.expression,
-            table=m.table,
-            synonyms=list(m.synonyms),
-            description=m.description,
-            format=m.format,  # type: ignore[arg-type]
-            stale=m.stale,
-        )
-        for m in catalog.metrics.all()
-    ]
-    return SemanticCatalog(
+    """The effective catalog from the stored rows: the stored profile with the curated layer
+    applied (executors.catalog.curation), and the stale flags the last profile set."""
+    from executors.catalog.services import curated_document
+
+    rows = list(
+        CatalogTable.objects.filter(catalog=catalog, missing=False).prefetch_related("columns")
+    )
+    profiled = SemanticCatalog(
         engine=catalog.engine,
         dialect=catalog.dialect,
-        tables=tables,
-        relationships=relationships,
-        metrics=metrics,
+        tables=[_profiled_table(row) for row in rows],
+        relationships=[
+            Relationship(
+                from_table=r.from_table,
+                from_column=r.from_column,
+                to_table=r.to_table,
+                to_column=r.to_column,
+                cardinality=r.cardinality,  # type: ignore[arg-type]
+                origin=r.origin,  # type: ignore[arg-type]
+            )
+            for r in catalog.relationships.exclude(origin="curated")
+        ],
         schema_fingerprint=catalog.schema_fingerprint,
         profiled_at=catalog.profiled_at.isoformat(timespec="seconds")
         if catalog.profiled_at
@@ -176,44 +152,29 @@ def build(catalog: Catalog) -> SemanticCatalog:
         notes=list(catalog.notes),
         revision=catalog.revision,
     )
+    return apply_document(profiled, curated_document(catalog))
 
 
-def _table(row: CatalogTable) -> SemanticTable:
-    profile = row.profile or {}
-    return SemanticTable(
-        name=row.name,
-        label=row.label or profile.get("label") or row.name,
-        description=row.description or profile.get("description") or "",
-        synonyms=list(row.synonyms),
-        row_count=profile.get("row_count"),
-        primary_key=list(profile.get("primary_key") or []),
-        columns=[_column(c) for c in row.columns.all() if not c.missing],
-        sampled_rows=profile.get("sampled_rows"),
-        hidden=row.hidden,
-        stale=row.stale,
-    )
-
-
-def _column(row: CatalogColumn) -> SemanticColumn:
+def _profiled_table(row: CatalogTable) -> SemanticTable:
     profile = dict(row.profile or {})
-    role = row.role or profile.get("role") or "dimension"
-    aggregation = row.default_aggregation or (
-        DEFAULT_AGGREGATION.get(role, "none")
-        if row.role and row.role != profile.get("role")
-        else profile.get("default_aggregation") or "none"
-    )
     profile.update(
         name=row.name,
-        type=row.type or profile.get("type") or "",
-        role=role,
-        label=row.label or profile.get("label") or row.name,
-        description=row.description or profile.get("description") or "",
-        synonyms=list(row.synonyms),
-        default_aggregation=aggregation,
-        format=row.format or profile.get("format") or "text",
-        hidden=row.hidden,
+        label=profile.get("label") or row.name,
         stale=row.stale,
+        columns=[_profiled_column(c) for c in row.columns.all() if not c.missing],
     )
+    profile.pop("synonyms", None)
+    profile.pop("hidden", None)
+    return SemanticTable.model_validate(profile)
+
+
+def _profiled_column(row: CatalogColumn) -> SemanticColumn:
+    profile = dict(row.profile or {})
+    profile.update(name=row.name, type=row.type or profile.get("type") or "", stale=row.stale)
+    profile.setdefault("role", "dimension")
+    profile.setdefault("label", row.name)
+    profile.pop("synonyms", None)
+    profile.pop("hidden", None)
     return SemanticColumn.model_validate(profile)
 
 

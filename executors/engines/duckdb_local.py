@@ -242,7 +242,7 @@ class LocalDuckDBEngine(Engine):
 
     def catalog(self) -> list[TableInfo]:
         with self._connection(wait_s=30.0) as cursor:
-            return read_catalog(cursor)
+            return read_schema(lambda sql: cursor.execute(sql).fetchall())
 
     def close(self) -> None:
         with self._lock:
@@ -265,8 +265,11 @@ class LocalDuckDBEngine(Engine):
 
 
 def read_catalog(cursor: duckdb.DuckDBPyConnection) -> list[TableInfo]:
-    """The schema of the database `cursor` is on (see executors/engines/duckdb_schema.py)."""
-    return read_schema(lambda sql: cursor.execute(sql).fetchall())
+    """The schema of the database `cursor` is on with row counts and samples, as the first
+    offline analyst's tests and eval read it (executors/catalog/legacy.py)."""
+    from executors.catalog.legacy import read_catalog as legacy_read_catalog
+
+    return legacy_read_catalog(cursor)
 
 
 def _setting_literal(value: str | bool | int) -> str:

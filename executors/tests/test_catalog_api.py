@@ -84,7 +84,9 @@ def test_unknown_engine_catalog_is_404(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_a_viewer_cannot_make_the_catalog_profile_again(executor_settings: Any, viewer: Any) -> None:
+def test_a_viewer_cannot_make_the_catalog_profile_again(
+    executor_settings: Any, viewer: Any
+) -> None:
     client = Client()
     client.force_login(viewer)
     assert client.get("/api/catalog").status_code == 200
