@@ -177,13 +177,6 @@ export interface ErrorEvent {
   stage: "sql_execution" | "code_generation" | "data_fetch";
   type?: "error";
 }
-export interface ErrorOut {
-  code: string;
-  detail?: {
-    [k: string]: unknown;
-  };
-  message: string;
-}
 export interface FeedbackIn {
   render_error: string;
 }
@@ -272,7 +265,7 @@ export interface QueryResultData {
 /**
  * First event of every stream: which run and conversation it belongs to.
  */
-export interface RunEvent {
+export interface RunStartedEvent {
   conversation_id: string;
   run_id: string;
   type?: "run";
@@ -485,7 +478,7 @@ export interface TemplateCreateIn {
   visibility?: "private" | "shared" | "organization";
 }
 /**
- * One template in the export and bulk-import format: the spec's nine fields (PRODUCT.md §7),
+ * One template in the export and bulk-import format: the nine fields of docs/templates.md,
  * always present on export, then Vizorch's curation fields, optional on import.
  */
 export interface TemplateExportRecord {
