@@ -15,6 +15,7 @@ from pathlib import Path
 from bench import (
     analysis,
     fig_bundles,
+    fig_catalog,
     fig_chat,
     fig_data,
     fig_engine,
@@ -27,7 +28,17 @@ from bench.server import VAR_DIR, BenchServer, bench_server
 from vizorch_site.testing import BASE_DIR
 
 REPORT = BASE_DIR / "docs" / "PERFORMANCE.md"
-FIGURES = ("chat", "concurrency", "data", "sandbox", "bundles", "quack", "engine", "bomb")
+FIGURES = (
+    "chat",
+    "concurrency",
+    "data",
+    "sandbox",
+    "bundles",
+    "quack",
+    "engine",
+    "bomb",
+    "catalog",
+)
 # The optional PostgreSQL + Redis burst is skipped when the run is already this far along, so
 # `make bench` stays under 15 minutes.
 SERVICES_DEADLINE_S = 10 * 60
@@ -46,14 +57,24 @@ class Reps:
     sandbox: int
     quack: int
     engine: int
+    catalog: int
 
 
 FULL = Reps(
     chat=100, duckdb=30, streams=200, parquet=10, json=3, overhead=5, sandbox=10, quack=60,
-    engine=30,
+    engine=30, catalog=3,
 )  # fmt: skip
 QUICK = Reps(
-    chat=8, duckdb=5, streams=20, parquet=3, json=1, overhead=2, sandbox=3, quack=10, engine=5
+    chat=8,
+    duckdb=5,
+    streams=20,
+    parquet=3,
+    json=1,
+    overhead=2,
+    sandbox=3,
+    quack=10,
+    engine=5,
+    catalog=1,
 )
 
 
@@ -184,6 +205,9 @@ def main() -> None:
                 return [fig_engine.bomb_figure(server)]
 
         figures += _guarded("bomb", bomb)
+    if "catalog" in only:
+        log(f"catalog: {reps.catalog} profiles and SUMMARIZEs of the demo and TPC-H SF1")
+        figures += _guarded("catalog", lambda: fig_catalog.figures(args.var_dir, reps.catalog))
     run = {
         "code": machine.code_version(BASE_DIR),
         "mode": "quick (few repetitions)" if args.quick else "full",

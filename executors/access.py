@@ -31,6 +31,13 @@ def check_can_run_sql(user: Any) -> None:
         raise Forbidden("Running SQL needs the Analyst or Curator role.")
 
 
+def check_can_profile(user: Any) -> None:
+    """Profiling an engine again (`GET /api/catalog?refresh=1`) costs engine time: the roles
+    that run SQL may ask for it."""
+    if not can_run_sql(user):
+        raise Forbidden("Profiling needs the Analyst or Curator role.")
+
+
 def register_result_access_check(check: AccessCheck) -> AccessCheck:
     """Add `check(user, result) -> bool`; a result is readable when its owner asks or any check
     says yes. Usable as a decorator; registering the same function twice has no effect."""

@@ -14,8 +14,9 @@ from ninja import Router
 
 from core.errors import Refused
 from core.schemas import ErrorOut
-from executors import catalog, results, services
+from executors import access, results, services
 from executors.access import readable_result
+from executors.catalog import selectors as catalog_selectors
 from executors.errors import ResultTooLarge
 from executors.models import QueryResult
 from executors.schemas import CatalogOut, QueryIn, QueryOut
@@ -141,15 +142,15 @@ async def _in_worker(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@router.get("/catalog", response={200: CatalogOut, 404: ErrorOut})
+@router.get("/catalog", response={200: CatalogOut, 403: ErrorOut, 404: ErrorOut})
 async def get_catalog(
     request: HttpRequest, refresh: bool = False, engine: str | None = None
 ) -> CatalogOut:
-    """The tables, columns, descriptions, sample values and keys of each data engine (cached;
-    `refresh=1` reads them again)."""
-    return await sync_to_async(catalog.get_catalog, thread_sensitive=False)(
-        engine=engine, refresh=refresh
-    )
+    """The semantic catalog of each data engine: tables, columns with labels, roles and
+    descriptions, relationships and metrics (`refresh=1` profiles the data again)."""
+    if refresh:
+        await sync_to_async(access.check_can_profile)(request.user)
+    return await sync_to_async(catalog_selectors.catalog_out)(engine=engine, refresh=refresh)
 
 
 @router.post(

@@ -74,3 +74,10 @@ class ResultQuotaExceeded(ExecutorError):
 
     kind: ErrorKind = "busy"
     code = "result_quota_exceeded"
+
+
+class InvalidCatalogFile(ExecutorError):
+    """A semantic catalog file that cannot be imported; nothing was changed."""
+
+    kind: ErrorKind = "invalid"
+    code = "invalid_catalog_file"

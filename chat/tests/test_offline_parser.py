@@ -301,7 +301,7 @@ def test_years_compared_become_a_series(schema: Schema) -> None:
 
 
 def test_a_chart_word_after_by_is_the_catalog_synonym_it_names(demo_path: Path) -> None:
-    # executors/catalog.yaml names "area" a synonym of stores.region.
+    # executors/demo_catalog.yaml names "area" a synonym of stores.region.
     annotated = Schema(load_catalog(demo_path))
     assert [d.column for d in intent_of("sales by area", annotated).dimensions] == ["region"]
     assert intent_of("monthly sales as an area chart", annotated).chart == "area"

@@ -31,8 +31,6 @@ from executors.engines.duckdb_pool import (
     release_pool,
 )
 from executors.engines.duckdb_worker import (
-    SAMPLE_MAX_DISTINCT,
-    SAMPLE_VALUES,
     STARTUP_CONFIG,
     CatalogRequest,
     Reply,
@@ -44,8 +42,6 @@ from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, Que
 
 __all__ = [
     "BATCH_ROWS",
-    "SAMPLE_MAX_DISTINCT",
-    "SAMPLE_VALUES",
     "STARTUP_CONFIG",
     "LocalDuckDBEngine",
     "parse_size",
