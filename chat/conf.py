@@ -65,3 +65,20 @@ def runs_channel() -> str:
         "VIZORCH_RUNS_CHANNEL"
     )
     return str(value or "vizorch.runs")
+
+
+def send_samples() -> bool:
+    """Whether models are sent data values: the catalog's sample values and min/max, and the
+    preview rows of query results (VIZORCH_LLM_SEND_SAMPLES=0 for deployments whose data must not
+    reach an external provider; the model then sees names, types and row counts only)."""
+    value = getattr(settings, "VIZORCH_LLM_SEND_SAMPLES", None)
+    if value is None:
+        value = os.environ.get("VIZORCH_LLM_SEND_SAMPLES", "1")
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in {"0", "false", "no", "off"}
+
+
+def prompt_table_budget() -> int:
+    """Catalogs with more tables than this are trimmed to the tables the question is about."""
+    return int(_number("VIZORCH_LLM_PROMPT_TABLES", 12))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 import time
 from typing import Any
@@ -25,6 +26,7 @@ from chat import conf, services
 from chat.agent.providers import build_chat_model, parse_spec
 from chat.agent.runner import AgentRunner, RunOutcome
 from chat.events import CodeChunkEvent, CompleteEvent, ErrorEvent, SseEvent
+from executors.catalog.model import SemanticCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +118,7 @@ async def drive_run(run_id: str) -> None:
         stopped: str | None = None
         try:
             request = await database_sync_to_async(services.build_request)(run_id)
-            model = await sync_to_async(_model_for, thread_sensitive=False)(
-                request.engine, request.kind
-            )
-            runner = AgentRunner(model, request, emit)
+            runner = AgentRunner(functools.partial(_model_for, request.kind), request, emit)
             task = asyncio.ensure_future(runner.run())
             stopped = await _watch(run_id, task, runner)
             outcome = runner.outcome
@@ -164,19 +163,18 @@ async def _finish(
         logger.exception("could not record the outcome of run %s", run_id)
 
 
-def _model_for(engine: str | None, kind: str) -> Any:
+def _model_for(kind: str, catalog: SemanticCatalog | None) -> Any:
+    """The run's chat model; the offline analyst is built over the run's catalog (read once, by
+    the runner)."""
     spec = parse_spec()
-    catalog = None
     if kind != "chat":
         return build_chat_model(spec, purpose="ui")
+    tables = None
     if spec.provider == "offline":
-        from chat.agent.tools import catalog as read_catalog
+        from chat.agent.tools import offline_tables
 
-        try:
-            catalog = read_catalog(engine)
-        except Exception:
-            catalog = []
-    return build_chat_model(spec, catalog=catalog)
+        tables = offline_tables(catalog) if catalog is not None else []
+    return build_chat_model(spec, catalog=tables)
 
 
 async def _watch(run_id: str, task: asyncio.Future[Any], runner: AgentRunner) -> str | None:

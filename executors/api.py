@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Router
 
-from executors import catalog, results, services
+from executors import results, services
 from executors.access import readable_result
+from executors.catalog import selectors as catalog_selectors
 from executors.errors import ResultTooLarge, TooManyQueries
 from executors.models import QueryResult
 from executors.schemas import CatalogOut, QueryIn, QueryOut
@@ -146,15 +147,17 @@ async def _in_worker(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@router.get("/catalog", response={200: CatalogOut, 404: ErrorOut})
+@router.get("/catalog", response={200: CatalogOut, 403: ErrorOut, 404: ErrorOut})
 async def get_catalog(
     request: HttpRequest, refresh: bool = False, engine: str | None = None
 ) -> CatalogOut:
-    """The tables, columns, descriptions, sample values and keys of each data engine (cached;
-    `refresh=1` reads them again)."""
-    return await sync_to_async(catalog.get_catalog, thread_sensitive=False)(
-        engine=engine, refresh=refresh
-    )
+    """The semantic catalog of each data engine: tables, columns with labels, roles and
+    descriptions, relationships and metrics (`refresh=1` profiles the data again)."""
+    if refresh:
+        roles = await sync_to_async(roles_of)(request.user)
+        if not ({ANALYST, CURATOR} & set(roles)):
+            raise ApiError(403, "forbidden", "Profiling needs the Analyst or Curator role.")
+    return await sync_to_async(catalog_selectors.catalog_out)(engine=engine, refresh=refresh)
 
 
 @router.post(

@@ -151,6 +151,9 @@ LAST_NAMES = [
 ]
 MODELS = ["Pro", "Air", "Plus", "Lite", "Max", "Classic", "Eco", "Prime"]
 
+# The demo's curated catalog: its business vocabulary (metrics) and synonyms, seeded by seed_demo.
+CATALOG_PATH = Path(__file__).with_name("demo_catalog.yaml")
+
 TABLE_COMMENTS = {
     "stores": "Physical and online stores; location (city, country, region) lives here only.",
     "customers": "Customers who placed orders, with their market segment.",

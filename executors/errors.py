@@ -73,3 +73,9 @@ class ResultTooLarge(ExecutorError):
     code = "result_too_large"
     stage = "data_fetch"
     http_status = 413
+
+
+class InvalidCatalogFile(ExecutorError):
+    """A semantic catalog file that cannot be imported; nothing was changed."""
+
+    code = "invalid_catalog_file"

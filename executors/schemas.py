@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from ninja import Schema
 
+from executors.catalog.model import Metric, Relationship, SemanticTable
+
 
 class ColumnOut(Schema):
     name: str
@@ -35,46 +37,23 @@ class QueryResultData(Schema):
     rows: list[list[Any]]
 
 
-class CatalogColumn(Schema):
-    name: str
-    type: str
-    description: str = ""
-    synonyms: list[str] = []
-    sample_values: list[str] = []
-
-
-class CatalogForeignKey(Schema):
-    column: str
-    ref_table: str
-    ref_column: str
-    declared: bool
-
-
-class CatalogTable(Schema):
-    name: str
-    description: str = ""
-    synonyms: list[str] = []
-    row_count: int | None = None
-    primary_key: list[str] = []
-    columns: list[CatalogColumn]
-    foreign_keys: list[CatalogForeignKey] = []
-
-
-class GlossaryEntry(Schema):
-    term: str
-    meaning: str
-
-
 class EngineCatalog(Schema):
+    """One engine's semantic catalog as the portal sees it (hidden tables and columns left out);
+    `error` says why an engine that was never profiled cannot be read."""
+
     name: str
     kind: str
     dialect: str
     default: bool
-    tables: list[CatalogTable] = []
+    tables: list[SemanticTable] = []
+    relationships: list[Relationship] = []
+    metrics: list[Metric] = []
+    profiled_at: str | None = None
+    notes: list[str] = []
+    revision: int = 0
     error: str | None = None
 
 
 class CatalogOut(Schema):
     default_engine: str
     engines: list[EngineCatalog]
-    glossary: list[GlossaryEntry] = []

@@ -150,7 +150,9 @@ VIZORCH_LLM_BASE_URL = os.environ.get("VIZORCH_LLM_BASE_URL") or None
 VIZORCH_LLM_API_KEY = os.environ.get("VIZORCH_LLM_API_KEY") or None
 
 VIZORCH_RESULTS_DIR = Path(os.environ.get("VIZORCH_RESULTS_DIR") or VAR_DIR / "results")
-VIZORCH_DUCKDB_PATH = Path(os.environ.get("VIZORCH_DUCKDB_PATH") or VAR_DIR / "demo.duckdb")
+# The demo dataset is generated only at the default path, and only when the file is absent.
+VIZORCH_DUCKDB_DEFAULT_PATH = VAR_DIR / "demo.duckdb"
+VIZORCH_DUCKDB_PATH = Path(os.environ.get("VIZORCH_DUCKDB_PATH") or VIZORCH_DUCKDB_DEFAULT_PATH)
 VIZORCH_DEMO_SCALE = float(os.environ.get("VIZORCH_DEMO_SCALE", "1.0"))
 VIZORCH_REMOTE_DUCKDB = env_list(os.environ.get("VIZORCH_REMOTE_DUCKDB"))
 VIZORCH_REMOTE_DUCKDB_TOKEN = os.environ.get("VIZORCH_REMOTE_DUCKDB_TOKEN") or None
@@ -171,3 +173,11 @@ VIZORCH_RESULT_TTL_HOURS = float(os.environ.get("VIZORCH_RESULT_TTL_HOURS", "168
 # JSON objects mapping an engine name to a list, e.g. {"local": ["orders", "order_items"]}.
 VIZORCH_GUARD_ALLOWED_FUNCTIONS = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_FUNCTIONS"))
 VIZORCH_GUARD_ALLOWED_TABLES = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_TABLES"))
+# The semantic catalog's profile: tables above this many rows are sampled, the whole profile is
+# bounded in time, and each process compares an engine's schema with the stored one at most this
+# often (a changed schema is profiled again).
+VIZORCH_CATALOG_SAMPLE_ROWS = int(os.environ.get("VIZORCH_CATALOG_SAMPLE_ROWS", "1000000"))
+VIZORCH_CATALOG_PROFILE_BUDGET_S = float(os.environ.get("VIZORCH_CATALOG_PROFILE_BUDGET_S", "120"))
+VIZORCH_CATALOG_SCHEMA_CHECK_S = float(os.environ.get("VIZORCH_CATALOG_SCHEMA_CHECK_S", "60"))
+# Sample values, min/max and result previews go to the model unless this is 0.
+VIZORCH_LLM_SEND_SAMPLES = env_bool(os.environ.get("VIZORCH_LLM_SEND_SAMPLES"), default=True)

@@ -3,8 +3,12 @@ artifact and parameter contracts of CONTRACTS.md) and in which shape its final m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
+
+from chat import conf
+from chat.agent import grounding
+from executors.catalog.model import SemanticCatalog
 
 ARTIFACT_CONTRACT = """\
 The artifact is ONE TypeScript React module whose default export is
@@ -41,21 +45,6 @@ When the data is ready, answer with ONE final message and no tool call, in this 
 If the question cannot be answered from these tables, say so in plain text with no fences."""
 
 
-def describe_catalog(tables: Iterable[Any]) -> str:
-    lines = []
-    for table in tables:
-        head = f"- {table.name}"
-        if table.description:
-            head += f": {table.description}"
-        lines.append(head)
-        for column in table.columns:
-            text = f"    {column.name} {column.type}"
-            if column.description:
-                text += f" -- {column.description}"
-            lines.append(text)
-    return "\n".join(lines) or "(no tables)"
-
-
 def describe_engines(engines: Sequence[tuple[str, str]], default: str) -> str:
     lines = []
     for name, dialect in engines:
@@ -66,8 +55,14 @@ def describe_engines(engines: Sequence[tuple[str, str]], default: str) -> str:
 
 
 def analyst_prompt(
-    catalog: Iterable[Any], engines: Sequence[tuple[str, str]], default_engine: str
+    catalog: SemanticCatalog,
+    engines: Sequence[tuple[str, str]],
+    default_engine: str,
+    *,
+    question: str = "",
 ) -> str:
+    """The system prompt of a chat run, grounded in the engine's (visible) semantic catalog;
+    on a big catalog it describes the tables `question` is about."""
     spark = any(dialect == "spark" for _, dialect in engines)
     tools = (
         "Tools: list_tables(), describe_table(table), run_sql(sql, engine) for DuckDB engines"
@@ -79,14 +74,23 @@ def analyst_prompt(
 You are Vizorch, a data analyst. You answer a question about the user's data with ONE read-only SQL
 query (SELECT or WITH) and an interactive chart of its result.
 
-Tables:
-{describe_catalog(catalog)}
+Tables of the {catalog.engine} engine:
+{
+        grounding.catalog_text(
+            catalog,
+            question=question,
+            send_samples=conf.send_samples(),
+            budget=conf.prompt_table_budget(),
+        )
+    }
 
 Engines:
 {describe_engines(engines, default_engine)}
 
 {tools}
 Aggregate in SQL (GROUP BY) so the result stays small; name columns clearly; order the rows.
+Join tables only along the joins listed; when the question uses a word listed as a synonym or a
+metric, use that column or that metric's definition.
 
 {ARTIFACT_CONTRACT}
 
@@ -125,8 +129,12 @@ def ui_request(
     parts = [
         f"Request: {prompt}",
         "Data columns: " + ", ".join(f"{c.get('name')} ({c.get('type')})" for c in columns),
-        f"Rows: {row_count}; first rows: "
-        + json.dumps([list(r) for r in preview[:10]], default=str),
+        f"Rows: {row_count}"
+        + (
+            "; first rows: " + json.dumps([list(r) for r in preview[:10]], default=str)
+            if conf.send_samples()
+            else ""
+        ),
     ]
     if current_code:
         parts.append(f"Current component:\n```tsx\n{current_code.rstrip()}\n```")

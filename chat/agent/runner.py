@@ -36,6 +36,7 @@ from chat.events import (
     Stage,
     ThoughtEvent,
 )
+from executors.catalog.model import SemanticCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +86,20 @@ class RunOutcome:
         return self.data is not None
 
 
+ModelFactory = Callable[[SemanticCatalog | None], BaseChatModel]
+
+
 class AgentRunner:
-    def __init__(self, model: BaseChatModel, request: RunRequest, emit: Emit) -> None:
-        self.model = model
+    def __init__(
+        self, model: BaseChatModel | ModelFactory, request: RunRequest, emit: Emit
+    ) -> None:
+        """`model` is the chat model, or a factory that builds it from the run's catalog (the
+        offline analyst reads it), called once the catalog is read."""
+        if isinstance(model, BaseChatModel):
+            self.model: BaseChatModel = model
+            self.model_for: ModelFactory | None = None
+        else:
+            self.model_for = model
         self.request = request
         self._emit = emit
         self.stage: Stage = "code_generation"
@@ -112,14 +124,18 @@ class AgentRunner:
         request = self.request
         await self._emit(ThoughtEvent(content="Analyzing your request..."))
         try:
-            catalog = await sync_to_async(tools.catalog, thread_sensitive=False)(request.engine)
+            catalog = await self.toolbox.read_catalog()
             engines = await sync_to_async(tools.engines, thread_sensitive=False)()
             default = await sync_to_async(tools.default_engine, thread_sensitive=False)()
         except tools.EngineUnavailable as exc:
             raise RunFailed("data_fetch", exc.message) from exc
         except tools.ExecutorError as exc:
             raise RunFailed("sql_execution", exc.message) from exc
-        system = prompts.analyst_prompt(catalog, engines, request.engine or default)
+        if self.model_for is not None:
+            self.model = await sync_to_async(self.model_for, thread_sensitive=False)(catalog)
+        system = prompts.analyst_prompt(
+            catalog, engines, request.engine or default, question=request.prompt
+        )
         messages: list[BaseMessage] = [
             SystemMessage(system),
             *request.history,
@@ -186,6 +202,8 @@ class AgentRunner:
                 )
             ),
         ]
+        if self.model_for is not None:
+            self.model = await sync_to_async(self.model_for, thread_sensitive=False)(None)
         _, parser = await self._stream_reply(self.model, messages)
         await self._finish(parser)
 

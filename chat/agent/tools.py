@@ -1,7 +1,7 @@
 """The agent's tools (Pydantic-typed LangChain tools) and the data access behind them. Every
 statement goes through the executors' guard and result store; the tools report `sql`, `data` and
-`progress` events through the run's emitter and answer the model in the text protocol of
-CONTRACTS.md (JSON, or `ERROR: <message>` for a statement the model may repair)."""
+`progress` events through the run's emitter and answer the model in JSON (or `ERROR: <message>`
+for a statement the model may repair)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from asgiref.sync import sync_to_async
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from chat import conf
+from chat.agent import grounding
 from chat.events import DataReadyEvent, ProgressEvent, SqlEvent, SseEvent
+from executors.catalog.model import SemanticCatalog
 from executors.engines.base import Progress
 from executors.errors import EngineUnavailable, ExecutorError, QueryCancelled
 
@@ -37,14 +40,14 @@ class StoredData:
     preview: list[list[Any]] = field(default_factory=list)
     engine: str = ""
 
-    def tool_text(self) -> str:
+    def tool_text(self, *, with_rows: bool = True) -> str:
         return json.dumps(
             {
                 "result_id": self.result_id,
                 "row_count": self.row_count,
                 "truncated": self.truncated,
                 "columns": self.columns,
-                "preview": self.preview[:PREVIEW_ROWS],
+                "preview": self.preview[:PREVIEW_ROWS] if with_rows else [],
             },
             default=str,
         )
@@ -73,15 +76,19 @@ def default_engine() -> str:
     return registry.default_engine_name()
 
 
-def catalog(engine: str | None = None) -> list[Any]:
-    """Tables of one engine (the executors' annotated catalog); an engine that cannot be read is
-    `EngineUnavailable`."""
-    from executors.catalog import engine_catalog
+def semantic_catalog(engine: str | None = None) -> SemanticCatalog:
+    """The visible semantic catalog of one engine (hidden columns left out); an engine that was
+    never profiled and cannot be read is `EngineUnavailable`."""
+    from executors.catalog.selectors import semantic_catalog as read
 
-    entry = engine_catalog(engine)
-    if entry.error is not None:
-        raise EngineUnavailable(entry.error)
-    return list(entry.tables)
+    return read(engine)
+
+
+def offline_tables(catalog: SemanticCatalog) -> list[Any]:
+    """The catalog in the shape the built-in offline analyst reads."""
+    from executors.catalog.legacy import legacy_tables
+
+    return list(legacy_tables(catalog))
 
 
 async def execute_sql(
@@ -207,6 +214,8 @@ class ToolBox:
     last_sql: str = ""
     last_engine: str = ""
     active_engine: str | None = None
+    # The run's catalog, read once (by the runner, or by the first tool that needs it).
+    catalog: SemanticCatalog | None = None
     _spark_available: bool = False
 
     def tools(self) -> list[BaseTool]:
@@ -216,13 +225,15 @@ class ToolBox:
             StructuredTool.from_function(
                 coroutine=self.list_tables,
                 name="list_tables",
-                description="List the tables you can query, with their columns.",
+                description="List the tables you can query with their columns, the joins "
+                "between them and the named metrics.",
                 args_schema=ListTablesArgs,
             ),
             StructuredTool.from_function(
                 coroutine=self.describe_table,
                 name="describe_table",
-                description="Columns, types, descriptions and sample values of one table.",
+                description="One table in full: columns with types, roles, synonyms, "
+                "descriptions and sample values; its joins and metrics.",
                 args_schema=DescribeTableArgs,
             ),
             StructuredTool.from_function(
@@ -248,24 +259,21 @@ class ToolBox:
             )
         return tools
 
+    async def read_catalog(self) -> SemanticCatalog:
+        if self.catalog is None:
+            # Thread-sensitive: the ORM read (and a first-use profile's writes) run in the
+            # run's own sync thread (the worker drives each run in a ThreadSensitiveContext).
+            self.catalog = await sync_to_async(semantic_catalog)(self.engine)
+        return self.catalog
+
     async def list_tables(self) -> str:
-        tables = await sync_to_async(catalog, thread_sensitive=False)(self.engine)
-        return "\n".join(
-            f"{t.name}({', '.join(c.name + ' ' + c.type for c in t.columns)})" for t in tables
-        )
+        return grounding.listing(await self.read_catalog())
 
     async def describe_table(self, table: str) -> str:
-        tables = await sync_to_async(catalog, thread_sensitive=False)(self.engine)
-        for info in tables:
-            if info.name.lower() == table.lower() or info.name.lower().endswith(
-                "." + table.lower()
-            ):
-                lines = [f"{info.name}: {info.description}".rstrip(": ")]
-                for c in info.columns:
-                    samples = f" e.g. {', '.join(c.sample_values[:5])}" if c.sample_values else ""
-                    lines.append(f"- {c.name} {c.type}: {c.description}{samples}")
-                return "\n".join(lines)
-        return f"ERROR: there is no table called {table!r}; call list_tables."
+        found = grounding.describe(
+            await self.read_catalog(), table, send_samples=conf.send_samples()
+        )
+        return found or f"ERROR: there is no table called {table!r}; call list_tables."
 
     async def run_sql(self, sql: str, engine: str | None = None) -> str:
         return await self._execute(sql, engine or self.engine)
@@ -299,4 +307,4 @@ class ToolBox:
         self.results.append(stored)
         self.last_sql, self.last_engine = sql, name
         await self.emit(stored.event())
-        return stored.tool_text()
+        return stored.tool_text(with_rows=conf.send_samples())

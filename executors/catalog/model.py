@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 ColumnRole = Literal["measure", "dimension", "time", "identifier", "geography", "text"]
 Aggregation = Literal["sum", "avg", "min", "max", "count", "count_distinct", "none"]
@@ -66,6 +66,7 @@ class Relationship(BaseModel):
     origin: Origin = "inferred_name"
     stale: bool = False
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def join_condition(self) -> str:
         return f"{self.from_table}.{self.from_column} = {self.to_table}.{self.to_column}"
@@ -93,6 +94,9 @@ class SemanticCatalog(BaseModel):
     # A hash of table names, column names and types: a changed schema triggers a new profile.
     schema_fingerprint: str = ""
     profiled_at: str | None = None
+    # Changes whenever the profile or the curated layer changes: a cheap key for caches built
+    # from this catalog (the analyst's parsed vocabulary, a prompt).
+    revision: int = 0
     notes: list[str] = Field(
         default=[], description="What the profile could not do fully, e.g. sampled tables."
     )

@@ -94,7 +94,8 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def catalog(self) -> list[TableInfo]:
-        """Tables and columns the engine exposes to the agent."""
+        """The schema the engine exposes: tables, columns, types, comments and declared keys.
+        Reads no data (row counts and values are the catalog profiler's work, through `run`)."""
 
     @abc.abstractmethod
     def run(

@@ -14,21 +14,17 @@ import duckdb
 import pyarrow as pa
 
 from executors.engines.base import (
-    ColumnInfo,
     Engine,
     EngineHealth,
     EngineResult,
-    ForeignKey,
     ProgressCallback,
     QueryLimits,
     TableInfo,
 )
+from executors.engines.duckdb_schema import quote_literal, read_schema
 from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, QueryTimeout
 
 BATCH_ROWS = 64_000
-# Text columns with at most this many distinct values get sample values in the catalog.
-SAMPLE_MAX_DISTINCT = 25
-SAMPLE_VALUES = 10
 WATCHDOG_REPEAT_S = 0.25
 # Fixed when the instance starts: no extension is ever installed or loaded on demand.
 STARTUP_CONFIG: dict[str, str | bool | int | float | list[str]] = {
@@ -117,7 +113,7 @@ class LocalDuckDBEngine(Engine):
     def _locked_instance(self) -> duckdb.DuckDBPyConnection:
         database = duckdb.connect(":memory:", config=dict(STARTUP_CONFIG))
         try:
-            database.execute(f"ATTACH {_quote_literal(str(self.path))} AS {self.alias} (READ_ONLY)")
+            database.execute(f"ATTACH {quote_literal(str(self.path))} AS {self.alias} (READ_ONLY)")
             database.execute(f"USE {self.alias}")
             for name, value in self.lockdown():
                 database.execute(f"SET {name} = {_setting_literal(value)}")
@@ -246,7 +242,7 @@ class LocalDuckDBEngine(Engine):
 
     def catalog(self) -> list[TableInfo]:
         with self._connection(wait_s=30.0) as cursor:
-            return read_catalog(cursor)
+            return read_schema(lambda sql: cursor.execute(sql).fetchall())
 
     def close(self) -> None:
         with self._lock:
@@ -269,101 +265,11 @@ class LocalDuckDBEngine(Engine):
 
 
 def read_catalog(cursor: duckdb.DuckDBPyConnection) -> list[TableInfo]:
-    """Tables of every user schema with comments, exact row counts, declared keys and sample values
-    of low-cardinality text columns. Tables outside `main` are named `schema.table`."""
-    tables = cursor.execute(
-        """
-        SELECT schema_name, table_name, coalesce(comment, '')
-        FROM duckdb_tables()
-        WHERE NOT internal AND NOT temporary AND database_name = current_database()
-        ORDER BY schema_name <> 'main', schema_name, table_name
-        """
-    ).fetchall()
-    columns = cursor.execute(
-        """
-        SELECT schema_name, table_name, column_name, data_type, coalesce(comment, '')
-        FROM duckdb_columns()
-        WHERE NOT internal AND database_name = current_database()
-        ORDER BY schema_name, table_name, column_index
-        """
-    ).fetchall()
-    constraints = cursor.execute(
-        """
-        SELECT schema_name, table_name, constraint_type, constraint_column_names,
-               referenced_table, referenced_column_names
-        FROM duckdb_constraints()
-        WHERE database_name = current_database()
-          AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')
-        """
-    ).fetchall()
-    result = []
-    for schema, table, comment in tables:
-        ref = _ref(schema, table)
-        table_columns = [c for c in columns if c[0] == schema and c[1] == table]
-        count_row = cursor.execute(f"SELECT count(*) FROM {ref}").fetchone()
-        row_count = int(count_row[0]) if count_row else 0
-        primary_key: list[str] = []
-        foreign_keys: list[ForeignKey] = []
-        for c_schema, c_table, kind, names, ref_table, ref_names in constraints:
-            if (c_schema, c_table) != (schema, table):
-                continue
-            if kind == "PRIMARY KEY":
-                primary_key = list(names)
-            else:
-                foreign_keys.extend(
-                    ForeignKey(column, _name(c_schema, ref_table), ref_column)
-                    for column, ref_column in zip(names, ref_names, strict=False)
-                )
-        infos = [
-            ColumnInfo(
-                name=name,
-                type=data_type,
-                description=column_comment,
-                sample_values=(
-                    _samples(cursor, ref, name) if data_type == "VARCHAR" and row_count else []
-                ),
-            )
-            for _s, _t, name, data_type, column_comment in table_columns
-        ]
-        result.append(
-            TableInfo(
-                name=_name(schema, table),
-                columns=infos,
-                row_count=row_count,
-                description=comment,
-                primary_key=primary_key,
-                foreign_keys=foreign_keys,
-            )
-        )
-    return result
+    """The schema of the database `cursor` is on with row counts and samples, as the first
+    offline analyst's tests and eval read it (executors/catalog/legacy.py)."""
+    from executors.catalog.legacy import read_catalog as legacy_read_catalog
 
-
-def _samples(cursor: duckdb.DuckDBPyConnection, ref: str, column: str) -> list[str]:
-    quoted = _quote_ident(column)
-    row = cursor.execute(f"SELECT approx_count_distinct({quoted}) FROM {ref}").fetchone()
-    if row is None or row[0] is None or row[0] > SAMPLE_MAX_DISTINCT:
-        return []
-    values = cursor.execute(
-        f"SELECT {quoted} FROM {ref} WHERE {quoted} IS NOT NULL "
-        f"GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {SAMPLE_VALUES}"
-    ).fetchall()
-    return [str(value[0]) for value in values]
-
-
-def _name(schema: str, table: str) -> str:
-    return table if schema == "main" else f"{schema}.{table}"
-
-
-def _ref(schema: str, table: str) -> str:
-    return f"{_quote_ident(schema)}.{_quote_ident(table)}"
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    return legacy_read_catalog(cursor)
 
 
 def _setting_literal(value: str | bool | int) -> str:
@@ -371,7 +277,7 @@ def _setting_literal(value: str | bool | int) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    return _quote_literal(value)
+    return quote_literal(value)
 
 
 def _first_line(exc: BaseException) -> str:

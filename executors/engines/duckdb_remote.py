@@ -19,16 +19,15 @@ import duckdb
 import pyarrow as pa
 
 from executors.engines.base import (
-    ColumnInfo,
     Engine,
     EngineHealth,
     EngineResult,
-    ForeignKey,
     ProgressCallback,
     QueryLimits,
     TableInfo,
 )
-from executors.engines.duckdb_local import BATCH_ROWS, SAMPLE_MAX_DISTINCT, SAMPLE_VALUES
+from executors.engines.duckdb_local import BATCH_ROWS
+from executors.engines.duckdb_schema import read_schema
 from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, QueryTimeout
 
 CATALOG_LIMITS = QueryLimits(max_rows=1_000_000, timeout_s=60.0)
@@ -358,95 +357,8 @@ class RemoteDuckDBEngine(Engine):
         return EngineHealth(ok=up > 0, detail="; ".join([summary, *notes]))
 
     def catalog(self) -> list[TableInfo]:
-        """Tables, columns and comments from the server's information_schema, keys from
-        duckdb_constraints(), exact row counts and samples of low-cardinality text columns."""
-        columns = self._rows(
-            """
-            SELECT c.table_schema, c.table_name, c.column_name, c.data_type,
-                   coalesce(c.column_comment, ''), coalesce(t.table_comment, '')
-            FROM information_schema.columns c
-            JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
-            WHERE c.table_catalog = current_database()
-              AND c.table_schema NOT IN ('information_schema', 'pg_catalog')
-            ORDER BY c.table_schema <> 'main', c.table_schema, c.table_name, c.ordinal_position
-            """
-        )
-        tables: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
-        comments: dict[tuple[str, str], str] = {}
-        for schema, table, column, data_type, column_comment, table_comment in columns:
-            tables.setdefault((schema, table), []).append((column, data_type, column_comment))
-            comments[(schema, table)] = table_comment
-        if not tables:
-            return []
-        counts = {
-            (schema, table): int(count)
-            for schema, table, count in self._rows(
-                " UNION ALL ".join(
-                    f"SELECT {_literal(s)}, {_literal(t)}, count(*) FROM {_ref(s, t)}"
-                    for s, t in tables
-                )
-            )
-        }
-        samples = self._samples(tables)
-        keys = self._rows(
-            """
-            SELECT schema_name, table_name, constraint_type, constraint_column_names,
-                   referenced_table, referenced_column_names
-            FROM duckdb_constraints()
-            WHERE database_name = current_database()
-              AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')
-            """
-        )
-        result = []
-        for (schema, table), table_columns in tables.items():
-            primary_key: list[str] = []
-            foreign_keys: list[ForeignKey] = []
-            for k_schema, k_table, kind, names, ref_table, ref_names in keys:
-                if (k_schema, k_table) != (schema, table):
-                    continue
-                if kind == "PRIMARY KEY":
-                    primary_key = list(names)
-                else:
-                    foreign_keys.extend(
-                        ForeignKey(column, _name(k_schema, ref_table), ref_column)
-                        for column, ref_column in zip(names, ref_names or [], strict=False)
-                    )
-            result.append(
-                TableInfo(
-                    name=_name(schema, table),
-                    columns=[
-                        ColumnInfo(
-                            name=column,
-                            type=data_type,
-                            description=comment,
-                            sample_values=samples.get((schema, table, column), []),
-                        )
-                        for column, data_type, comment in table_columns
-                    ],
-                    row_count=counts.get((schema, table)),
-                    description=comments[(schema, table)],
-                    primary_key=primary_key,
-                    foreign_keys=foreign_keys,
-                )
-            )
-        return result
-
-    def _samples(
-        self, tables: dict[tuple[str, str], list[tuple[str, str, str]]]
-    ) -> dict[tuple[str, str, str], list[str]]:
-        parts = [
-            f"SELECT {_literal(s)}, {_literal(t)}, {_literal(c)}, "
-            f"list(v ORDER BY n DESC, v)[:{SAMPLE_VALUES}] "
-            f"FROM (SELECT {_quote(c)} AS v, count(*) AS n FROM {_ref(s, t)} "
-            f"WHERE {_quote(c)} IS NOT NULL GROUP BY 1) HAVING count(*) <= {SAMPLE_MAX_DISTINCT}"
-            for (s, t), columns in tables.items()
-            for c, data_type, _comment in columns
-            if data_type == "VARCHAR"
-        ]
-        if not parts:
-            return {}
-        rows = self._rows(" UNION ALL ".join(parts))
-        return {(s, t, c): [str(v) for v in values] for s, t, c, values in rows if values}
+        """The schema as the server sees it, read like the local engine's."""
+        return read_schema(self._rows)
 
     def _rows(self, sql: str) -> list[tuple]:
         job = _Job()
@@ -487,19 +399,3 @@ def _message(exc: BaseException) -> str:
     # Failure when receiving data from the peer error for HTTP POST to 'http://h:p/quack'".
     text = text.removeprefix("IO Error: Failed to send message: ")
     return text or type(exc).__name__
-
-
-def _name(schema: str, table: str) -> str:
-    return table if schema == "main" else f"{schema}.{table}"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _ref(schema: str, table: str) -> str:
-    return f"{_quote(schema)}.{_quote(table)}"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

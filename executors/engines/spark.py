@@ -286,25 +286,16 @@ class SparkEngine(Engine):
         return EngineHealth(ok=True, detail=f"Spark {version} at {self.url}")
 
     def catalog(self) -> list[TableInfo]:
-        """Permanent tables and views of the session's current database, with exact row counts."""
+        """Permanent tables and views of the session's current database: columns, types and
+        comments from the session catalog (no job runs; row counts are the profiler's work)."""
         spark = self._session()
         try:
             database = spark.catalog.currentDatabase()
             tables = [t for t in spark.catalog.listTables(database) if not t.isTemporary]
-            infos = []
-            for table in tables:
-                columns = spark.catalog.listColumns(f"{_quote(database)}.{_quote(table.name)}")
-                infos.append((table, columns))
-            counts: dict[str, int] = {}
-            if infos:
-                union = " UNION ALL ".join(
-                    f"SELECT {_literal(t.name)} AS name, count(*) AS n "
-                    f"FROM {_quote(database)}.{_quote(t.name)}"
-                    for t, _ in infos
-                )
-                counts = {
-                    row["name"]: int(row["n"]) for row in spark.sql(union).toArrow().to_pylist()
-                }
+            infos = [
+                (table, spark.catalog.listColumns(f"{_quote(database)}.{_quote(table.name)}"))
+                for table in tables
+            ]
         except Exception as exc:
             raise self._translate(exc, _Job("", None), QueryLimits()) from exc
         return [
@@ -314,7 +305,6 @@ class SparkEngine(Engine):
                     ColumnInfo(name=c.name, type=c.dataType, description=c.description or "")
                     for c in columns
                 ],
-                row_count=counts.get(table.name),
                 description=table.description or "",
             )
             for table, columns in infos
@@ -377,10 +367,6 @@ def _first_line(exc: BaseException) -> str:
         return details.group(1)
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _quote(name: str) -> str:

@@ -81,90 +81,26 @@ class Outcome:
 # The agent side
 
 
-@dataclass
-class _Column:
-    name: str
-    type: str
-    sample_values: list[str]
-    synonyms: list[str]
-
-
-@dataclass
-class _Table:
-    name: str
-    columns: list[_Column]
-    primary_key: list[str]
-    foreign_keys: list[Any]
-    synonyms: list[str]
-
-
 def load_catalog(path: Path) -> list[Any]:
-    """The tables the agent sees for the DuckDB file at `path`: read the way the local engine
-    reads them (keys, sample values) with the synonyms of executors/catalog.yaml, as the chat
-    runner hands them to the model."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        from executors.engines.duckdb_local import read_catalog
+    """The tables the offline model sees for the DuckDB file at `path`: profiled the way the
+    local engine is profiled, with the demo's curated catalog applied when the file holds the
+    demo dataset, in the shape the chat worker hands the offline model."""
+    from executors import demo_data
+    from executors.catalog import document, legacy
+    from executors.catalog.curation import apply_document
+    from executors.catalog.profile import profile_engine
+    from executors.catalog.selectors import visible_part
+    from executors.engines.duckdb_local import LocalDuckDBEngine
 
-        tables = list(read_catalog(con.cursor()))
-    except ImportError:
-        return _plain_catalog(con)
+    engine = LocalDuckDBEngine("eval", path)
+    try:
+        catalog = profile_engine(engine)
     finally:
-        con.close()
-    try:
-        from executors import catalog as executors_catalog
-
-        notes = executors_catalog.load_annotations().get("tables") or {}
-        keys = executors_catalog.infer_foreign_keys(tables)
-    except (ImportError, AttributeError):
-        notes, keys = {}, {}
-    out = []
-    for t in tables:
-        table_notes = notes.get(t.name) or {}
-        column_notes = table_notes.get("columns") or {}
-        columns = [
-            _Column(
-                c.name,
-                c.type,
-                list(c.sample_values),
-                [str(x) for x in (column_notes.get(c.name) or {}).get("synonyms") or []],
-            )
-            for c in t.columns
-        ]
-        out.append(
-            _Table(
-                t.name,
-                columns,
-                list(t.primary_key),
-                list(keys.get(t.name, t.foreign_keys)),
-                [str(x) for x in table_notes.get("synonyms") or []],
-            )
-        )
-    return out
-
-
-def _plain_catalog(con: duckdb.DuckDBPyConnection) -> list[Any]:
-    from executors.engines.base import ColumnInfo, TableInfo
-
-    tables = []
-    for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT internal ORDER BY 1"
-    ).fetchall():
-        cols = []
-        for col, typ in con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-            "ORDER BY column_index",
-            [name],
-        ).fetchall():
-            samples: list[str] = []
-            if typ == "VARCHAR":
-                rows = con.execute(
-                    f'SELECT DISTINCT "{col}" FROM "{name}" WHERE "{col}" IS NOT NULL LIMIT 26'
-                ).fetchall()
-                samples = [str(r[0]) for r in rows] if len(rows) <= 25 else []
-            cols.append(ColumnInfo(col, typ, "", samples))
-        tables.append(TableInfo(name, cols))
-    return tables
+        engine.close()
+    if demo_data.has_demo_tables(path):
+        curated = document.parse(demo_data.CATALOG_PATH.read_text(encoding="utf-8"))
+        catalog = apply_document(catalog, curated)
+    return list(legacy.legacy_tables(visible_part(catalog)))
 
 
 def tool_result_json(con: duckdb.DuckDBPyConnection, sql: str) -> str:

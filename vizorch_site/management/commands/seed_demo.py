@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -57,17 +58,47 @@ class Command(BaseCommand):
             self.stdout.write("Demo users already exist.")
 
     def _ensure_data(self, scale: float, tpch: float | None) -> None:
+        """Generate the demo dataset only at the default path and only when it is absent; a
+        DuckDB file of the user's own is never written to. Then profile the local engine and,
+        on the demo, seed its curated catalog (once: curators' later edits are kept)."""
         from executors import demo_data
 
-        path = settings.VIZORCH_DUCKDB_PATH
-        try:
-            generated = demo_data.ensure_demo_database(path, scale=scale)
-        except RuntimeError as exc:
-            raise CommandError(f"{exc} Set VIZORCH_DUCKDB_PATH to another file.") from exc
-        if generated:
+        path = Path(settings.VIZORCH_DUCKDB_PATH)
+        default = Path(settings.VIZORCH_DUCKDB_DEFAULT_PATH)
+        if path.exists():
+            demo = demo_data.has_demo_tables(path)
+            if demo:
+                self.stdout.write(f"Demo dataset already present in {path}.")
+            else:
+                self.stdout.write(f"Using your DuckDB file {path} (left as it is).")
+        elif path.resolve() == default.resolve():
+            demo_data.ensure_demo_database(path, scale=scale)
+            demo = True
             self.stdout.write(f"Generated the demo dataset in {path} (scale {scale}).")
         else:
-            self.stdout.write(f"Demo dataset already present in {path}.")
+            raise CommandError(
+                f"VIZORCH_DUCKDB_PATH points at {path}, which does not exist. Point it at an "
+                "existing DuckDB file, or unset it to use the demo dataset."
+            )
         if tpch:
+            if not demo:
+                raise CommandError("--tpch adds TPC-H to the demo dataset only, not to your file.")
             demo_data.load_tpch(path, tpch)
             self.stdout.write(f"Loaded TPC-H SF {tpch} into {path}.")
+        self._profile(demo)
+
+    def _profile(self, demo: bool) -> None:
+        from executors.catalog import document, services
+        from executors.demo_data import CATALOG_PATH
+        from executors.errors import ExecutorError
+
+        try:
+            catalog = services.refresh_catalog("local")
+        except ExecutorError as exc:
+            raise CommandError(f"Could not profile the local engine: {exc.message}") from exc
+        tables = catalog.tables.filter(missing=False).count()
+        self.stdout.write(f"Profiled the local engine: {tables} tables.")
+        if demo and catalog.version == 0:
+            curated = document.parse(CATALOG_PATH.read_text(encoding="utf-8"))
+            services.import_document("local", curated, change="seeded the demo dataset's catalog")
+            self.stdout.write("Seeded the demo dataset's curated catalog.")
