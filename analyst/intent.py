@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -152,6 +153,8 @@ class Match:
     # Several catalog things share these words: decided later from the rest of the question.
     candidates: tuple[object, ...] = ()
     text: str = ""
+    # The same words' other readings in the catalog, by kind (a metric named like a table).
+    alts: tuple[tuple[str, tuple[object, ...]], ...] = ()
 
 
 def _vocab_phrases() -> list[tuple[tuple[str, ...], str, object]]:
@@ -300,8 +303,13 @@ def find_matches(tokens: list[str], lex: Lexicon) -> tuple[list[Match], list[boo
                 best = min(h[2] for h in catalog)
                 top = [h for h in catalog if h[2] == best]
                 kind = min((h[0] for h in top), key=lambda k: _KIND_ORDER[k])
-                targets = tuple(dict.fromkeys(h[1] for h in top if h[0] == kind))
-                found = Match(i, i + n, kind, targets[0], targets, text)
+                targets = tuple(_unique(h[1] for h in top if h[0] == kind))
+                alts = tuple(
+                    (k, tuple(_unique(h[1] for h in catalog if h[0] == k)))
+                    for k in dict.fromkeys(h[0] for h in catalog)
+                    if k != kind
+                )
+                found = Match(i, i + n, kind, targets[0], targets, text, alts)
                 break
             if vocab:
                 kind, payload, _ = vocab[0]
@@ -329,6 +337,14 @@ def find_matches(tokens: list[str], lex: Lexicon) -> tuple[list[Match], list[boo
             used[i] = True
     matches.sort(key=lambda m: m.start)
     return matches, used
+
+
+def _unique(items: Iterable[object]) -> list[object]:
+    out: list[object] = []
+    for item in items:
+        if not any(item is o or item == o for o in out):
+            out.append(item)
+    return out
 
 
 def correct_typos(tokens: list[str], lex: Lexicon) -> list[str]:
@@ -588,8 +604,41 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
     pending_distinct = False
     negate_at = -10
     counted_any = any(m.kind == "count" for m in matches)
-    measure_like = [m for m in matches if m.kind in ("metric",) or _is_measure_match(m)]
+    measure_like = [
+        m
+        for m in matches
+        if (m.kind == "metric" and "table" not in dict(m.alts)) or _is_measure_match(m)
+    ]
     for idx, m in enumerate(matches):
+        counted_as: Measure | None = None
+        if m.kind == "metric":
+            alt = dict(m.alts)
+            cols = [c for c in alt.get("column", ()) if isinstance(c, Col)]
+            if cols and pending_agg in ("avg", "min", "max"):
+                # "average sales": the column, averaged, rather than the metric's total.
+                m = replace(m, kind="column", payload=cols[0], candidates=tuple(cols))
+            elif not alt.get("table"):
+                # A metric named "number of X" for a table X counts X like the words would.
+                words = m.text.split()
+                for phrase in V.COUNT_PHRASES:
+                    head = phrase.split()
+                    rest = tuple(singular(w) for w in words[len(head) :])
+                    if words[: len(head)] == head and rest:
+                        tables = [t for k, t, _ in lexicon_for(schema).lookup(rest) if k == "table"]
+                        if tables:
+                            alt["table"] = (tables[0],)
+                            pending_count = True
+                        break
+            if m.kind == "metric" and alt.get("table"):
+                # A metric named like a table ("orders") counts it where the table would be
+                # counted, and is only a qualifier where the table would be ("online orders").
+                assert isinstance(m.payload, Met)
+                table = alt["table"][0]
+                assert isinstance(table, str)
+                counted_as = replace(
+                    count_measure(schema, table), label=metric_measure(m.payload).label
+                )
+                m = replace(m, kind="table", payload=table, candidates=(table,))
         prev_tok = tokens[m.start - 1] if m.start > 0 else ""
         prev = matches[idx - 1] if idx > 0 else None
         nxt = matches[idx + 1] if idx + 1 < len(matches) else None
@@ -697,12 +746,13 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                 and nxt.start == m.end
                 and (nxt.kind == "metric" or _is_measure_match(nxt))
             )
+            counted = counted_as or count_measure(schema, table)
             if (
                 pending_count
                 or (pending_agg == "sum" and not qualifies)
                 or (listed and not after_by)
             ):
-                parts.measures.append(count_measure(schema, table))
+                parts.measures.append(counted)
                 pending_agg, pending_count = None, False
             elif after_by or ranked or picked_by_order:
                 label = schema.tables[table].label_column
@@ -723,7 +773,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                 parts.mentioned.append(table)
             else:
                 # "customers by segment": an entity noun with nothing else measured is counted.
-                parts.measures.append(count_measure(schema, table))
+                parts.measures.append(counted)
         elif kind == "value":
             negate = 0 <= m.start - negate_at <= 1
             if negate:
