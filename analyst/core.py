@@ -71,14 +71,14 @@ class Analyst:
         if isinstance(parsed, Clarify):
             return parsed
         if isinstance(parsed, Decline):
-            return self._declined(parsed)
+            return parsed
         assert isinstance(parsed, Intent)
-        schema = self._schema_for(question, earlier)
+        schema = self.schema
         built = build_sql(parsed, schema)
         if isinstance(built, Clarify):
             return built
         if isinstance(built, Decline):
-            return self._declined(built)
+            return built
         return Answer(parsed, built, charts.choose_chart(parsed, schema), schema)
 
     def _parse(self, question: str, previous: Intent | None) -> Intent | Clarify | Decline:
@@ -89,10 +89,6 @@ class Analyst:
         again = parse_question(question, schema, previous, looked_up=True)
         assert not isinstance(again, NeedsLookup)
         return again
-
-    def _schema_for(self, question: str, earlier: Sequence[str]) -> Schema:
-        rows = [row for phrases in self._found.values() for row in phrases]
-        return with_values(self.schema, rows)
 
     def _look_up(self, phrases: Sequence[str]) -> list[tuple[str, str, str]]:
         """Values of the data equal to these phrases, through the caller's internal path."""
@@ -108,9 +104,6 @@ class Analyst:
                 found = []
         self._found[key] = found
         return found
-
-    def _declined(self, decline: Decline) -> Decline:
-        return decline
 
     def decline_text(self, decline: Decline) -> str:
         return replies.decline_text(decline, self.suggestions())
@@ -165,8 +158,10 @@ def _candidate_questions(schema: Schema) -> list[str]:
         ]
         times = [c for c in t.columns if c.is_time]
         if measures and dims:
+            label = measures[0].label
             agg = "average" if measures[0].aggregation == "avg" else "total"
-            out.append(f"{agg} {measures[0].label} by {dims[0].label}")
+            named = label.split()[0] in ("total", "average", "sum", "mean")
+            out.append(f"{label if named else f'{agg} {label}'} by {dims[0].label}")
         if dims:
             out.append(f"number of {t.plural} by {dims[-1].label}")
         if times:

@@ -1,6 +1,8 @@
-"""Incremental parser for the model's streamed text: prose becomes `thought`s, the fenced ```tsx
-block streams out as code chunks while it is written, and the ```sql and ```json params fences are
-collected whole (see the agent message protocol in CONTRACTS.md)."""
+"""The agent message protocol: a final message is prose, the SQL in a ```sql fence, the component
+in a ```tsx fence and its parameters in a ```json params fence; a question back is prose and a
+```json clarify fence. `final_message` and `clarify_message` write it (the one definition of the
+format); the incremental parser reads the model's streamed text: prose becomes `thought`s, the
+tsx fence streams out as code chunks while it is written, the other fences are collected whole."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class ParsedMessage:
     sql: str | None = None
     params: dict[str, Any] | None = None
     params_error: str | None = None
+    clarify: dict[str, Any] | None = None
 
     @property
     def code_complete(self) -> bool:
@@ -139,7 +142,10 @@ class FenceParser:
             self.result.code_started = True
         else:
             self._mode = "other"
-            self._fence_kind = "params" if language == "json" else language
+            if language == "json":
+                self._fence_kind = "clarify" if words[1:2] == ["clarify"] else "params"
+            else:
+                self._fence_kind = language
             self._body = []
 
     def _finish_fence(self) -> None:
@@ -147,6 +153,13 @@ class FenceParser:
         self._body = []
         if self._fence_kind == "sql" and body:
             self.result.sql = body
+        elif self._fence_kind == "clarify" and body:
+            try:
+                asked = json.loads(body)
+            except json.JSONDecodeError:
+                asked = None
+            if isinstance(asked, dict) and isinstance(asked.get("question"), str):
+                self.result.clarify = asked
         elif self._fence_kind == "params" and body:
             try:
                 value = json.loads(body)
@@ -166,3 +179,19 @@ class FenceParser:
         self._thought_lines = []
         if text:
             out.append(("thought", text))
+
+
+def final_message(reasoning: str, code: str, params: dict[str, Any], sql: str | None = None) -> str:
+    """A final answer in the protocol: prose, then the SQL, the component and its parameters."""
+    parts = [reasoning.strip(), ""]
+    if sql:
+        parts += [f"{FENCE}sql\n{sql.strip()}\n{FENCE}", ""]
+    parts += [f"{FENCE}tsx\n{code.rstrip()}\n{FENCE}", ""]
+    parts.append(f"{FENCE}json params\n{json.dumps(params, indent=2, ensure_ascii=False)}\n{FENCE}")
+    return "\n".join(parts) + "\n"
+
+
+def clarify_message(question: str, options: list[str]) -> str:
+    """A question back in the protocol: the question as prose, then the readings to pick from."""
+    asked = json.dumps({"question": question, "options": options}, ensure_ascii=False)
+    return f"{question}\n\n{FENCE}json clarify\n{asked}\n{FENCE}\n"
