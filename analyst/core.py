@@ -151,11 +151,14 @@ def _candidate_questions(schema: Schema) -> list[str]:
             out.append(f"{m.name} by {dims[0].label}")
     for t in tables:
         measures = [c for c in t.columns if c.is_measure]
-        dims = [
-            c
-            for c in t.columns
-            if c.is_groupable and c.role != "identifier" and (c.distinct_count or 99) <= 50
-        ]
+        dims = sorted(
+            (
+                c
+                for c in t.columns
+                if c.is_groupable and c.role != "identifier" and (c.distinct_count or 99) <= 50
+            ),
+            key=lambda c: (not c.is_text, c.distinct_count or 99),
+        )
         times = [c for c in t.columns if c.is_time]
         if measures and dims:
             label = measures[0].label

@@ -243,9 +243,7 @@ class Lexicon:
                 compact = re.sub(r"[^a-z0-9]", "", stripped.lower())
                 if len(compact) >= 3:
                     self.compact.append((compact, c))
-        self.targets = sorted(
-            w for w in schema.words | _VOCAB_WORDS if len(w) >= 4 and w not in V.STOPWORDS
-        )
+        self.targets = sorted(w for w in schema.words | _VOCAB_WORDS if len(w) >= 4)
         self.known = (
             schema.words | schema.value_words | _VOCAB_WORDS | V.STOPWORDS | V.ACTIVITY_WORDS
         )
@@ -284,49 +282,22 @@ _KIND_ORDER = {"metric": 0, "table": 1, "column": 2, "value": 3}
 
 
 def find_matches(tokens: list[str], lex: Lexicon) -> tuple[list[Match], list[bool]]:
-    """Longest phrases first, left to right. At one span the vocabulary wins over the catalog
-    unless the words follow "by"/"per" (then "area" is the catalog's, not a chart type)."""
+    """Longest phrases first, wherever they are ("day of week" before "by day"). At one span the
+    vocabulary wins over the catalog unless the words follow "by"/"per" (then "area" is the
+    catalog's, not a chart type)."""
     keys = [singular(t) for t in tokens]
     used = [False] * len(tokens)
     matches: list[Match] = []
-    i = 0
-    while i < len(tokens):
-        found: Match | None = None
-        for n in range(min(lex.longest, len(tokens) - i), 0, -1):
-            span = tuple(keys[i : i + n])
-            hits = lex.lookup(span)
-            text = " ".join(tokens[i : i + n])
-            catalog = [h for h in hits if h[2] >= 0]
-            vocab = [h for h in hits if h[2] < 0]
-            after_by = i > 0 and tokens[i - 1] in V.GROUP_WORDS
-            if catalog and (not vocab or (after_by and vocab[0][0] == "chart")):
-                best = min(h[2] for h in catalog)
-                top = [h for h in catalog if h[2] == best]
-                kind = min((h[0] for h in top), key=lambda k: _KIND_ORDER[k])
-                targets = tuple(_unique(h[1] for h in top if h[0] == kind))
-                alts = tuple(
-                    (k, tuple(_unique(h[1] for h in catalog if h[0] == k)))
-                    for k in dict.fromkeys(h[0] for h in catalog)
-                    if k != kind
-                )
-                found = Match(i, i + n, kind, targets[0], targets, text, alts)
-                break
-            if vocab:
-                kind, payload, _ = vocab[0]
-                found = Match(i, i + n, kind, payload, (), text)
-                break
-            if n <= 3 and not all(k in V.STOPWORDS for k in span):
-                cols = lex.abbreviated(span)
-                if cols:
-                    found = Match(i, i + n, "column", cols[0], tuple(cols), text)
-                    break
-        if found is None:
-            i += 1
-            continue
-        matches.append(found)
-        for j in range(found.start, found.end):
-            used[j] = True
-        i = found.end
+    for n in range(min(lex.longest, len(tokens)), 0, -1):
+        for i in range(len(tokens) - n + 1):
+            if any(used[i : i + n]):
+                continue
+            found = _match_at(tokens, keys, i, n, lex)
+            if found is None:
+                continue
+            matches.append(found)
+            for j in range(found.start, found.end):
+                used[j] = True
     # A second chance for one-word values written differently ("canceled", "returns").
     for i, tok in enumerate(tokens):
         if used[i] or tok in V.STOPWORDS:
@@ -337,6 +308,34 @@ def find_matches(tokens: list[str], lex: Lexicon) -> tuple[list[Match], list[boo
             used[i] = True
     matches.sort(key=lambda m: m.start)
     return matches, used
+
+
+def _match_at(tokens: list[str], keys: list[str], i: int, n: int, lex: Lexicon) -> Match | None:
+    span = tuple(keys[i : i + n])
+    hits = lex.lookup(span)
+    text = " ".join(tokens[i : i + n])
+    catalog = [h for h in hits if h[2] >= 0]
+    vocab = [h for h in hits if h[2] < 0]
+    after_by = i > 0 and tokens[i - 1] in V.GROUP_WORDS
+    if catalog and (not vocab or (after_by and vocab[0][0] == "chart")):
+        best = min(h[2] for h in catalog)
+        top = [h for h in catalog if h[2] == best]
+        kind = min((h[0] for h in top), key=lambda k: _KIND_ORDER[k])
+        targets = tuple(_unique(h[1] for h in top if h[0] == kind))
+        alts = tuple(
+            (k, tuple(_unique(h[1] for h in catalog if h[0] == k)))
+            for k in dict.fromkeys(h[0] for h in catalog)
+            if k != kind
+        )
+        return Match(i, i + n, kind, targets[0], targets, text, alts)
+    if vocab:
+        kind, payload, _ = vocab[0]
+        return Match(i, i + n, kind, payload, (), text)
+    if n <= 3 and not all(k in V.STOPWORDS for k in span):
+        cols = lex.abbreviated(span)
+        if cols:
+            return Match(i, i + n, "column", cols[0], tuple(cols), text)
+    return None
 
 
 def _unique(items: Iterable[object]) -> list[object]:
@@ -754,6 +753,9 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
             ):
                 parts.measures.append(counted)
                 pending_agg, pending_count = None, False
+            elif after_by and parts.top_n is not None and parts.dimensions and not parts.measures:
+                # "top 10 customers by orders": what follows "by" in a ranking is measured.
+                parts.measures.append(counted)
             elif after_by or ranked or picked_by_order:
                 label = schema.tables[table].label_column
                 if label is None:
