@@ -252,8 +252,28 @@ ASC_PHRASES = (
     "smallest first",
 )
 NEGATION_PHRASES = ("excluding", "exclude", "except", "not", "without", "other than", "but not")
-LABEL_ON = ("with labels", "show labels", "show values", "data labels", "labels on", "label")
-LABEL_OFF = ("without labels", "hide labels", "no labels", "remove labels", "labels off")
+LABEL_ON = (
+    "with labels",
+    "show labels",
+    "show the labels",
+    "add labels",
+    "add the labels",
+    "show values",
+    "show the values",
+    "data labels",
+    "labels on",
+    "label",
+)
+LABEL_OFF = (
+    "without labels",
+    "hide labels",
+    "hide the labels",
+    "no labels",
+    "remove labels",
+    "remove the labels",
+    "drop the labels",
+    "labels off",
+)
 ADD_CUES = ("also", "add", "and also", "too", "as well", "plus")
 FOLLOW_CUES = (
     "instead",
