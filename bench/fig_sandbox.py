@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from chat.agent.chart_templates import ChartSpec, build_params, render_component
+from analyst.charts import ChartSpec, build_params, render_component
 
 from bench import fig_chat
 from bench.report import Figure, Row

@@ -118,7 +118,7 @@ class ClarifyEvent(SseEvent):
     event: ClassVar[str] = "clarify"
     type: Literal["clarify"] = "clarify"
     question: str
-    options: list[str] = Field(default_factory=list)
+    options: list[str]
 
 
 class CompleteEvent(SseEvent):

@@ -5,50 +5,101 @@ export interface CancelOut {
   run_id: string;
   status: string;
 }
-export interface CatalogColumn {
-  description?: string;
-  name: string;
-  sample_values?: string[];
-  synonyms?: string[];
-  type: string;
-}
-export interface CatalogForeignKey {
-  column: string;
-  declared: boolean;
-  ref_column: string;
-  ref_table: string;
-}
 export interface CatalogOut {
   default_engine: string;
   engines: EngineCatalog[];
-  glossary?: GlossaryEntry[];
 }
+/**
+ * One engine's semantic catalog as the portal sees it (hidden tables and columns left out);
+ * `error` says why an engine that was never profiled cannot be read.
+ */
 export interface EngineCatalog {
   default: boolean;
   dialect: string;
   error?: string | null;
   kind: string;
+  metrics?: Metric[];
   name: string;
-  tables?: CatalogTable[];
+  notes?: string[];
+  profiled_at?: string | null;
+  relationships?: Relationship[];
+  revision?: number;
+  tables?: SemanticTable[];
 }
-export interface CatalogTable {
-  columns: CatalogColumn[];
+/**
+ * A named business measure: a SQL aggregate over `table` (joined along relationships to any
+ * other table the expression names as `table.column`).
+ */
+export interface Metric {
   description?: string;
-  foreign_keys?: CatalogForeignKey[];
+  expression: string;
+  format?: "number" | "integer" | "currency" | "percent" | "date" | "datetime" | "text";
+  name: string;
+  stale?: boolean;
+  synonyms?: string[];
+  table: string;
+}
+/**
+ * `from_table.from_column` references `to_table.to_column` (a join path).
+ */
+export interface Relationship {
+  cardinality?: "many_to_one" | "one_to_one" | "one_to_many" | "many_to_many";
+  from_column: string;
+  from_table: string;
+  join_condition: string;
+  origin?: "declared" | "inferred_name" | "inferred_values" | "curated";
+  stale?: boolean;
+  to_column: string;
+  to_table: string;
+}
+export interface SemanticTable {
+  columns: SemanticColumn[];
+  description?: string;
+  hidden?: boolean;
+  label: string;
   name: string;
   primary_key?: string[];
   row_count?: number | null;
+  sampled_rows?: number | null;
+  stale?: boolean;
   synonyms?: string[];
 }
-export interface GlossaryEntry {
-  meaning: string;
-  term: string;
+export interface SemanticColumn {
+  default_aggregation?: "sum" | "avg" | "min" | "max" | "count" | "count_distinct" | "none";
+  description?: string;
+  distinct_count?: number | null;
+  format?: "number" | "integer" | "currency" | "percent" | "date" | "datetime" | "text";
+  hidden?: boolean;
+  /**
+   * Readable name from the column name, e.g. 'order quantity'.
+   */
+  label: string;
+  max?: string | null;
+  min?: string | null;
+  name: string;
+  null_rate?: number | null;
+  role: "measure" | "dimension" | "time" | "identifier" | "geography" | "text";
+  sample_values?: string[];
+  stale?: boolean;
+  synonyms?: string[];
+  time_part?: ("year" | "quarter" | "month" | "week" | "day") | null;
+  type: string;
+  unique?: boolean;
 }
 export interface ChatIn {
   conversation_id?: string | null;
   engine?: string | null;
   prompt: string;
   template_id?: string | null;
+}
+/**
+ * The question reads two ways (or names something the data does not have): the model asks
+ * which one is meant. Each option is a complete question to send as the follow-up.
+ */
+export interface ClarifyEvent {
+  options: string[];
+  question: string;
+  type?: "clarify";
 }
 export interface CodeChunkEvent {
   content: string;
@@ -130,7 +181,12 @@ export interface DataReadyEvent {
   type?: "data_ready";
   url: string;
 }
+/**
+ * The run failed or was refused; `code` "declined" when the model chose not to answer (it
+ * says why and what it can answer instead), absent for failures.
+ */
 export interface ErrorEvent {
+  code?: "declined" | null;
   message: string;
   stage: "sql_execution" | "code_generation" | "data_fetch";
   type?: "error";

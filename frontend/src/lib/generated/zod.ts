@@ -4,19 +4,21 @@ import { z } from "zod";
 
 export const CancelOutSchema = z.object({ "run_id": z.string().uuid(), "status": z.string() });
 
-export const CatalogColumnSchema = z.object({ "description": z.string().default(""), "name": z.string(), "sample_values": z.array(z.string()).default([]), "synonyms": z.array(z.string()).default([]), "type": z.string() });
+export const MetricSchema = z.object({ "description": z.string().default(""), "expression": z.string(), "format": z.enum(["number","integer","currency","percent","date","datetime","text"]).default("number"), "name": z.string(), "stale": z.boolean().default(false), "synonyms": z.array(z.string()).default([]), "table": z.string() });
 
-export const CatalogForeignKeySchema = z.object({ "column": z.string(), "declared": z.boolean(), "ref_column": z.string(), "ref_table": z.string() });
+export const RelationshipSchema = z.object({ "cardinality": z.enum(["many_to_one","one_to_one","one_to_many","many_to_many"]).default("many_to_one"), "from_column": z.string(), "from_table": z.string(), "join_condition": z.string().readonly(), "origin": z.enum(["declared","inferred_name","inferred_values","curated"]).default("inferred_name"), "stale": z.boolean().default(false), "to_column": z.string(), "to_table": z.string() });
 
-export const CatalogTableSchema = z.object({ "columns": z.array(CatalogColumnSchema), "description": z.string().default(""), "foreign_keys": z.array(CatalogForeignKeySchema).default([]), "name": z.string(), "primary_key": z.array(z.string()).default([]), "row_count": z.union([z.number().int(), z.null()]).default(null), "synonyms": z.array(z.string()).default([]) });
+export const SemanticColumnSchema = z.object({ "default_aggregation": z.enum(["sum","avg","min","max","count","count_distinct","none"]).default("none"), "description": z.string().default(""), "distinct_count": z.union([z.number().int(), z.null()]).default(null), "format": z.enum(["number","integer","currency","percent","date","datetime","text"]).default("text"), "hidden": z.boolean().default(false), "label": z.string(), "max": z.union([z.string(), z.null()]).default(null), "min": z.union([z.string(), z.null()]).default(null), "name": z.string(), "null_rate": z.union([z.number(), z.null()]).default(null), "role": z.enum(["measure","dimension","time","identifier","geography","text"]), "sample_values": z.array(z.string()).default([]), "stale": z.boolean().default(false), "synonyms": z.array(z.string()).default([]), "time_part": z.union([z.enum(["year","quarter","month","week","day"]), z.null()]).default(null), "type": z.string(), "unique": z.boolean().default(false) });
 
-export const EngineCatalogSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "error": z.union([z.string(), z.null()]).default(null), "kind": z.string(), "name": z.string(), "tables": z.array(CatalogTableSchema).default([]) });
+export const SemanticTableSchema = z.object({ "columns": z.array(SemanticColumnSchema), "description": z.string().default(""), "hidden": z.boolean().default(false), "label": z.string(), "name": z.string(), "primary_key": z.array(z.string()).default([]), "row_count": z.union([z.number().int(), z.null()]).default(null), "sampled_rows": z.union([z.number().int(), z.null()]).default(null), "stale": z.boolean().default(false), "synonyms": z.array(z.string()).default([]) });
 
-export const GlossaryEntrySchema = z.object({ "meaning": z.string(), "term": z.string() });
+export const EngineCatalogSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "error": z.union([z.string(), z.null()]).default(null), "kind": z.string(), "metrics": z.array(MetricSchema).default([]), "name": z.string(), "notes": z.array(z.string()).default([]), "profiled_at": z.union([z.string(), z.null()]).default(null), "relationships": z.array(RelationshipSchema).default([]), "revision": z.number().int().default(0), "tables": z.array(SemanticTableSchema).default([]) });
 
-export const CatalogOutSchema = z.object({ "default_engine": z.string(), "engines": z.array(EngineCatalogSchema), "glossary": z.array(GlossaryEntrySchema).default([]) });
+export const CatalogOutSchema = z.object({ "default_engine": z.string(), "engines": z.array(EngineCatalogSchema) });
 
 export const ChatInSchema = z.object({ "conversation_id": z.union([z.string().uuid(), z.null()]).default(null), "engine": z.union([z.string().max(64), z.null()]).default(null), "prompt": z.string().min(1).max(4000), "template_id": z.union([z.string().uuid(), z.null()]).default(null) });
+
+export const ClarifyEventSchema = z.object({ "options": z.array(z.string()), "question": z.string(), "type": z.literal("clarify").default("clarify") }).strict();
 
 export const CodeChunkEventSchema = z.object({ "content": z.string(), "language": z.literal("tsx").default("tsx"), "type": z.literal("code_chunk").default("code_chunk") }).strict();
 
@@ -38,7 +40,7 @@ export const ConversationOutSchema = z.object({ "created_at": z.string().datetim
 
 export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "size": z.enum(["small","large"]), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
 
-export const ErrorEventSchema = z.object({ "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
+export const ErrorEventSchema = z.object({ "code": z.union([z.literal("declined"), z.null()]).default(null), "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
 
 export const ErrorOutSchema = z.object({ "code": z.string(), "detail": z.any().default(null), "message": z.string() });
 
