@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from analyst.charts import ChartSpec, build_params, render_component
 
+from analyst.charts import ChartSpec, build_params, render_component
 from bench import fig_chat
 from bench.report import Figure, Row
 from bench.server import BenchServer
