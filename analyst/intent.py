@@ -231,8 +231,9 @@ class Lexicon:
         self.longest = max((len(k) for k in self.index), default=1)
         self.value_stems: dict[str, list[tuple[Col, str]]] = {}
         for p in schema.phrases:
-            if p.kind == "value" and len(p.tokens) == 1:
-                col, value = p.target  # type: ignore[misc]
+            if p.kind == "value" and len(p.tokens) == 1 and isinstance(p.target, tuple):
+                col, value = p.target
+                assert isinstance(col, Col) and isinstance(value, str)
                 self.value_stems.setdefault(V.stem(p.tokens[0]), []).append((col, value))
         # Column names written as one run-together word ("shipmode", "acctbal"), for questions
         # that spell the words out.
