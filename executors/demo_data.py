@@ -475,9 +475,10 @@ def _comments(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"COMMENT ON COLUMN {table}.{column} IS {_quote(column_comment)}")
 
 
-def load_tpch(path: Path, sf: float) -> None:
-    """Load TPC-H at scale factor `sf` into schema `tpch` of the database at `path` (its `orders`
-    would clash with the demo's), using the pip-packaged extension: no download."""
+def load_tpch(path: Path, sf: float, *, schema: str = "tpch") -> None:
+    """Load TPC-H at scale factor `sf` into `schema` of the database at `path` (by default
+    `tpch`: its `orders` would clash with the demo's), using the pip-packaged extension: no
+    download. The database is created when `path` does not exist yet."""
     spec = importlib.util.find_spec("duckdb_extension_tpch")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the duckdb-extension-tpch package is not installed")
@@ -485,12 +486,13 @@ def load_tpch(path: Path, sf: float) -> None:
     extension = package_dir / "extensions" / f"v{duckdb.__version__}" / "tpch.duckdb_extension"
     with duckdb.connect(str(path)) as con:
         con.execute(f"LOAD {_quote(str(extension))}")
-        con.execute("CREATE SCHEMA IF NOT EXISTS tpch")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'tpch' "
-            "AND table_name = 'lineitem'"
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? "
+            "AND table_name = 'lineitem'",
+            [schema],
         ).fetchone()
         if exists and exists[0]:
             return
-        con.execute("CALL dbgen(sf = ?, schema = 'tpch')", [sf])
+        con.execute("CALL dbgen(sf = ?, schema = ?)", [sf, schema])
         con.execute("CHECKPOINT")

@@ -21,6 +21,13 @@ SALES_SQL = (
 )
 BAD_SQL = "SELECT s.regionx, SUM(oi.sales) AS total_sales FROM stores s GROUP BY 1"
 REFUSED_SQL = "DELETE FROM orders"
+# An answer built from the catalog: the `return rate` metric's definition, joined to stores along
+# the catalog's relationship.
+RETURN_RATE_SQL = (
+    "SELECT s.region, COUNT(DISTINCT o.order_id) FILTER (WHERE o.status = 'Returned') "
+    "/ COUNT(DISTINCT o.order_id) AS return_rate FROM orders o "
+    "JOIN stores s ON o.store_id = s.store_id GROUP BY s.region ORDER BY return_rate DESC"
+)
 
 COMPONENT = """import React, { useMemo } from "react";
 import { ResponsiveContainer, BarChart, Bar, XAxis, YAxis, Tooltip } from "recharts";
@@ -57,6 +64,12 @@ FINAL_TEXT = (
     f"```sql\n{SALES_SQL}\n```\n"
     f"```tsx\n{COMPONENT}```\n"
     f"```json params\n{json.dumps(PARAMS)}\n```\n"
+)
+
+GROUNDED_TEXT = (
+    FINAL_TEXT.replace(SALES_SQL, RETURN_RATE_SQL)
+    .replace("total_sales", "return_rate")
+    .replace("sums the sales of every order line per store region", "uses the return rate metric")
 )
 
 
@@ -156,7 +169,21 @@ class ScriptedLLM:
             yield from _text(completion, "Let me look at regions.")
             yield from _tool_call(completion, "run_sql", {"sql": BAD_SQL})
             return
-        if not results or results[-1].startswith("ERROR"):
+        if "[grounded]" in question and len(results) < 2:
+            # Look the table up, then answer with the catalog's metric and join.
+            if not results:
+                yield from _text(completion, "Let me look at the orders table.")
+                yield from _tool_call(completion, "describe_table", {"table": "orders"})
+            else:
+                yield from _text(completion, "Return rate per region, from the catalog's metric.")
+                yield from _tool_call(completion, "run_sql", {"sql": RETURN_RATE_SQL})
+            return
+        if "[listing]" in question and not results:
+            yield from _text(completion, "Which tables are there?")
+            yield from _tool_call(completion, "list_tables", {})
+            return
+        listed_only = "[listing]" in question and len(results) < 2
+        if not results or results[-1].startswith("ERROR") or listed_only:
             yield from _text(completion, "I'll total the sales by store region.")
             yield from _tool_call(completion, "run_sql", {"sql": SALES_SQL})
             return
@@ -168,7 +195,8 @@ class ScriptedLLM:
             delay, size = 0.25, 4
         elif "[pause]" in question:
             yield 2.5
-        for piece in _pieces(FINAL_TEXT, size):
+        final = GROUNDED_TEXT if "[grounded]" in question else FINAL_TEXT
+        for piece in _pieces(final, size):
             if delay:
                 yield delay
             yield _delta(completion, {"content": piece})

@@ -65,14 +65,18 @@ def by_name(tables: Sequence[KeyTable]) -> list[Relationship]:
         for name, to_table, to_column in table.declared:
             found.append(_relationship(table, name, to_table, to_column, "declared"))
             taken.add((table.name, name))
+    # `shop` in sales names the table shops: a reference even without an id-like word.
+    owners = {_owner(t) for t in tables}
     for table in tables:
         prefix = table.prefix
         own_key = table.primary_key if len(table.primary_key) == 1 else []
         for column in table.columns:
-            if (table.name, column.name) in taken or not column.may_reference:
+            if (table.name, column.name) in taken:
+                continue
+            if not column.may_reference and naming.stem(column.name, prefix) not in owners:
                 continue
             column_stem = naming.stem(column.name, prefix)
-            if not id_like(column_stem):
+            if not id_like(column_stem) and column_stem not in owners:
                 continue
             targets = []
             for other in tables:
@@ -141,7 +145,7 @@ def _worth_checking(column: KeyColumn, key: KeyColumn, id_name: bool) -> bool:
         return False
     if _family_group(column.family) != _family_group(key.family):
         return False
-    if column.distinct > key.distinct * 1.05:
+    if column.distinct > key.distinct * 1.1 + 2:  # approximate counts err by a few percent
         return False
     if (
         column.family == "integer"
@@ -184,16 +188,23 @@ def _names_match(
     key_stem = naming.stem(key.name, other.prefix)
     if column_stem == key_stem:
         return True
+    owner = _owner(other)
+    if column_stem == owner:
+        return True  # `sales.shop` → the key of shops
     # `customer_id` → customers.id
     if key_stem in {"id", "key", "code"}:
-        owner = naming.stem(naming.singular(naming.table_leaf(other.name)))
         return column_stem in {f"{owner}_{key_stem}", f"{owner}{key_stem}"}
     return False
 
 
+def _owner(table: KeyTable) -> str:
+    """The stem a column naming this table has: `shops` → 'shop', `order_items` → 'order_item'."""
+    return naming.stem(naming.singular(naming.table_leaf(table.name)))
+
+
 def _named_after(column_stem: str, table: KeyTable) -> bool:
     words = column_stem.split("_")
-    owner = naming.stem(naming.singular(naming.table_leaf(table.name)))
+    owner = _owner(table)
     return "_".join(words[:-1]) == owner or column_stem.startswith(owner)
 
 

@@ -96,3 +96,11 @@ def curator(db: None, django_user_model: Any) -> Any:
 @pytest.fixture
 def viewer(db: None, django_user_model: Any) -> Any:
     return _user(django_user_model, "vic", VIEWER)
+
+
+@pytest.fixture(scope="session")
+def tpch_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TPC-H at SF 0.01 in a file of its own (prefixed names, no declared keys)."""
+    path = tmp_path_factory.mktemp("tpch") / "tpch.duckdb"
+    demo_data.load_tpch(path, 0.01, schema="main")
+    return path

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from executors import catalog, services
+from executors import services
 from executors.engines.base import Engine, QueryLimits
 from executors.errors import QueryFailed, SqlRefused
 from executors.guard import guard
@@ -70,7 +70,6 @@ def test_engine_catalog_lists_the_demo_tables(engine: Engine) -> None:
     assert {"stores", "customers", "products", "orders", "order_items"} <= set(tables)
     columns = [column.name for column in tables["orders"].columns]
     assert columns == ["order_id", "order_date", "customer_id", "store_id", "channel", "status"]
-    assert tables["stores"].row_count == 50
 
 
 def test_engine_is_healthy(engine: Engine) -> None:
@@ -99,14 +98,3 @@ def test_execute_query_refuses_before_the_engine_runs(engine: Engine) -> None:
     with pytest.raises(SqlRefused):
         services.execute_query("DROP TABLE stores", engine_name=engine.name)
     assert _run(engine, "SELECT count(*) AS n FROM stores").table.to_pylist() == [{"n": 50}]
-
-
-def test_annotated_catalog_has_keys_and_descriptions_on_every_engine(engine: Engine) -> None:
-    entry = catalog.engine_catalog(engine.name, refresh=True)
-    assert entry.error is None and entry.dialect == engine.dialect
-    tables = {table.name: table for table in entry.tables}
-    items = tables["order_items"]
-    keys = {(fk.column, fk.ref_table, fk.ref_column) for fk in items.foreign_keys}
-    assert {("order_id", "orders", "order_id"), ("product_id", "products", "product_id")} <= keys
-    assert items.primary_key == ["order_item_id"]
-    assert "revenue" in next(c for c in items.columns if c.name == "sales").synonyms

@@ -196,11 +196,9 @@ def test_remote_catalog_is_read_from_the_server(remote_engine: RemoteDuckDBEngin
         "status",
     ]
     assert {column.name: column.type for column in orders.columns}["order_date"] == "DATE"
-    assert tables["stores"].row_count == 50
     assert orders.primary_key == ["order_id"]
     assert {fk.ref_table for fk in orders.foreign_keys} == {"customers", "stores"}
-    channel = next(column for column in orders.columns if column.name == "channel")
-    assert set(channel.sample_values) == {"Online", "In-store", "Phone"}
+    assert orders.description.startswith("One row per order")
 
 
 def test_remote_endpoint_must_be_a_quack_uri() -> None:
