@@ -105,7 +105,7 @@ class Intent:
     show_labels: bool | None = None
     versus: bool = False
     compare_years: bool = False
-    # Tables the question names without measuring or grouping by them ("price of orders"):
+    # Tables the question names without measuring or grouping by them ("price of bookings"):
     # they decide between columns of the same name.
     mentioned: tuple[str, ...] = ()
 
@@ -615,7 +615,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
             alt = dict(m.alts)
             cols = [c for c in alt.get("column", ()) if isinstance(c, Col)]
             if cols and pending_agg in ("avg", "min", "max"):
-                # "average sales": the column, averaged, rather than the metric's total.
+                # "average fare": the column, averaged, rather than the metric's total.
                 m = replace(m, kind="column", payload=cols[0], candidates=tuple(cols))
             elif not alt.get("table"):
                 # A metric named "number of X" for a table X counts X like the words would.
@@ -630,8 +630,8 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                             pending_count = True
                         break
             if m.kind == "metric" and alt.get("table"):
-                # A metric named like a table ("orders") counts it where the table would be
-                # counted, and is only a qualifier where the table would be ("online orders").
+                # A metric named like a table ("bookings") counts it where the table would be
+                # counted, and is only a qualifier where the table would be ("cancelled bookings").
                 assert isinstance(m.payload, Met)
                 table = alt["table"][0]
                 assert isinstance(table, str)
@@ -673,7 +673,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                 continue
             time_cols = [c for c in cols if c.is_time]
             if time_cols and len(time_cols) == len(cols) and not pending_agg:
-                # "by ship date": bucket by that column; "orders by ship date in 1995" too.
+                # "by ship date": bucket by that column; "trips by start date in 1995" too.
                 if after_by and parts.grain is None:
                     parts.grain = "year" if time_cols[0].time_part == "year" else "day"
                 parts.time_col = m
@@ -700,7 +700,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                         )
                     )
                 if prev_tok == "per" and len(parts.measures) >= 2 and not parts.open_measures:
-                    # "profit per unit": one measure divided by another.
+                    # "distance per litre": one measure divided by another.
                     den = parts.measures.pop()
                     num = parts.measures.pop()
                     parts.measures.append(
@@ -714,7 +714,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                     and prev.end == m.start
                     and any(isinstance(h, tuple) and h[0] in cols for h in prev.candidates)
                 )
-                # "the automobile segment": the column only names the kind of the value before.
+                # "the express class": the column only names the kind of the value before.
                 if not named:
                     parts.dimensions.append(replace(m, candidates=tuple(groupable)))
                 if prev_tok in ("which", "what") and tokens[m.start] == singular(tokens[m.start]):
@@ -723,7 +723,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                 parts.unknown.append(m.text)
         elif kind == "table":
             table = str(m.payload)
-            # "top 10 customers by ...": the first noun of a ranking is what is ranked.
+            # "top 10 members by ...": the first noun of a ranking is what is ranked.
             ranked = (
                 parts.top_n is not None
                 and not pending_count
@@ -755,7 +755,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                 parts.measures.append(counted)
                 pending_agg, pending_count = None, False
             elif after_by and parts.top_n is not None and parts.dimensions and not parts.measures:
-                # "top 10 customers by orders": what follows "by" in a ranking is measured.
+                # "top 10 members by bookings": what follows "by" in a ranking is measured.
                 parts.measures.append(counted)
             elif after_by or ranked or picked_by_order:
                 label = schema.tables[table].label_column
@@ -770,12 +770,12 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
                     ):
                         parts.singular_pick = True
             elif qualifies and not counted_any:
-                # "customer sales": the noun qualifies the measure that follows.
+                # "member fees": the noun qualifies the measure that follows.
                 parts.mentioned.append(table)
             elif others or (prev_tok in V.ACTIVITY_WORDS and parts.measures):
                 parts.mentioned.append(table)
             else:
-                # "customers by segment": an entity noun with nothing else measured is counted.
+                # "members by country": an entity noun with nothing else measured is counted.
                 parts.measures.append(counted)
         elif kind == "value":
             negate = 0 <= m.start - negate_at <= 1
@@ -825,7 +825,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
         elif kind == "add":
             parts.add = True
     if pending_agg is not None and not parts.measures:
-        # "average by region" with nothing to average: left for the caller to report.
+        # "average by country" with nothing to average: left for the caller to report.
         parts.unknown.append(next(m.text for m in matches if m.kind == "agg"))
 
 
@@ -869,7 +869,7 @@ def parse_question(
 
 
 def _lookup_phrases(parts: Parts) -> list[str]:
-    """Word runs around each unknown word ("mexico city", "acme corp"), most words first."""
+    """Word runs around each unknown word ("new york", "acme corp"), most words first."""
     out: list[str] = []
     words = parts.written
     for i in parts.unknown_at:
@@ -921,7 +921,7 @@ def _finish(question: str, p: Parts, base: Intent | None, schema: Schema) -> Par
     if grain is None and (p.trend or p.growth) and not dims:
         grain = "year" if p.growth else "month"
     if base is None:
-        # "online vs in-store X": two values of one column are compared, so split by it.
+        # "rail vs road X": two values of one column are compared, so split by it.
         for f in filters:
             room = len(dims) + (1 if grain else 0) < 2
             if len(f.values) > 1 and not f.negate and f.col not in dims and room:

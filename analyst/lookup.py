@@ -24,7 +24,7 @@ def lookup_columns(schema: Schema) -> list[Col]:
         for c in schema.all_columns()
         if c.is_text and c.role in ("dimension", "geography", "identifier") and not c.fully_sampled
     ]
-    # Low-cardinality columns first: a city is likelier meant than a customer's name.
+    # Low-cardinality columns first: a city is likelier meant than a person's name.
     cols.sort(key=lambda c: (c.role == "identifier", c.distinct_count or 10**12))
     return cols[:MAX_COLUMNS]
 

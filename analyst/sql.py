@@ -337,7 +337,7 @@ def _entity_base(
     dated_refs = [e for e in refs if schema.time_columns(e.src)]
     if needs_time and own_dates and not mentioned and all(t in reach for t in need):
         # Its own date, unless the question names the table that records its activity
-        # ("customers who placed orders in 2023").
+        # ("members who made bookings in 2023").
         return entity, _own_date(own_dates)
     for e in [*mentioned, *dated_refs, *refs]:
         if all(t in schema.many_to_one(e.src) for t in need):

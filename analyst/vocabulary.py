@@ -299,8 +299,8 @@ FOLLOW_CUES = (
 )
 # Words that introduce a grouping: "by X", "per X", "for each X".
 GROUP_WORDS = ("by", "per", "each", "every", "across")
-# Verbs that tie a noun to the measure instead of making it a measure of its own ("customers who
-# placed orders", "stores with returns").
+# Verbs that tie a noun to the measure instead of making it a measure of its own ("members who
+# made bookings", "shops with returns").
 ACTIVITY_WORDS = frozenset(
     [
         "placed",
@@ -654,7 +654,7 @@ STOPWORDS = frozenset(
     ]
 )
 
-# Verbs that change data: the strong ones are refused with any data noun ("delete all orders"),
+# Verbs that change data: the strong ones are refused with any data noun ("delete all rows"),
 # the weak ones only with storage nouns ("create a table"), so "add X" stays a refinement.
 STRONG_DESTRUCTIVE = frozenset(
     [
