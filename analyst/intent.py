@@ -775,7 +775,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
             elif others or (prev_tok in V.ACTIVITY_WORDS and parts.measures):
                 parts.mentioned.append(table)
             else:
-                # "members by country": an entity noun with nothing else measured is counted.
+                # "members by club": an entity noun with nothing else measured is counted.
                 parts.measures.append(counted)
         elif kind == "value":
             negate = 0 <= m.start - negate_at <= 1
@@ -825,7 +825,7 @@ def _interpret(parts: Parts, matches: list[Match], tokens: list[str], schema: Sc
         elif kind == "add":
             parts.add = True
     if pending_agg is not None and not parts.measures:
-        # "average by country" with nothing to average: left for the caller to report.
+        # "average by club" with nothing to average: left for the caller to report.
         parts.unknown.append(next(m.text for m in matches if m.kind == "agg"))
 
 

@@ -349,9 +349,14 @@ class Schema:
         return [e for e in self.edges if e.dst == table]
 
     def time_columns(self, table: str) -> list[Col]:
-        return [c for c in self.tables[table].columns if c.is_time and c.role == "time"] or [
-            c for c in self.tables[table].columns if c.is_date
+        """The table's time axes: each date or timestamp, and its year/month/day integer columns
+        as one axis (named by the year column)."""
+        cols = self.tables[table].columns
+        dates = [c for c in cols if c.is_date and c.role in ("time", "dimension")] or [
+            c for c in cols if c.is_date
         ]
+        years = [c for c in cols if c.time_part == "year" and c.is_numeric]
+        return dates + years[:1]
 
     # --- phrases ---------------------------------------------------------------------------
     @cached_property

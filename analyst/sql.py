@@ -18,7 +18,7 @@ from analyst.vocabulary import GRAINS, Grain
 @dataclass(frozen=True)
 class Axis:
     name: str
-    kind: str  # "time" | "category"
+    kind: str  # "time" | "dimension"
     grain: str | None = None
 
 
@@ -171,7 +171,7 @@ def build_sql(intent: Intent, schema: Schema) -> BuiltQuery | Clarify | Decline:
             select.append(f"{schema.ref(d)} AS {quote(name)}")
         else:
             select.append(schema.ref(d))
-        axes.append(Axis(name, "category"))
+        axes.append(Axis(name, "dimension"))
         names.add(name.lower())
     if intent.compare_years and len(axes) > 1:
         # "2022 vs 2023 by X": the X values are the axis, the years the series.

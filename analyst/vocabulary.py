@@ -88,8 +88,6 @@ COUNT_PHRASES = (
     "num of",
     "no of",
     "#",
-    "amount of",
-    "quantity of",
 )
 DISTINCT_PHRASES = ("distinct", "different", "unique")
 
@@ -823,7 +821,7 @@ def split_identifier(name: str) -> list[str]:
 
 def is_abbreviation(short: str, word: str) -> bool:
     """`short` abbreviates `word`: same first letter, its letters in order ("acct" of "account",
-    "qty" of "quantity", "mkt" of "market")."""
+    "mgr" of "manager", "mkt" of "market")."""
     if not short or not word or short[0] != word[0] or len(short) > len(word):
         return False
     if short == word or (word.startswith(short) and len(short) >= 2):
@@ -835,8 +833,8 @@ def is_abbreviation(short: str, word: str) -> bool:
 
 
 def abbreviates(compact: str, words: tuple[str, ...]) -> bool:
-    """`compact` (one identifier word such as "mktsegment") is `words` run together, each part an
-    abbreviation of its word ("mkt" + "segment" for "market segment")."""
+    """`compact` (one identifier word such as "deptname") is `words` run together, each part an
+    abbreviation of its word ("dept" + "name" for "department name")."""
     if not words:
         return not compact
     word, rest = words[0], words[1:]

@@ -43,7 +43,7 @@ type Point = { __x: unknown; [key: string]: unknown };
 // analyst:spec
 const SPEC: Spec = {
   chartType: "bar",
-  x: "category",
+  x: "label",
   xIsTime: false,
   grain: "day",
   series: null,
