@@ -21,20 +21,26 @@ from executors.catalog.model import (
 DATA = """
 CREATE TABLE members (member_id INTEGER, member_name VARCHAR, city VARCHAR, joined_on DATE);
 INSERT INTO members VALUES (1, 'Ada', 'Berlin', '2022-01-10'), (2, 'Bo', 'Berlin', '2022-03-02'),
-  (3, 'Cy', 'Lyon', '2023-05-05'), (4, 'Di', 'Porto', '2023-07-07'), (5, 'Ed', 'Lyon', '2024-01-01');
+  (3, 'Cy', 'Lyon', '2023-05-05'), (4, 'Di', 'Porto', '2023-07-07'),
+  (5, 'Ed', 'Lyon', '2024-01-01');
 CREATE TABLE books (book_id INTEGER, title VARCHAR, genre VARCHAR, author_name VARCHAR,
   price DECIMAL(8,2));
-INSERT INTO books VALUES (10, 'Dune', 'Fiction', 'Herbert', 12.5), (11, 'Emma', 'Fiction', 'Austen', 8),
-  (12, 'Cosmos', 'Science', 'Sagan', 15), (13, 'SPQR', 'History', 'Beard', 20);
+INSERT INTO books VALUES (10, 'Dune', 'Fiction', 'Herbert', 12.5),
+  (11, 'Emma', 'Fiction', 'Austen', 8), (12, 'Cosmos', 'Science', 'Sagan', 15),
+  (13, 'SPQR', 'History', 'Beard', 20);
 CREATE TABLE loans (loan_id INTEGER, member_id INTEGER, book_id INTEGER, loaned_on DATE,
   returned_on DATE, fee DECIMAL(8,2), late BOOLEAN);
 INSERT INTO loans VALUES
-  (100, 1, 10, '2023-01-05', '2023-01-20', 1.5, false), (101, 1, 12, '2023-02-11', '2023-03-30', 3, true),
-  (102, 2, 10, '2023-02-15', '2023-02-25', 1.5, false), (103, 3, 13, '2023-06-01', '2023-06-09', 2, false),
-  (104, 4, 11, '2024-01-03', '2024-02-20', 4, true), (105, 5, 12, '2024-02-10', '2024-02-12', 1, false),
+  (100, 1, 10, '2023-01-05', '2023-01-20', 1.5, false),
+  (101, 1, 12, '2023-02-11', '2023-03-30', 3, true),
+  (102, 2, 10, '2023-02-15', '2023-02-25', 1.5, false),
+  (103, 3, 13, '2023-06-01', '2023-06-09', 2, false),
+  (104, 4, 11, '2024-01-03', '2024-02-20', 4, true),
+  (105, 5, 12, '2024-02-10', '2024-02-12', 1, false),
   (106, 2, 13, '2024-03-01', NULL, 2.5, true);
 CREATE TABLE visits (year INTEGER, month INTEGER, visitors INTEGER);
-INSERT INTO visits VALUES (2023, 1, 100), (2023, 2, 120), (2023, 3, 90), (2024, 1, 130), (2024, 2, 150);
+INSERT INTO visits VALUES (2023, 1, 100), (2023, 2, 120), (2023, 3, 90), (2024, 1, 130),
+  (2024, 2, 150);
 """
 
 

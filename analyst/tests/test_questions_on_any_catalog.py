@@ -6,9 +6,7 @@ two dimensions, and ratios through a named metric. Each answer's rows equal hand
 from __future__ import annotations
 
 import datetime as dt
-import datetime as dt
 import math
-from decimal import Decimal
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +45,8 @@ def same(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
     [
         (
             "total fee by genre",
-            "SELECT b.genre, SUM(l.fee) FROM loans l JOIN books b ON l.book_id = b.book_id GROUP BY 1",
+            "SELECT b.genre, SUM(l.fee) FROM loans l JOIN books b ON l.book_id = b.book_id "
+            "GROUP BY 1",
             False,
             "bar",
         ),
@@ -59,8 +58,8 @@ def same(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
         ("minimum price of books", "SELECT MIN(price) FROM books", False, "kpi"),
         (
             "top 2 members by fees",
-            "SELECT m.member_name, SUM(l.fee) FROM loans l JOIN members m ON l.member_id = m.member_id "
-            "GROUP BY 1 ORDER BY 2 DESC LIMIT 2",
+            "SELECT m.member_name, SUM(l.fee) FROM loans l "
+            "JOIN members m ON l.member_id = m.member_id GROUP BY 1 ORDER BY 2 DESC LIMIT 2",
             True,
             "bar",
         ),
