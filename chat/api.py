@@ -24,8 +24,9 @@ from chat.schemas import (
     RunOut,
 )
 from chat.streaming import parse_last_event_id, stream_run
-from vizorch_site.errors import ApiError, ErrorOut
-from vizorch_site.roles import ANALYST, CURATOR, roles_of
+from core.errors import Conflict, Forbidden, Refused
+from core.roles import ANALYST, CURATOR, roles_of
+from core.schemas import ErrorOut
 
 router = Router(tags=["chat"])
 
@@ -52,7 +53,7 @@ CHAT_ROLES = {ANALYST, CURATOR}
 def _may_chat(user: Any) -> None:
     """Analysts (and curators) chat; viewers open templates and change parameters only."""
     if not CHAT_ROLES & set(roles_of(user)):
-        raise ApiError(403, "forbidden", "Only analysts and curators can ask questions.")
+        raise Forbidden("Only analysts and curators can ask questions.")
 
 
 def _check_engine(engine: str | None) -> None:
@@ -62,10 +63,9 @@ def _check_engine(engine: str | None) -> None:
 
     names = registry.engine_names()
     if engine not in names:
-        raise ApiError(
-            400,
-            "unknown_engine",
+        raise Refused(
             f"There is no engine called {engine!r}; configured: {', '.join(names)}.",
+            code="unknown_engine",
         )
 
 
@@ -141,7 +141,7 @@ async def feedback(
             payload.render_error,
         )
     except services.RepairRefused as exc:
-        raise ApiError(409, "repair_refused", str(exc)) from exc
+        raise Conflict(str(exc), code="repair_refused") from exc
     return await _start(run)
 
 

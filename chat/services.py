@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -15,11 +15,13 @@ from django.utils import timezone
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from chat.agent.runner import RunOutcome, RunRequest
-from chat.agent.tools import StoredData, load_result
+from chat.agent.tools import load_result
 from chat.conf import runs_channel
-from chat.events import CompleteEvent, ErrorEvent, SseEvent
-from chat.events import RunEvent as RunStarted
+from chat.events import CompleteEvent, ErrorEvent, RunStartedEvent, SseEvent
 from chat.models import Conversation, Run, RunEvent
+
+if TYPE_CHECKING:
+    from executors.services import StoredResult
 
 TITLE_LENGTH = 80
 
@@ -67,7 +69,7 @@ def _create_run(conversation: Conversation, user: Any, **fields: Any) -> Run:
     )
     # The `run` event is logged at once, so a stream has something to say even before a worker
     # picks the run up.
-    started = RunStarted(run_id=str(run.id), conversation_id=str(conversation.id))
+    started = RunStartedEvent(run_id=str(run.id), conversation_id=str(conversation.id))
     RunEvent.objects.create(run=run, seq=1, event=started.event, data=started.payload())
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     return run
@@ -339,7 +341,7 @@ def _template_history(user: Any, template_id: str, request: RunRequest) -> list[
     return [HumanMessage(template.prompt), AIMessage(answer)]
 
 
-def _readable(user: Any, result_id: str) -> StoredData | None:
+def _readable(user: Any, result_id: str) -> StoredResult | None:
     if not result_id:
         return None
     try:
@@ -361,7 +363,7 @@ def record_outcome(
         run.parameters = outcome.params
         run.final_message = outcome.final_message
         if outcome.data is not None:
-            run.result_id = outcome.data.result_id
+            run.result_id = outcome.data.id
             run.data_url = outcome.data.url
     if cancelled:
         run.status = Run.Status.CANCELLED

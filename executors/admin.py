@@ -28,7 +28,7 @@ from executors.models import (
     CatalogTable,
     CatalogVersion,
 )
-from vizorch_site.roles import CURATOR, roles_of
+from core.roles import CURATOR, roles_of
 
 MAX_IMPORT_BYTES = 2 * 2**20
 

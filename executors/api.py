@@ -13,14 +13,15 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Router
 
+from core.errors import Forbidden, Refused
+from core.roles import ANALYST, CURATOR, roles_of
+from core.schemas import ErrorOut
 from executors import results, services
 from executors.access import readable_result
 from executors.catalog import selectors as catalog_selectors
-from executors.errors import ResultTooLarge, TooManyQueries
+from executors.errors import ResultTooLarge
 from executors.models import QueryResult
 from executors.schemas import CatalogOut, QueryIn, QueryOut
-from vizorch_site.errors import ApiError, ErrorOut
-from vizorch_site.roles import ANALYST, CURATOR, roles_of
 
 router = Router(tags=["executors"])
 
@@ -71,10 +72,9 @@ def negotiate(format_param: str | None, accept: str, record: QueryResult) -> str
     if format_param:
         chosen = format_param.lower()
         if chosen not in MEDIA_TYPES:
-            raise ApiError(
-                400,
-                "unknown_format",
+            raise Refused(
                 f"Unknown format {format_param!r}: use json, parquet or arrow.",
+                code="unknown_format",
             )
     else:
         chosen = _from_accept(accept) or ("json" if record.size == QueryResult.SMALL else "parquet")
@@ -156,7 +156,7 @@ async def get_catalog(
     if refresh:
         roles = await sync_to_async(roles_of)(request.user)
         if not ({ANALYST, CURATOR} & set(roles)):
-            raise ApiError(403, "forbidden", "Profiling needs the Analyst or Curator role.")
+            raise Forbidden("Profiling needs the Analyst or Curator role.")
     return await sync_to_async(catalog_selectors.catalog_out)(engine=engine, refresh=refresh)
 
 
@@ -169,16 +169,9 @@ async def run_query(request: HttpRequest, payload: QueryIn) -> QueryOut:
     user = request.user
     roles = await sync_to_async(roles_of)(user)
     if not ({ANALYST, CURATOR} & set(roles)):
-        raise ApiError(403, "forbidden", "Running SQL needs the Analyst or Curator role.")
-    try:
-        with services.user_slot(user.pk):
-            result = await services.aexecute_query(
-                payload.sql, engine_name=payload.engine, owner=user
-            )
-    except TooManyQueries as exc:
-        raise ApiError(
-            429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)}
-        ) from exc
+        raise Forbidden("Running SQL needs the Analyst or Curator role.")
+    with services.user_slot(user.pk):
+        result = await services.aexecute_query(payload.sql, engine_name=payload.engine, owner=user)
     return QueryOut(
         id=result.id,
         url=result.url,

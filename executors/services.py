@@ -117,6 +117,12 @@ def _record(ran: _Ran, owner: Any) -> StoredResult:
 
 
 def stored(record: QueryResult, *, preview: list[list[Any]] | None = None) -> StoredResult:
+    """A stored result as callers see it; without `preview`, the first rows are read from its
+    file."""
+    if preview is None:
+        preview = (
+            results.preview_from_file(record.path, PREVIEW_ROWS) if record.path.exists() else []
+        )
     return StoredResult(
         id=str(record.id),
         url=record.url,
@@ -127,7 +133,7 @@ def stored(record: QueryResult, *, preview: list[list[Any]] | None = None) -> St
         columns=record.columns,
         engine=record.engine,
         sql=record.sql,
-        preview=preview or [],
+        preview=preview,
         record=record,
     )
 

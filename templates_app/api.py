@@ -12,11 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from core.errors import Forbidden, InvalidInput, NotFound, PreconditionRequired, Refused, TooLarge
+from core.schemas import ErrorOut
 from executors import registry
 from executors import services as executors_services
 from executors.access import readable_result
 from executors.schemas import ColumnOut, QueryOut
 from templates_app import importer, permissions, run_sources, selectors, services, validation
+from templates_app.errors import InvalidTemplate, VersionConflict
 from templates_app.models import Template, TemplateShare
 from templates_app.schemas import (
     ImportReportOut,
@@ -30,7 +33,6 @@ from templates_app.schemas import (
     TemplatePatchIn,
     TemplateVersionOut,
 )
-from vizorch_site.errors import ApiError, ErrorOut
 
 router = Router(tags=["templates"])
 
@@ -62,12 +64,12 @@ def _visible_or_404(request: HttpRequest, template_id: uuid.UUID) -> Template:
         .first()
     )
     if template is None:
-        raise ApiError(404, "not_found", NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     return template
 
 
-def _forbidden(message: str) -> ApiError:
-    return ApiError(403, "forbidden", message)
+def _forbidden(message: str) -> Forbidden:
+    return Forbidden(message)
 
 
 def _check_data_url(request: HttpRequest, data_url: str | None) -> None:
@@ -79,12 +81,7 @@ def _check_data_url(request: HttpRequest, data_url: str | None) -> None:
     try:
         readable_result(request.user, result_id)
     except Http404:
-        raise ApiError(
-            422,
-            "invalid_template",
-            "data_url must point at a result you can read",
-            detail={"reasons": ["data_url must point at a result you can read"]},
-        ) from None
+        raise InvalidTemplate(["data_url must point at a result you can read"]) from None
 
 
 def _etag(template: Template) -> str:
@@ -96,7 +93,7 @@ def _expected_version(request: HttpRequest, body_version: int | None) -> int | N
     if header and header != "*":
         match = re.fullmatch(r'(?:W/)?"?(\d+)"?', header)
         if match is None:
-            raise ApiError(400, "invalid_if_match", "If-Match must be the template's version.")
+            raise Refused("If-Match must be the template's version.", code="invalid_if_match")
         return int(match[1])
     return body_version
 
@@ -135,7 +132,7 @@ def list_templates(request: HttpRequest, filters: Query[TemplateFilters]) -> Tem
 def _fields_from_run(request: HttpRequest, run_id: uuid.UUID) -> dict[str, Any]:
     run = run_sources.lookup(run_id, request.user)
     if run is None:
-        raise ApiError(404, "run_not_found", "run not found")
+        raise NotFound("run not found", code="run_not_found")
     engine = run.get("engine") or ""
     data_source = run.get("data_source") or _data_source_of(engine)
     result_id = run.get("result_id")
@@ -185,10 +182,9 @@ def create_template(
             if body.get(name) is None
         ]
         if missing:
-            raise ApiError(
-                422,
-                "invalid_template",
+            raise InvalidInput(
                 "Send run_id, or a full template with " + ", ".join(missing),
+                code="invalid_template",
                 detail={"missing": missing},
             )
         fields = {
@@ -226,10 +222,10 @@ def export_templates(request: HttpRequest, ids: str = "") -> HttpResponse:
         try:
             wanted = {uuid.UUID(part.strip()) for part in ids.split(",") if part.strip()}
         except ValueError:
-            raise ApiError(404, "not_found", NOT_FOUND) from None
+            raise NotFound(NOT_FOUND) from None
         templates = templates.filter(pk__in=wanted)
         if templates.count() != len(wanted):
-            raise ApiError(404, "not_found", NOT_FOUND)
+            raise NotFound(NOT_FOUND)
     response = HttpResponse(selectors.export_json(templates), content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="templates.json"'
     return response
@@ -249,10 +245,9 @@ def import_templates(
     if not permissions.can_import(request.user):
         raise _forbidden("Only curators can import templates.")
     if file.size is not None and file.size > importer.max_file_bytes():
-        raise ApiError(
-            413,
-            "file_too_large",
+        raise TooLarge(
             f"The file is {file.size} bytes; the import limit is {importer.max_file_bytes()}.",
+            code="file_too_large",
         )
     report = importer.import_templates(
         file.read(),
@@ -263,7 +258,7 @@ def import_templates(
         dry_run=dry_run,
     )
     if not report.ok and not dry_run:
-        raise ApiError(400, "import_refused", report.message, detail=report.model_dump())
+        raise Refused(report.message, code="import_refused", detail=report.model_dump())
     return report
 
 
@@ -302,10 +297,9 @@ def patch_template(
     if changes.get("data_url") and changes["data_url"] != template.data_url:
         _check_data_url(request, changes["data_url"])
     if expected is None:
-        raise ApiError(
-            428,
-            "version_required",
+        raise PreconditionRequired(
             "Send the version you are changing, as If-Match or as `version` in the body.",
+            code="version_required",
             detail={"current_version": template.version},
         )
     updated = services.update_template(
@@ -324,7 +318,7 @@ def delete_template(request: HttpRequest, template_id: uuid.UUID) -> Status[None
         raise _forbidden("You can view this template but not delete it.")
     expected = _expected_version(request, None)
     if expected is not None and expected != template.version:
-        raise services.version_conflict(expected, template.version)
+        raise VersionConflict(expected, template.version)
     services.delete_template(template)
     return Status(204, None)
 
@@ -398,7 +392,7 @@ def put_shares(request: HttpRequest, template_id: uuid.UUID, payload: SharesIn) 
 def _refreshable_or_404(request: HttpRequest, template_id: uuid.UUID) -> Template:
     template = _visible_or_404(request, template_id)
     if not permissions.can_refresh(request.user, template):
-        raise ApiError(404, "not_found", NOT_FOUND)
+        raise NotFound(NOT_FOUND)
     return template
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from core.roles import ANALYST, CURATOR, roles_of
 from templates_app.models import ShareRole, Status, Template, TemplateShare, Visibility
-from vizorch_site.roles import ANALYST, CURATOR, roles_of
 
 User = Any  # an authenticated Django user, or AnonymousUser
 

@@ -23,7 +23,7 @@ def _utc(value: datetime) -> datetime:
 
 
 class TemplateExportRecord(BaseModel):
-    """One template in the export and bulk-import format: the spec's nine fields (PRODUCT.md §7),
+    """One template in the export and bulk-import format: the nine fields of docs/templates.md,
     always present on export, then Vizorch's curation fields, optional on import."""
 
     model_config = ConfigDict(extra="forbid")

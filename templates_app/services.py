@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from templates_app import validation
+from templates_app.errors import InvalidShares, InvalidTemplate, VersionConflict, VersionNotFound
 from templates_app.models import (
     ShareRole,
     Template,
@@ -20,7 +21,6 @@ from templates_app.models import (
     TemplateVersion,
     Visibility,
 )
-from vizorch_site.errors import ApiError
 
 CONTENT_FIELDS = (
     "title",
@@ -38,10 +38,6 @@ CURATION_FIELDS = ("status", "featured")
 SHARING_FIELDS = ("visibility",)
 EDITABLE_FIELDS = CONTENT_FIELDS + CURATION_FIELDS + SHARING_FIELDS
 SNAPSHOT_FIELDS = (*CONTENT_FIELDS, *CURATION_FIELDS, *SHARING_FIELDS)
-
-
-def invalid(problems: list[str]) -> ApiError:
-    return ApiError(422, "invalid_template", "; ".join(problems), detail={"reasons": problems})
 
 
 def snapshot(template: Template, author: Any, change: str) -> TemplateVersion:
@@ -70,7 +66,7 @@ def create_template(
 ) -> Template:
     problems = validation.content_problems(fields)
     if problems:
-        raise invalid(problems)
+        raise InvalidTemplate(problems)
     now = timezone.now()
     template = Template(
         owner=owner,
@@ -86,17 +82,6 @@ def create_template(
     return template
 
 
-def version_conflict(expected: int, current: int) -> ApiError:
-    return ApiError(
-        409,
-        "version_conflict",
-        f"The template was changed by someone else: your copy is version {expected}, "
-        f"the current one is version {current}. Reload it and apply your change again.",
-        detail={"current_version": current},
-        headers={"ETag": f'"{current}"'},
-    )
-
-
 def update_template(
     template_id: uuid.UUID,
     actor: Any,
@@ -110,7 +95,7 @@ def update_template(
     with transaction.atomic():
         template = Template.objects.select_for_update().get(pk=template_id)
         if expected_version is not None and template.version != expected_version:
-            raise version_conflict(expected_version, template.version)
+            raise VersionConflict(expected_version, template.version)
         changed = {
             name: value
             for name, value in changes.items()
@@ -124,7 +109,7 @@ def update_template(
             checked["data_source"] = changed.get("data_source", template.data_source)
         problems = validation.content_problems(checked)
         if problems:
-            raise invalid(problems)
+            raise InvalidTemplate(problems)
         based_on = template.version
         values = {
             **changed,
@@ -135,7 +120,7 @@ def update_template(
         # The row lock holds on PostgreSQL; the version condition makes it hold everywhere.
         if not Template.objects.filter(pk=template_id, version=based_on).update(**values):
             current = Template.objects.get(pk=template_id).version
-            raise version_conflict(expected_version or based_on, current)
+            raise VersionConflict(expected_version or based_on, current)
         for name, value in values.items():
             setattr(template, name, value)
         snapshot(template, actor, change)
@@ -147,9 +132,7 @@ def restore_version(
 ) -> Template:
     row = TemplateVersion.objects.filter(template_id=template_id, version=version).first()
     if row is None:
-        raise ApiError(
-            404, "version_not_found", f"Version {version} of this template does not exist."
-        )
+        raise VersionNotFound(f"Version {version} of this template does not exist.")
     content = {name: getattr(row, name) for name in CONTENT_FIELDS}
     return update_template(
         template_id,
@@ -190,7 +173,7 @@ def resolve_shares(shares: list[dict[str, Any]]) -> list[TemplateShare]:
                 continue
             resolved[("group", group.pk)] = TemplateShare(group=group, role=role)
     if problems:
-        raise ApiError(422, "invalid_shares", "; ".join(problems), detail={"reasons": problems})
+        raise InvalidShares(problems)
     return list(resolved.values())
 
 

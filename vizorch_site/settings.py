@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vizorch_site.config import (
+from core.config import (
     channel_layers,
     database_config,
     env_bool,
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_vite",
+    "core",
     "vizorch_site",
     "executors",
     "templates_app",

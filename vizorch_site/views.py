@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
-from vizorch_site.roles import roles_of
+from core.roles import roles_of
 
 
 # The sandbox runs code the model wrote. It may load our own scripts and evaluate the component

@@ -1,8 +1,7 @@
-"""The agent message protocol: a final message is prose, the SQL in a ```sql fence, the component
-in a ```tsx fence and its parameters in a ```json params fence; a question back is prose and a
-```json clarify fence. `final_message` and `clarify_message` write it (the one definition of the
-format); the incremental parser reads the model's streamed text: prose becomes `thought`s, the
-tsx fence streams out as code chunks while it is written, the other fences are collected whole."""
+"""Incremental parser for the model's streamed text: prose becomes `thought`s, the fenced ```tsx
+block streams out as code chunks while it is written, and the ```sql, ```json params and ```json
+clarify fences are collected whole (docs/artifact.md, "The agent's final message"). The writers
+of the format live here too, beside the parser that reads it back."""
 
 from __future__ import annotations
 
@@ -12,6 +11,40 @@ from typing import Any, Literal
 
 FENCE = "```"
 CODE_LANGUAGES = {"tsx", "jsx", "ts", "typescript", "js", "javascript", "react"}
+SQL_TAG = "sql"
+CODE_TAG = "tsx"
+PARAMS_TAG = "json params"
+CLARIFY_TAG = "json clarify"
+
+
+def fence(tag: str, body: str) -> str:
+    """One fenced block of the final-message format; the parser below reads it back."""
+    return f"{FENCE}{tag}\n{body.rstrip()}\n{FENCE}\n"
+
+
+def params_fence(params: dict[str, Any], *, indent: int | None = None) -> str:
+    return fence(PARAMS_TAG, json.dumps(params, indent=indent, ensure_ascii=False))
+
+
+def final_message(
+    text: str, *, sql: str | None, code: str, params: dict[str, Any], indent: int | None = 2
+) -> str:
+    """The whole final message in the order docs/artifact.md gives: text, SQL, component,
+    parameters (no SQL for generate-ui and repair runs)."""
+    parts = [text.strip() + "\n\n"]
+    if sql is not None:
+        parts.append(fence(SQL_TAG, sql))
+    parts.append(fence(CODE_TAG, code))
+    parts.append(params_fence(params, indent=indent))
+    return "".join(parts)
+
+
+def clarify_message(question: str, options: list[str]) -> str:
+    """A question back instead of an answer: the question as prose, then the readings to pick
+    from (each a complete question), which the runner streams as a `clarify` event."""
+    asked = json.dumps({"question": question, "options": options}, ensure_ascii=False)
+    return f"{question.strip()}\n\n" + fence(CLARIFY_TAG, asked)
+
 
 Piece = tuple[Literal["thought", "code"], str]
 
@@ -179,19 +212,3 @@ class FenceParser:
         self._thought_lines = []
         if text:
             out.append(("thought", text))
-
-
-def final_message(reasoning: str, code: str, params: dict[str, Any], sql: str | None = None) -> str:
-    """A final answer in the protocol: prose, then the SQL, the component and its parameters."""
-    parts = [reasoning.strip(), ""]
-    if sql:
-        parts += [f"{FENCE}sql\n{sql.strip()}\n{FENCE}", ""]
-    parts += [f"{FENCE}tsx\n{code.rstrip()}\n{FENCE}", ""]
-    parts.append(f"{FENCE}json params\n{json.dumps(params, indent=2, ensure_ascii=False)}\n{FENCE}")
-    return "\n".join(parts) + "\n"
-
-
-def clarify_message(question: str, options: list[str]) -> str:
-    """A question back in the protocol: the question as prose, then the readings to pick from."""
-    asked = json.dumps({"question": question, "options": options}, ensure_ascii=False)
-    return f"{question}\n\n{FENCE}json clarify\n{asked}\n{FENCE}\n"

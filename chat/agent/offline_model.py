@@ -2,7 +2,8 @@
 conversation's questions and the run's tool results from the messages, calls `run_sql` with the
 query it planned, and answers in the agent message protocol (chat/agent/fences.py). It looks
 values up in the data through the engine's internal path, never as a run's SQL. In UI-only mode
-(generate-ui, render-error repair) it writes a component for data that exists."""
+(generate-ui, render-error repair) it writes a component for data that exists. The message
+protocol is docs/artifact.md's."""
 
 from __future__ import annotations
 
@@ -133,7 +134,9 @@ class OfflineAnalystModel(BaseChatModel):
         if not isinstance(plan, Answer):
             return self.reply_without_query(plan)
         component = self.analyst.component(plan, _row_count(result))
-        return final_message(component.note, component.code, component.params, plan.sql)
+        return final_message(
+            component.note, sql=plan.sql, code=component.code, params=component.params
+        )
 
     def revise(self, messages: Sequence[BaseMessage]) -> str:
         """UI-only: the request, the data's columns and the current component, as the runner's
@@ -165,7 +168,7 @@ class OfflineAnalystModel(BaseChatModel):
             code[1] if code else "",
             current if isinstance(current, dict) else None,
         )
-        return final_message(component.note, component.code, component.params)
+        return final_message(component.note, sql=None, code=component.code, params=component.params)
 
     # --- streaming -------------------------------------------------------------------------
     def _tool_call(

@@ -1,5 +1,6 @@
 """The system prompts: what the agent can query (catalog, dialects), what it must produce (the
-artifact and parameter contracts of CONTRACTS.md) and in which shape its final message comes."""
+artifact and parameter contracts of docs/artifact.md and docs/parameters.md) and in which shape
+its final message comes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chat import conf
-from chat.agent import grounding
+from chat.agent import fences, grounding
 from executors.catalog.model import SemanticCatalog
 
 ARTIFACT_CONTRACT = """\
@@ -137,7 +138,7 @@ def ui_request(
         ),
     ]
     if current_code:
-        parts.append(f"Current component:\n```tsx\n{current_code.rstrip()}\n```")
+        parts.append("Current component:\n" + fences.fence(fences.CODE_TAG, current_code))
     if params:
-        parts.append(f"Current parameters:\n```json params\n{json.dumps(params)}\n```")
+        parts.append("Current parameters:\n" + fences.params_fence(params))
     return "\n\n".join(parts)

@@ -1,7 +1,7 @@
 """The agent's tools (Pydantic-typed LangChain tools) and the data access behind them. Every
 statement goes through the executors' guard and result store; the tools report `sql`, `data` and
-`progress` events through the run's emitter and answer the model in JSON (or `ERROR: <message>`
-for a statement the model may repair)."""
+`progress` events through the run's emitter and answer the model in the text protocol of
+docs/artifact.md (JSON, or `ERROR: <message>` for a statement the model may repair)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from langchain_core.tools import BaseTool, StructuredTool
@@ -22,42 +22,33 @@ from executors.catalog.model import SemanticCatalog
 from executors.engines.base import Progress
 from executors.errors import EngineUnavailable, ExecutorError, QueryCancelled
 
+if TYPE_CHECKING:
+    from executors.services import StoredResult
+
 Emit = Callable[[SseEvent], Coroutine[Any, Any, None]]
-PREVIEW_ROWS = 20
 
 
-@dataclass(frozen=True)
-class StoredData:
-    """A stored query result as the chat app sees it."""
+def tool_text(stored: StoredResult, *, with_rows: bool = True) -> str:
+    """What the model reads back from `run_sql`: the result's shape and, unless sample values
+    must not reach the model, its first rows."""
+    return json.dumps(
+        {
+            "result_id": stored.id,
+            "row_count": stored.row_count,
+            "truncated": stored.truncated,
+            "columns": stored.columns,
+            "preview": stored.preview if with_rows else [],
+        },
+        default=str,
+    )
 
-    result_id: str
-    url: str
-    size: str
-    format: str
-    row_count: int
-    truncated: bool
-    columns: list[dict[str, Any]]
-    preview: list[list[Any]] = field(default_factory=list)
-    engine: str = ""
 
-    def tool_text(self, *, with_rows: bool = True) -> str:
-        return json.dumps(
-            {
-                "result_id": self.result_id,
-                "row_count": self.row_count,
-                "truncated": self.truncated,
-                "columns": self.columns,
-                "preview": self.preview[:PREVIEW_ROWS] if with_rows else [],
-            },
-            default=str,
-        )
-
-    def event(self) -> DataReadyEvent:
-        return DataReadyEvent(
-            url=self.url,
-            size="large" if self.size == "large" else "small",
-            format="parquet" if self.format == "parquet" else "json",
-        )
+def data_ready_event(stored: StoredResult) -> DataReadyEvent:
+    return DataReadyEvent(
+        url=stored.url,
+        size="large" if stored.size == "large" else "small",
+        format="parquet" if stored.format == "parquet" else "json",
+    )
 
 
 # --- data access (executors) -----------------------------------------------------------------
@@ -84,13 +75,6 @@ def semantic_catalog(engine: str | None = None) -> SemanticCatalog:
     return read(engine)
 
 
-def offline_tables(catalog: SemanticCatalog) -> list[Any]:
-    """The catalog in the shape the built-in offline analyst reads."""
-    from executors.catalog.legacy import legacy_tables
-
-    return list(legacy_tables(catalog))
-
-
 async def execute_sql(
     sql: str,
     *,
@@ -98,62 +82,21 @@ async def execute_sql(
     user: Any,
     tag: str,
     on_progress: Callable[[Progress], None] | None = None,
-) -> StoredData:
+) -> StoredResult:
     """Guard, run and store one statement; raises `executors.errors.ExecutorError` subclasses."""
     from executors import services
 
-    stored = await services.aexecute_query(
+    return await services.aexecute_query(
         sql, engine_name=engine, owner=user, tag=tag, on_progress=on_progress
     )
-    return stored_data(stored, engine=engine or "")
 
 
-def stored_data(stored: Any, *, engine: str = "") -> StoredData:
-    """Adapt what the executors hand back (their StoredResult or a QueryResult row)."""
-
-    def pick(*names: str, default: Any = None) -> Any:
-        for name in names:
-            if isinstance(stored, dict) and name in stored:
-                return stored[name]
-            if hasattr(stored, name):
-                return getattr(stored, name)
-        return default
-
-    size = str(pick("size", default="small"))
-    columns = pick("columns", "schema", default=[]) or []
-    preview = pick("preview", default=None)
-    if preview is None:
-        preview = _preview(pick("id", "result_id"))
-    return StoredData(
-        result_id=str(pick("id", "result_id")),
-        url=str(pick("url", default=f"/api/data/{pick('id', 'result_id')}")),
-        size=size,
-        format=str(pick("format", default="parquet" if size == "large" else "json")),
-        row_count=int(pick("row_count", default=0)),
-        truncated=bool(pick("truncated", default=False)),
-        columns=[dict(c) for c in columns],
-        preview=[list(r) for r in preview],
-        engine=str(pick("engine", default=engine)),
-    )
-
-
-def _preview(result_id: Any) -> list[list[Any]]:
-    from executors import results
-    from executors.models import QueryResult
-
-    record = QueryResult.objects.filter(id=result_id).first()
-    if record is None or not record.path.exists():
-        return []
-    rows: list[list[Any]] = results.preview_from_file(record.path, PREVIEW_ROWS)
-    return rows
-
-
-def load_result(user: Any, result_id: str) -> StoredData:
+def load_result(user: Any, result_id: str) -> StoredResult:
     """A result the user may read (raises Http404 otherwise)."""
+    from executors import services
     from executors.access import readable_result
 
-    record = readable_result(user, result_id)
-    return stored_data(record, engine=record.engine)
+    return services.stored(readable_result(user, result_id))
 
 
 def cancel_query(engine: str | None, tag: str) -> bool:
@@ -209,7 +152,7 @@ class ToolBox:
     run_tag: str
     emit: Emit
     engine: str | None = None
-    results: list[StoredData] = field(default_factory=list)
+    results: list[StoredResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     last_sql: str = ""
     last_engine: str = ""
@@ -306,5 +249,5 @@ class ToolBox:
             self.active_engine = None
         self.results.append(stored)
         self.last_sql, self.last_engine = sql, name
-        await self.emit(stored.event())
-        return stored.tool_text(with_rows=conf.send_samples())
+        await self.emit(data_ready_event(stored))
+        return tool_text(stored, with_rows=conf.send_samples())

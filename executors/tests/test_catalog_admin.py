@@ -14,7 +14,7 @@ from django.test import Client
 from executors import demo_data
 from executors.catalog import selectors, services
 from executors.models import Catalog, CatalogMetric, CatalogRelationship, CatalogTable
-from vizorch_site.roles import ANALYST, CURATOR
+from core.roles import ANALYST, CURATOR
 
 
 def _staff(django_user_model: Any, username: str, role: str) -> Client:

@@ -1,4 +1,4 @@
-// @vizorch/kit: the helpers generated components may import (CONTRACTS.md, "Sandbox scope").
+// @vizorch/kit: the helpers generated components may import (docs/artifact.md, "Imports").
 import { type RefObject, useLayoutEffect, useState } from "react";
 import { colorSchemes, getColors } from "@/lib/color-schemes";
 import type { TabularData } from "@/lib/tabular";

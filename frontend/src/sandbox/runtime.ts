@@ -1,4 +1,4 @@
-// Compiles a generated TSX module with react-runner against the fixed scope of CONTRACTS.md:
+// Compiles a generated TSX module with react-runner against the fixed scope of docs/artifact.md:
 // react, recharts and @vizorch/kit, and nothing else.
 import * as React from "react";
 import { importCode } from "react-runner";

@@ -191,13 +191,6 @@ export interface ErrorEvent {
   stage: "sql_execution" | "code_generation" | "data_fetch";
   type?: "error";
 }
-export interface ErrorOut {
-  code: string;
-  detail?: {
-    [k: string]: unknown;
-  };
-  message: string;
-}
 export interface FeedbackIn {
   render_error: string;
 }
@@ -286,7 +279,7 @@ export interface QueryResultData {
 /**
  * First event of every stream: which run and conversation it belongs to.
  */
-export interface RunEvent {
+export interface RunStartedEvent {
   conversation_id: string;
   run_id: string;
   type?: "run";
@@ -499,7 +492,7 @@ export interface TemplateCreateIn {
   visibility?: "private" | "shared" | "organization";
 }
 /**
- * One template in the export and bulk-import format: the spec's nine fields (PRODUCT.md §7),
+ * One template in the export and bulk-import format: the nine fields of docs/templates.md,
  * always present on export, then Vizorch's curation fields, optional on import.
  */
 export interface TemplateExportRecord {

@@ -42,8 +42,6 @@ export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet
 
 export const ErrorEventSchema = z.object({ "code": z.union([z.literal("declined"), z.null()]).default(null), "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
 
-export const ErrorOutSchema = z.object({ "code": z.string(), "detail": z.any().default(null), "message": z.string() });
-
 export const FeedbackInSchema = z.object({ "render_error": z.string().min(1).max(20000) });
 
 export const GenerateUiInSchema = z.object({ "current_code": z.union([z.string().max(200000), z.null()]).default(null), "params": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.string().min(1).max(4000), "result_id": z.string().min(1).max(128) });
@@ -66,7 +64,7 @@ export const QueryOutSchema = z.object({ "columns": z.array(ColumnOutSchema), "f
 
 export const QueryResultDataSchema = z.object({ "columns": z.array(z.string()), "rows": z.array(z.array(z.any())) });
 
-export const RunEventSchema = z.object({ "conversation_id": z.string(), "run_id": z.string(), "type": z.literal("run").default("run") }).strict();
+export const RunStartedEventSchema = z.object({ "conversation_id": z.string(), "run_id": z.string(), "type": z.literal("run").default("run") }).strict();
 
 export const ShareInSchema = z.object({ "group": z.union([z.string(), z.null()]).default(null), "role": z.enum(["viewer","editor"]).default("viewer"), "user": z.union([z.string(), z.null()]).default(null) });
 
