@@ -4,7 +4,6 @@ nothing but the catalog, plus the values its bounded look-ups find in the data."
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -310,7 +309,3 @@ def _spec(
         show_labels=False,
         color_scheme="default",
     )
-
-
-def dumps(params: dict[str, Any]) -> str:
-    return json.dumps(params, indent=2, ensure_ascii=False)

@@ -35,10 +35,17 @@ def lookup_sql(schema: Schema, phrases: Iterable[str]) -> str | None:
     if not wanted or not cols:
         return None
     listed = ", ".join(sql_literal(p) for p in wanted)
+    spark = schema.catalog.dialect == "spark"
+    text = "STRING" if spark else "VARCHAR"
+
+    def ident(name: str) -> str:
+        return f"`{name}`" if spark else quote(name)
+
     parts = [
         f"SELECT DISTINCT {sql_literal(c.table)} AS t, {sql_literal(c.name)} AS c, "
-        f"CAST({quote(c.name)} AS VARCHAR) AS v FROM {schema.from_item(c.table).split(' AS ')[0]} "
-        f"WHERE lower(trim({quote(c.name)})) IN ({listed})"
+        f"CAST({ident(c.name)} AS {text}) AS v "
+        f"FROM {c.table if spark else schema.from_item(c.table).split(' AS ')[0]} "
+        f"WHERE lower(trim({ident(c.name)})) IN ({listed})"
         for c in cols
     ]
     return "\nUNION ALL\n".join(parts) + f"\nLIMIT {MAX_ROWS}"
