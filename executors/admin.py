@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from core.roles import CURATOR, roles_of
 from executors.catalog import document, services
 from executors.errors import ExecutorError
 from executors.models import (
@@ -28,7 +29,6 @@ from executors.models import (
     CatalogTable,
     CatalogVersion,
 )
-from core.roles import CURATOR, roles_of
 
 MAX_IMPORT_BYTES = 2 * 2**20
 

@@ -99,7 +99,7 @@ def test_hidden_columns_never_reach_the_model(
     events = ask(analyst, "[listing] Show total sales by region")
     assert events[-1].data["data_ready"] is True
     requests = scripted_llm.requests_with("[listing]")
-    listing = [m["content"] for m in requests[1]["messages"] if m["role"] == "tool"][0]
+    listing = next(m["content"] for m in requests[1]["messages"] if m["role"] == "tool")
     assert "customers(customer_id INTEGER, segment VARCHAR, signup_date DATE)" in listing
     for request in requests:
         assert "customer_name" not in _sent(request)

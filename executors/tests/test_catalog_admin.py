@@ -11,10 +11,10 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from core.roles import ANALYST, CURATOR
 from executors import demo_data
 from executors.catalog import selectors, services
 from executors.models import Catalog, CatalogMetric, CatalogRelationship, CatalogTable
-from core.roles import ANALYST, CURATOR
 
 
 def _staff(django_user_model: Any, username: str, role: str) -> Client:
