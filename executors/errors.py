@@ -65,4 +65,5 @@ class ResultTooLarge(ExecutorError):
 class InvalidCatalogFile(ExecutorError):
     """A semantic catalog file that cannot be imported; nothing was changed."""
 
+    kind: ErrorKind = "invalid"
     code = "invalid_catalog_file"

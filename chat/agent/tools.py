@@ -29,8 +29,8 @@ Emit = Callable[[SseEvent], Coroutine[Any, Any, None]]
 
 
 def tool_text(stored: StoredResult, *, with_rows: bool = True) -> str:
-    """What the model reads back from `run_sql`: the result's shape and, unless sample values
-    must not reach the model, its first rows."""
+    """What the model reads back from `run_sql`: the result's shape and its first rows (none
+    when data values must not reach the model)."""
     return json.dumps(
         {
             "result_id": stored.id,

@@ -130,7 +130,7 @@ class _CursorEngine(Engine):
         tag: str,
         on_progress: ProgressCallback | None = None,
     ) -> EngineResult:
-        table: pa.Table = self.cursor.execute(sql).fetch_arrow_table()
+        table: pa.Table = self.cursor.execute(sql).to_arrow_table()
         return EngineResult(table=table, row_count=table.num_rows, schema=table.schema)
 
     def cancel(self, tag: str) -> bool:

@@ -402,19 +402,18 @@ class _Runner:
             and 0 < c.distinct <= LOW_CARDINALITY * 1.2
             and not c.unique
         ]
-        if not chosen:
-            return
-        parts = []
-        for i, column in enumerate(chosen):
-            c = q.ident(column.name)
-            parts.append(
-                f"SELECT * FROM (SELECT {i} AS k, {q.text(c)} AS v, count(*) AS n FROM {source} "
-                f"WHERE {c} IS NOT NULL GROUP BY {q.text(c)} ORDER BY n DESC, v "
-                f"LIMIT {LOW_CARDINALITY + 1}) s{i}"
-            )
         found: dict[int, list[str]] = {}
-        for row in self.rows(" UNION ALL ".join(parts)):
-            found.setdefault(int(row["k"]), []).append(str(row["v"]))
+        for start in range(0, len(chosen), COLUMNS_PER_STATEMENT):
+            parts = []
+            for i, column in enumerate(chosen[start : start + COLUMNS_PER_STATEMENT], start):
+                c = q.ident(column.name)
+                parts.append(
+                    f"SELECT * FROM (SELECT {i} AS k, {q.text(c)} AS v, count(*) AS n "
+                    f"FROM {source} WHERE {c} IS NOT NULL GROUP BY {q.text(c)} "
+                    f"ORDER BY n DESC, v LIMIT {LOW_CARDINALITY + 1}) s{i}"
+                )
+            for row in self.rows(" UNION ALL ".join(parts)):
+                found.setdefault(int(row["k"]), []).append(str(row["v"]))
         for i, column in enumerate(chosen):
             values = found.get(i, [])
             if len(values) <= LOW_CARDINALITY:
