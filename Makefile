@@ -83,11 +83,12 @@ types-check: types
 bench: setup
 	$(UV_RUN) python -m bench
 
-# Score the configured model (VIZORCH_LLM, offline by default) on evals/questions.jsonl.
+# Score the configured model (VIZORCH_LLM, offline by default) on every evaluation set of evals/
+# (the demo, TPC-H SF0.1, vega_datasets; built under var/eval/) and write docs/EVALUATION.md.
 eval: setup-python
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
-	$(MANAGE) eval_agent
+	$(MANAGE) eval_agent --dataset all --report docs/EVALUATION.md
 
 clean:
 	rm -rf .venv frontend/node_modules frontend/dist var/test

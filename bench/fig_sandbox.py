@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
+from analyst.charts import ChartSpec, build_params, render_component
 from bench import fig_chat
 from bench.report import Figure, Row
 from bench.server import BenchServer
 from bench.stats import Summary, ms, spread_ms
-from chat.agent.chart_templates import ChartSpec, build_params, render_component
 from vizorch_site.testing import CHROMIUM, CHROMIUM_ARGS
 
 CHANNEL = "vizorch-sandbox/1"

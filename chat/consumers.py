@@ -118,7 +118,9 @@ async def drive_run(run_id: str) -> None:
         stopped: str | None = None
         try:
             request = await database_sync_to_async(services.build_request)(run_id)
-            runner = AgentRunner(functools.partial(_model_for, request.kind), request, emit)
+            runner = AgentRunner(
+                functools.partial(_model_for, request.kind, request.engine), request, emit
+            )
             task = asyncio.ensure_future(runner.run())
             stopped = await _watch(run_id, task, runner)
             outcome = runner.outcome
@@ -126,7 +128,11 @@ async def drive_run(run_id: str) -> None:
                 error = ErrorEvent(message=stopped, stage=runner.stage)
                 await emit(error)
             elif outcome.error is not None:
-                error = ErrorEvent(message=outcome.error.message, stage=outcome.error.stage)
+                error = ErrorEvent(
+                    message=outcome.error.message,
+                    stage=outcome.error.stage,
+                    code=outcome.error.code,
+                )
         except asyncio.CancelledError:
             stopped = "The run was stopped because its worker shut down."
             error = ErrorEvent(message=stopped, stage="code_generation")
@@ -165,18 +171,13 @@ async def _finish(
     )
 
 
-def _model_for(kind: str, catalog: SemanticCatalog | None) -> Any:
+def _model_for(kind: str, engine: str | None, catalog: SemanticCatalog | None) -> Any:
     """The run's chat model; the offline analyst is built over the run's catalog (read once, by
-    the runner)."""
+    the runner) and looks values up on the run's engine."""
     spec = parse_spec()
     if kind != "chat":
         return build_chat_model(spec, purpose="ui")
-    tables = None
-    if spec.provider == "offline":
-        from chat.agent.tools import offline_tables
-
-        tables = offline_tables(catalog) if catalog is not None else []
-    return build_chat_model(spec, catalog=tables)
+    return build_chat_model(spec, catalog=catalog, engine=engine)
 
 
 async def _watch(run_id: str, task: asyncio.Future[Any], runner: AgentRunner) -> str | None:

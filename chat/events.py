@@ -97,11 +97,28 @@ class ProgressEvent(SseEvent):
     total: int
 
 
+ErrorCode = Literal["declined"]
+
+
 class ErrorEvent(SseEvent):
+    """The run failed or was refused; `code` "declined" when the model chose not to answer (it
+    says why and what it can answer instead), absent for failures."""
+
     event: ClassVar[str] = "error"
     type: Literal["error"] = "error"
     message: str
     stage: Stage
+    code: ErrorCode | None = None
+
+
+class ClarifyEvent(SseEvent):
+    """The question reads two ways (or names something the data does not have): the model asks
+    which one is meant. Each option is a complete question to send as the follow-up."""
+
+    event: ClassVar[str] = "clarify"
+    type: Literal["clarify"] = "clarify"
+    question: str
+    options: list[str]
 
 
 class CompleteEvent(SseEvent):
@@ -122,6 +139,7 @@ AnyEvent = Annotated[
     | ParamsEvent
     | ProgressEvent
     | ErrorEvent
+    | ClarifyEvent
     | CompleteEvent,
     Field(discriminator="type"),
 ]
@@ -136,6 +154,7 @@ EVENT_CLASSES: dict[str, type[SseEvent]] = {
         ParamsEvent,
         ProgressEvent,
         ErrorEvent,
+        ClarifyEvent,
         CompleteEvent,
     )
 }

@@ -361,8 +361,10 @@ def build_request(run_id: Any) -> RunRequest:
         history.append(HumanMessage(previous.prompt))
         history.append(AIMessage(_final_for_history(previous)))
     request.history = history
-    if earlier:
-        latest = earlier[-1]
+    # A follow-up restyles the newest answer that has data (a question back has none).
+    answered = [previous for previous in earlier if previous.result_id]
+    if answered:
+        latest = answered[-1]
         request.carried = _readable(run.user, latest.result_id)
         request.carried_sql = latest.generated_sql
         request.input_params = latest.parameters

@@ -1,6 +1,7 @@
 """Incremental parser for the model's streamed text: prose becomes `thought`s, the fenced ```tsx
-block streams out as code chunks while it is written, and the ```sql and ```json params fences are
-collected whole (docs/artifact.md, "The agent's final message")."""
+block streams out as code chunks while it is written, and the ```sql, ```json params and ```json
+clarify fences are collected whole (docs/artifact.md, "The agent's final message"). The writers
+of the format live here too, beside the parser that reads it back."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ CODE_LANGUAGES = {"tsx", "jsx", "ts", "typescript", "js", "javascript", "react"}
 SQL_TAG = "sql"
 CODE_TAG = "tsx"
 PARAMS_TAG = "json params"
+CLARIFY_TAG = "json clarify"
 
 
 def fence(tag: str, body: str) -> str:
@@ -37,6 +39,13 @@ def final_message(
     return "".join(parts)
 
 
+def clarify_message(question: str, options: list[str]) -> str:
+    """A question back instead of an answer: the question as prose, then the readings to pick
+    from (each a complete question), which the runner streams as a `clarify` event."""
+    asked = json.dumps({"question": question, "options": options}, ensure_ascii=False)
+    return f"{question.strip()}\n\n" + fence(CLARIFY_TAG, asked)
+
+
 Piece = tuple[Literal["thought", "code"], str]
 
 
@@ -49,6 +58,7 @@ class ParsedMessage:
     sql: str | None = None
     params: dict[str, Any] | None = None
     params_error: str | None = None
+    clarify: dict[str, Any] | None = None
 
     @property
     def code_complete(self) -> bool:
@@ -165,7 +175,10 @@ class FenceParser:
             self.result.code_started = True
         else:
             self._mode = "other"
-            self._fence_kind = "params" if language == "json" else language
+            if language == "json":
+                self._fence_kind = "clarify" if words[1:2] == ["clarify"] else "params"
+            else:
+                self._fence_kind = language
             self._body = []
 
     def _finish_fence(self) -> None:
@@ -173,6 +186,13 @@ class FenceParser:
         self._body = []
         if self._fence_kind == "sql" and body:
             self.result.sql = body
+        elif self._fence_kind == "clarify" and body:
+            try:
+                asked = json.loads(body)
+            except json.JSONDecodeError:
+                asked = None
+            if isinstance(asked, dict) and isinstance(asked.get("question"), str):
+                self.result.clarify = asked
         elif self._fence_kind == "params" and body:
             try:
                 value = json.loads(body)

@@ -1,7 +1,9 @@
-"""The built-in analyst: a LangChain chat model that needs no network. It reads the question (and
-the earlier questions of the conversation, for refinements), calls `run_sql` with SQL written from
-the catalog and the business vocabulary, then answers per the agent message protocol of
-docs/artifact.md: a short reasoning, the SQL, a TSX component and its parameters."""
+"""The built-in offline analyst (the `analyst` package) as a LangChain chat model: it reads the
+conversation's questions and the run's tool results from the messages, calls `run_sql` with the
+query it planned, and answers in the agent message protocol (chat/agent/fences.py). It looks
+values up in the data through the engine's internal path, never as a run's SQL. In UI-only mode
+(generate-ui, render-error repair) it writes a component for data that exists. The message
+protocol is docs/artifact.md's."""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -25,94 +26,51 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr
 
-from chat.agent.chart_templates import build_params, build_spec, render_component
-from chat.agent.question_parser import (
-    ChartType,
-    Declined,
-    Intent,
-    Measure,
-    Schema,
-    choose_chart,
-    parse_question,
-)
-from chat.agent.sql_builder import LOOKUP_COLUMNS, BuiltQuery, build_sql, build_value_lookup
+from analyst import replies
+from analyst.core import Analyst, Answer
+from analyst.intent import Clarify, Decline
+from analyst.lookup import LookupRunner
+from chat.agent.fences import clarify_message, final_message
+from executors.catalog.model import SemanticCatalog
 
-DECLINE_PREFIX = "I can't answer that offline"
 RUN_SQL = "run_sql"
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What the model makes of one question: an intent and its query, or a refusal."""
-
-    intent: Intent | None
-    query: BuiltQuery | None
-    declined: Declined | None = None
-    chart_type: ChartType = "table"
-
-
 class OfflineAnalystModel(BaseChatModel):
-    """Deterministic analyst over one catalog; see the module docstring for the protocol."""
+    """Deterministic analyst over one semantic catalog; see the module docstring."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    catalog: list[Any] = Field(default_factory=list)
-    """Tables with columns and sample values (`executors.engines.base.TableInfo` or alike)."""
+    catalog: SemanticCatalog | None = None
+    lookup: LookupRunner | None = None
+    mode: Literal["analyst", "ui"] = "analyst"
     chunk_words: int = 4
     """How many words each streamed text chunk carries."""
 
-    _schema: Schema = PrivateAttr()
+    _analyst: Analyst | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
-        self._schema = _schema_for(self.catalog)
+        if self.catalog is not None:
+            self._analyst = Analyst(self.catalog, lookup=self.lookup)
 
     @property
     def _llm_type(self) -> str:
         return "vizorch-offline"
 
     def bind_tools(
-        self,
-        tools: Sequence[Any],
-        *,
-        tool_choice: str | None = None,
-        **kwargs: Any,
+        self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        formatted = [convert_to_openai_tool(t) for t in tools]
-        return self.bind(tools=formatted, **kwargs)
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
-    # ---------------------------------------------------------------------------------------
-    # Planning
+    @property
+    def analyst(self) -> Analyst:
+        if self._analyst is None:
+            self._analyst = Analyst(SemanticCatalog(engine="none", dialect="duckdb"))
+        return self._analyst
 
-    def plan(
-        self, messages: Sequence[BaseMessage], learned: Sequence[tuple[str, str, str]] = ()
-    ) -> Plan:
-        """The intent of the newest question, refined by the earlier ones it follows.
-        `learned` are (table, column, value) triples found in the data during the conversation."""
-        schema = self._schema.with_values(learned)
-        questions = _questions(messages)
-        if not questions:
-            declined = Declined(f"{DECLINE_PREFIX}: there is no question.", "not_understood")
-            return Plan(None, None, declined)
-        previous: Intent | None = None
-        for text, answered in questions[:-1]:
-            if not answered:
-                continue
-            parsed = parse_question(text, schema, previous)
-            if isinstance(parsed, Intent):
-                previous = parsed
-        parsed = parse_question(questions[-1][0], schema, previous)
-        if isinstance(parsed, Declined):
-            return Plan(None, None, parsed)
-        built = build_sql(parsed, schema)
-        if isinstance(built, Declined):
-            return Plan(parsed, None, built)
-        return Plan(parsed, built, chart_type=choose_chart(parsed, schema))
-
-    # ---------------------------------------------------------------------------------------
-    # LangChain interface
-
+    # --- LangChain interface ---------------------------------------------------------------
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -142,39 +100,77 @@ class OfflineAnalystModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         msg_id = f"run-offline-{uuid.uuid4().hex[:12]}"
-        calls = _current_run(messages)
-        lookups = [(sql, res) for sql, res in calls if _is_lookup(sql)]
-        results = [res for sql, res in calls if not _is_lookup(sql)]
-        learned = _values_from_history(messages, self._schema) + _values_from_lookups(lookups)
-        plan = self.plan(messages, learned)
+        if self.mode == "ui":
+            yield from self._text(self.revise(messages), msg_id, run_manager)
+            return
+        questions = _questions(messages)
+        if not questions:
+            text = self.analyst.decline_text(Decline("not_understood", "there is no question"))
+            yield from self._text(text, msg_id, run_manager)
+            return
+        question = questions[-1][0]
+        earlier = [text for text, answered in questions[:-1] if answered]
+        plan = self.analyst.plan(question, earlier)
+        results = _current_results(messages)
         if results:
-            if results[-1].startswith("ERROR"):
-                detail = results[-1].removeprefix("ERROR:").strip()
-                yield from self._text(
-                    f"{DECLINE_PREFIX}: the query I wrote failed ({detail}) and I cannot repair "
-                    "SQL without an LLM; configure one with VIZORCH_LLM.",
-                    msg_id,
-                    run_manager,
-                )
-            elif plan.intent is None or plan.query is None:
-                yield from self._text(_decline_text(plan), msg_id, run_manager)
-            else:
-                yield from self._text(self.final_answer(plan, results[-1]), msg_id, run_manager)
+            yield from self._text(self.after_query(plan, results[-1]), msg_id, run_manager)
             return
-        if plan.declined is not None and plan.declined.lookup and not lookups:
-            lookup = build_value_lookup(self._schema, plan.declined.lookup)
-            if lookup is not None:
-                words = ", ".join(f'"{w}"' for w in plan.declined.lookup[:3])
-                thought = f"I don't recognise {words}; looking for it among the data's values.\n"
-                yield from self._text(thought, msg_id, run_manager)
-                yield self._tool_call(lookup, msg_id, run_manager)
-                return
-        if plan.declined is not None or plan.query is None:
-            yield from self._text(_decline_text(plan), msg_id, run_manager)
+        if isinstance(plan, Answer):
+            yield from self._text(plan.reasoning() + "\n", msg_id, run_manager)
+            yield self._tool_call(plan.sql, msg_id, run_manager)
             return
-        yield from self._text(_reasoning(plan, self._schema), msg_id, run_manager)
-        yield self._tool_call(plan.query.sql, msg_id, run_manager)
+        yield from self._text(self.reply_without_query(plan), msg_id, run_manager)
 
+    # --- replies ---------------------------------------------------------------------------
+    def reply_without_query(self, plan: Clarify | Decline) -> str:
+        if isinstance(plan, Clarify):
+            return clarify_message(replies.clarify_text(plan), list(plan.options))
+        return self.analyst.decline_text(plan)
+
+    def after_query(self, plan: Answer | Clarify | Decline, result: str) -> str:
+        """The final message once `run_sql` answered `result`."""
+        if result.startswith("ERROR"):
+            return replies.failed_query_text(result.removeprefix("ERROR:").strip())
+        if not isinstance(plan, Answer):
+            return self.reply_without_query(plan)
+        component = self.analyst.component(plan, _row_count(result))
+        return final_message(
+            component.note, sql=plan.sql, code=component.code, params=component.params
+        )
+
+    def revise(self, messages: Sequence[BaseMessage]) -> str:
+        """UI-only: the request, the data's columns and the current component, as the runner's
+        chart-writer prompt lists them, become a new component."""
+        request = _content_text(
+            next((m for m in reversed(messages) if isinstance(m, HumanMessage)), HumanMessage(""))
+        )
+        asked = re.search(r"^Request: (.*)$", request, re.M)
+        listed = re.search(r"^Data columns: (.*)$", request, re.M)
+        rows = re.search(r"^Rows: (\d+)", request, re.M)
+        code = re.search(r"```tsx\n(.*?)```", request, re.S)
+        params = re.search(r"```json params\n(.*?)```", request, re.S)
+        columns = [
+            (name, kind.rstrip(")"))
+            for name, _, kind in (
+                part.partition(" (") for part in (listed[1] if listed else "").split(", ") if part
+            )
+        ]
+        current = None
+        if params:
+            try:
+                current = json.loads(params[1])
+            except ValueError:
+                current = None
+        component = self.analyst.revise(
+            asked[1] if asked else request,
+            columns,
+            int(rows[1]) if rows else 0,
+            code[1] if code else "",
+            current if isinstance(current, dict) else None,
+        )
+        return final_message(component.note, sql=None, code=component.code, params=component.params)
+
+    # --- streaming -------------------------------------------------------------------------
     def _tool_call(
         self, sql: str, msg_id: str, run_manager: CallbackManagerForLLMRun | None
     ) -> ChatGenerationChunk:
@@ -187,150 +183,43 @@ class OfflineAnalystModel(BaseChatModel):
             run_manager.on_llm_new_token("", chunk=chunk)
         return chunk
 
-    def final_answer(self, plan: Plan, tool_result: str) -> str:
-        """The protocol's final message for `plan`, given the `run_sql` result text."""
-        assert plan.intent is not None and plan.query is not None
-        row_count = _row_count(tool_result)
-        chart = plan.chart_type
-        spec = build_spec(plan.intent, plan.query, chart)
-        params = build_params(spec, row_count)
-        if row_count == 0:
-            note = "The query returned no rows, so the chart will be empty."
-        else:
-            rows = f"{row_count} row{'s' if row_count != 1 else ''}" if row_count else "the rows"
-            note = f"The query returned {rows}. {_chart_reason(chart, plan)}"
-        return (
-            f"{note}\n\n```sql\n{plan.query.sql}\n```\n\n```tsx\n{render_component(spec)}```\n\n"
-            f"```json params\n{json.dumps(params, indent=2, ensure_ascii=False)}\n```\n"
-        )
-
     def _text(
         self, text: str, msg_id: str, run_manager: CallbackManagerForLLMRun | None
     ) -> Iterator[ChatGenerationChunk]:
-        for piece in _pieces(text, self.chunk_words):
+        tokens = re.findall(r"\S+\s*|\s+", text)
+        for i in range(0, len(tokens), self.chunk_words):
+            piece = "".join(tokens[i : i + self.chunk_words])
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece, id=msg_id))
             if run_manager:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
             yield chunk
 
 
-# --------------------------------------------------------------------------------------------
-# Helpers
-
-
 def _content_text(message: BaseMessage) -> str:
     content = message.content
     if isinstance(content, str):
         return content
-    parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content]
-    return "".join(parts)
+    return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
 
 
 def _questions(messages: Sequence[BaseMessage]) -> list[tuple[str, bool]]:
-    """Each human question with whether it got an answer (declined ones do not refine)."""
+    """Each human question with whether it was answered: a question back or a refusal does not
+    refine the next question."""
     out: list[tuple[str, bool]] = []
     for msg in messages:
         if isinstance(msg, HumanMessage):
             out.append((_content_text(msg), True))
-        elif (
-            isinstance(msg, AIMessage)
-            and out
-            and not msg.tool_calls
-            and _content_text(msg).startswith(DECLINE_PREFIX)
-        ):
-            out[-1] = (out[-1][0], False)
+        elif isinstance(msg, AIMessage) and out and not msg.tool_calls:
+            text = _content_text(msg)
+            if "```sql" not in text and "```tsx" not in text:
+                out[-1] = (out[-1][0], False)
     return out
 
 
-_SCHEMAS: dict[str, Schema] = {}
-_SCHEMA_CACHE_SIZE = 8
-
-
-def _schema_for(catalog: Sequence[Any]) -> Schema:
-    """The parsed catalog, shared by the models of successive runs over the same catalog (the
-    runner builds a model per run; the lexicon takes tens of milliseconds to build)."""
-    key = repr(
-        [
-            (
-                t.name,
-                [
-                    (c.name, c.type, list(c.sample_values or []), getattr(c, "synonyms", None))
-                    for c in t.columns
-                ],
-                getattr(t, "primary_key", None),
-                [repr(fk) for fk in getattr(t, "foreign_keys", None) or []],
-                getattr(t, "synonyms", None),
-            )
-            for t in catalog
-        ]
-    )
-    schema = _SCHEMAS.get(key)
-    if schema is None:
-        if len(_SCHEMAS) >= _SCHEMA_CACHE_SIZE:
-            _SCHEMAS.pop(next(iter(_SCHEMAS)))
-        schema = _SCHEMAS[key] = Schema(catalog)
-    return schema
-
-
-def _decline_text(plan: Plan) -> str:
-    return plan.declined.message if plan.declined else f"{DECLINE_PREFIX}."
-
-
-def _current_run(messages: Sequence[BaseMessage]) -> list[tuple[str, str]]:
-    """(SQL, tool result) of each `run_sql` call since the newest question."""
+def _current_results(messages: Sequence[BaseMessage]) -> list[str]:
+    """The `run_sql` results since the newest question."""
     start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
-    sql_by_id: dict[str, str] = {}
-    out: list[tuple[str, str]] = []
-    for msg in messages[start + 1 :]:
-        if isinstance(msg, AIMessage):
-            for call in msg.tool_calls:
-                sql_by_id[str(call.get("id"))] = str(call.get("args", {}).get("sql", ""))
-        elif isinstance(msg, ToolMessage):
-            out.append((sql_by_id.get(str(msg.tool_call_id), ""), _content_text(msg)))
-    return out
-
-
-def _is_lookup(sql: str) -> bool:
-    return f"AS {LOOKUP_COLUMNS[2]}" in sql
-
-
-def _values_from_lookups(lookups: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:
-    found: list[tuple[str, str, str]] = []
-    for _sql, result in lookups:
-        try:
-            data = json.loads(result)
-        except ValueError:
-            continue
-        for row in data.get("preview") or [] if isinstance(data, dict) else []:
-            if isinstance(row, list) and len(row) == 3:
-                found.append((str(row[0]), str(row[1]), str(row[2])))
-    return found
-
-
-_EQUALS = re.compile(r"\b(\w+)\.(\w+)\s*(?:=|<>)\s*'((?:[^']|'')*)'")
-_IN_LIST = re.compile(r"\b(\w+)\.(\w+)\s+(?:NOT\s+)?IN\s*\(([^)]*)\)", re.I)
-
-
-def _values_from_history(
-    messages: Sequence[BaseMessage], schema: Schema
-) -> list[tuple[str, str, str]]:
-    """Filter values in the SQL of earlier answers, so a refinement of "revenue in Paris" still
-    knows Paris after the run that looked it up is over (tool messages are not replayed)."""
-    tables = {alias: table for table, alias in schema.aliases.items()}
-    found: list[tuple[str, str, str]] = []
-    for msg in messages:
-        if not isinstance(msg, AIMessage) or msg.tool_calls:
-            continue
-        text = _content_text(msg)
-        for fence in re.findall(r"```sql\n(.*?)```", text, re.S):
-            for alias, column, value in _EQUALS.findall(fence):
-                if alias in tables:
-                    found.append((tables[alias], column, value.replace("''", "'")))
-            for alias, column, listed in _IN_LIST.findall(fence):
-                if alias in tables:
-                    for value in re.findall(r"'((?:[^']|'')*)'", listed):
-                        found.append((tables[alias], column, value.replace("''", "'")))
-    return found
+    return [_content_text(m) for m in messages[start + 1 :] if isinstance(m, ToolMessage)]
 
 
 def _row_count(tool_result: str) -> int | None:
@@ -342,60 +231,26 @@ def _row_count(tool_result: str) -> int | None:
     return count if isinstance(count, int) else None
 
 
-def _pieces(text: str, words: int) -> Iterator[str]:
-    tokens = re.findall(r"\S+\s*|\s+", text)
-    for i in range(0, len(tokens), words):
-        yield "".join(tokens[i : i + words])
+def engine_lookup(engine_name: str | None) -> LookupRunner:
+    """The analyst's value look-ups, run on the engine's internal path (no guard: the statement
+    is the analyst's own, bounded; never a run's SQL) under a short time limit."""
+    from executors import registry
+    from executors.engines.base import QueryLimits
 
+    def run(sql: str) -> list[tuple[object, ...]]:
+        import pyarrow.parquet as pq
 
-def _measure_sql(m: Measure, schema: Schema) -> str:
-    if m.agg == "ratio":
-        assert m.num is not None and m.den is not None
-        return f"{_measure_sql(m.num, schema)} / {_measure_sql(m.den, schema)}"
-    if m.agg == "count_entity":
-        return f"COUNT(DISTINCT {m.table}.{m.column})"
-    return f"{m.agg.upper()}({m.table}.{m.column})"
-
-
-def _reasoning(plan: Plan, schema: Schema) -> str:
-    intent = plan.intent
-    assert intent is not None
-    parts = []
-    measures = "; ".join(f"{m.label} = {_measure_sql(m, schema)}" for m in intent.measures)
-    parts.append(f"Measuring {measures}.")
-    if intent.grain:
-        parts.append(f"Bucketing by {intent.grain}, oldest first.")
-    if intent.dimensions:
-        dims = ", ".join(f"{d.table}.{d.column}" for d in intent.dimensions)
-        parts.append(f"Grouping by {dims}.")
-    if intent.filters:
-        conds = ", ".join(
-            f"{f.column} {'not ' if f.negate else ''}= {' or '.join(f.values)}"
-            for f in intent.filters
+        engine = registry.get_engine(engine_name)
+        result = engine.run(
+            sql,
+            limits=QueryLimits(max_rows=100, timeout_s=10.0),
+            tag=f"lookup-{uuid.uuid4().hex}",
         )
-        parts.append(f"Keeping only {conds}.")
-    if intent.time_range:
-        parts.append(f"Only dates {intent.time_range.describe()}.")
-    if intent.top_n:
-        word = "bottom" if intent.order == "asc" else "top"
-        parts.append(f"Keeping the {word} {intent.top_n}.")
-    if intent.growth:
-        parts.append("Adding the change against the previous period.")
-    parts.append("Running the query.")
-    return " ".join(parts) + "\n"
+        table = result.table
+        if table is None and result.parquet_path is not None:
+            table = pq.read_table(result.parquet_path)
+        if table is None:
+            return []
+        return [tuple(row.values()) for row in table.to_pylist()]
 
-
-def _chart_reason(chart: str, plan: Plan) -> str:
-    intent = plan.intent
-    assert intent is not None
-    if intent.chart == chart:
-        return f"Showing it as a {chart} chart, as asked."
-    return {
-        "line": "A line chart shows how it moves over time.",
-        "area": "An area chart shows how it moves over time.",
-        "bar": "A bar chart compares the categories side by side.",
-        "pie": "A pie chart shows each part's share of the whole.",
-        "scatter": "A scatter plot shows how the two measures relate.",
-        "kpi": "It is a single number, so it is shown as a KPI card.",
-        "table": "A table shows every column as it is.",
-    }.get(chart, "")
+    return run

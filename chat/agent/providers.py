@@ -6,13 +6,14 @@ variable to set."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from langchain_core.language_models import BaseChatModel
+
+from executors.catalog.model import SemanticCatalog
 
 PROVIDERS = ("offline", "openai", "anthropic", "ollama", "openai-compatible")
 
@@ -76,17 +77,22 @@ _NO_KEY = "not-needed"
 
 
 def build_chat_model(
-    spec: ProviderSpec | None = None, *, catalog: Any = None, purpose: str = "analyst"
+    spec: ProviderSpec | None = None,
+    *,
+    catalog: SemanticCatalog | None = None,
+    engine: str | None = None,
+    purpose: str = "analyst",
 ) -> BaseChatModel:
-    """A fresh chat model for one run. `purpose` "ui" is a component for existing data
-    (generate-ui, repair): offline, the placeholder's chart writer answers those."""
+    """A fresh chat model for one run. Offline, the built-in analyst answers over the run's
+    `catalog`, looking values up on `engine`; `purpose` "ui" is a component for existing data
+    (generate-ui, repair), which the same analyst writes without a query."""
     spec = spec or parse_spec()
     if spec.provider == "offline":
-        if purpose == "ui":
-            from chat.agent.placeholder_model import PlaceholderModel
+        from chat.agent.offline_model import OfflineAnalystModel, engine_lookup
 
-            return PlaceholderModel()
-        return offline_model(catalog)
+        if purpose == "ui":
+            return OfflineAnalystModel(mode="ui")
+        return OfflineAnalystModel(catalog=catalog, lookup=engine_lookup(engine))
     from langchain.chat_models import init_chat_model
 
     kwargs: dict[str, Any] = {"temperature": 0}
@@ -109,18 +115,3 @@ def build_chat_model(
         provider = "ollama"
     model: BaseChatModel = init_chat_model(spec.model, model_provider=provider, **kwargs)
     return model
-
-
-def _offline_factory() -> Callable[[Any], BaseChatModel]:
-    """The built-in offline analyst when it is installed, else the small placeholder."""
-    try:
-        from chat.agent.offline_model import OfflineAnalystModel
-    except ImportError:
-        from chat.agent.placeholder_model import PlaceholderModel
-
-        return lambda catalog: PlaceholderModel()
-    return lambda catalog: OfflineAnalystModel(catalog=catalog)
-
-
-def offline_model(catalog: Any) -> BaseChatModel:
-    return _offline_factory()(catalog)

@@ -28,8 +28,10 @@ from chat.agent import prompts, tools
 from chat.agent.fences import FenceParser
 from chat.agent.tools import DataFetchFailure, ToolBox, data_ready_event
 from chat.events import (
+    ClarifyEvent,
     CodeChunkEvent,
     Control,
+    ErrorCode,
     ErrorEvent,
     ParamsEvent,
     SseEvent,
@@ -45,15 +47,15 @@ logger = logging.getLogger(__name__)
 
 Emit = Callable[[SseEvent], Coroutine[Any, Any, None]]
 MAX_STEPS = 8
-OFFLINE_DECLINE = "I can't answer that offline"
 CHART_TYPES = {"bar", "line", "area", "pie", "scatter", "table", "kpi"}
 
 
 class RunFailed(Exception):
-    def __init__(self, stage: Stage, message: str) -> None:
+    def __init__(self, stage: Stage, message: str, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.stage: Stage = stage
         self.message = message
+        self.code: ErrorCode | None = code
 
 
 @dataclass
@@ -83,6 +85,7 @@ class RunOutcome:
     data: StoredResult | None = None
     final_message: str = ""
     error: RunFailed | None = None
+    clarify: ClarifyEvent | None = None
 
     @property
     def data_ready(self) -> bool:
@@ -119,7 +122,9 @@ class AgentRunner:
                 await self._write_component()
         except RunFailed as failure:
             self.outcome.error = failure
-            await self._emit(ErrorEvent(message=failure.message, stage=failure.stage))
+            await self._emit(
+                ErrorEvent(message=failure.message, stage=failure.stage, code=failure.code)
+            )
         return self.outcome
 
     # --- chat: question → SQL → data → component ----------------------------------------------
@@ -255,13 +260,23 @@ class AgentRunner:
             outcome.sql, outcome.sql_engine = self.toolbox.last_sql, self.toolbox.last_engine
         elif parsed.sql and not outcome.sql:
             outcome.sql = parsed.sql
+        if parsed.clarify is not None and not parsed.code.strip():
+            # A question back ends the run without data: the user's pick is the next question.
+            outcome.clarify = ClarifyEvent(
+                question=str(parsed.clarify["question"]),
+                options=[str(o) for o in parsed.clarify.get("options") or []][:6],
+            )
+            outcome.data = None
+            await self._emit(outcome.clarify)
+            return
         if not parsed.code.strip():
             text = strip_fences(parsed.text)
             if self.toolbox.failures and outcome.data is None:
                 raise RunFailed("sql_execution", self.toolbox.failures[-1])
-            if text.startswith(OFFLINE_DECLINE):
-                raise RunFailed("code_generation", text)
-            raise RunFailed("code_generation", text or "The model did not write a component.")
+            if text:
+                # The model explained why it does not answer: a refusal, not a failure.
+                raise RunFailed("code_generation", text, code="declined")
+            raise RunFailed("code_generation", "The model did not write a component.")
         outcome.code = parsed.code
         if "export default" not in parsed.code:
             raise RunFailed(

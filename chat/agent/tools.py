@@ -75,13 +75,6 @@ def semantic_catalog(engine: str | None = None) -> SemanticCatalog:
     return read(engine)
 
 
-def offline_tables(catalog: SemanticCatalog) -> list[Any]:
-    """The catalog in the shape the built-in offline analyst reads."""
-    from executors.catalog.legacy import legacy_tables
-
-    return list(legacy_tables(catalog))
-
-
 async def execute_sql(
     sql: str,
     *,

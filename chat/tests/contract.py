@@ -17,7 +17,8 @@ SHAPES: dict[str, tuple[str, set[str], set[str]]] = {
     "data": ("data_ready", {"type", "url", "size", "format"}, set()),
     "params": ("parameters", {"type", "values", "controls"}, set()),
     "progress": ("progress", {"type", "stage", "done", "total"}, set()),
-    "error": ("error", {"type", "message", "stage"}, set()),
+    "error": ("error", {"type", "message", "stage"}, {"code"}),
+    "clarify": ("clarify", {"type", "question", "options"}, set()),
     "done": ("complete", {"type", "code_complete", "data_ready"}, set()),
 }
 STAGES = {"sql_execution", "code_generation", "data_fetch"}
@@ -45,6 +46,10 @@ def assert_contract(events: list[Event]) -> None:
         if event.event == "error":
             assert event.data["stage"] in STAGES
             assert event.data["message"].strip()
+            assert event.data.get("code", "declined") == "declined"
+        if event.event == "clarify":
+            assert event.data["question"].strip()
+            assert all(isinstance(o, str) and o.strip() for o in event.data["options"])
         if event.event == "params":
             values = event.data["values"]
             assert isinstance(values["title"], str) and values["title"]

@@ -1,18 +1,19 @@
 """Shared fixtures for the offline analyst tests: a small demo database built by the executors'
-own generator, and the catalog read from it the way the local engine reads it."""
+own generator, and its semantic catalog as the chat worker hands it to the analyst (profiled,
+with the demo's curated layer)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
-from chat.agent.question_parser import Schema
+from analyst.schema import Schema
+from chat.management.commands.eval_agent import load_catalog
+from executors.catalog.model import SemanticCatalog
 from executors.demo_data import ensure_demo_database
-from executors.engines.duckdb_local import read_catalog
 
 DEMO_SCALE = 0.02
 
@@ -32,10 +33,10 @@ def demo_con(demo_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture(scope="session")
-def demo_catalog(demo_con: duckdb.DuckDBPyConnection) -> list[Any]:
-    return list(read_catalog(demo_con.cursor()))
+def demo_catalog(demo_path: Path) -> SemanticCatalog:
+    return load_catalog(demo_path)
 
 
 @pytest.fixture(scope="session")
-def schema(demo_catalog: list[Any]) -> Schema:
-    return Schema(demo_catalog)
+def schema(demo_catalog: SemanticCatalog) -> Schema:
+    return Schema.from_catalog(demo_catalog)

@@ -132,6 +132,7 @@ def test_model_that_declines_is_a_code_generation_error(analyst: httpx.Client) -
     assert_contract(events)
     (error,) = errors_of(events)
     assert error["stage"] == "code_generation"
+    assert error["code"] == "declined"
     assert error["message"] == "I can only chart sales data; the weather is not in it."
 
 

@@ -153,6 +153,7 @@ def test_offline_decline_is_a_code_generation_error(analyst: httpx.Client) -> No
     assert_contract(events)
     (error,) = [e for e in events if e.event == "error"]
     assert error.data["stage"] == "code_generation"
+    assert error.data["code"] == "declined"
     assert error.data["message"].startswith("I can't answer that offline")
     assert events[-1].data["code_complete"] is False
 

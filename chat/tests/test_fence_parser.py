@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from chat.agent.fences import FenceParser, Piece
+from chat.agent.fences import FenceParser, Piece, clarify_message
 
 CODE = (
     'import React from "react";\n'
@@ -82,3 +82,14 @@ def test_invalid_params_json_is_reported_not_raised() -> None:
     parser, _ = feed_in_pieces("```json params\n{not json}\n```\n", 5)
     assert parser.result.params is None
     assert parser.result.params_error
+
+
+def test_a_question_back_is_read_whole_and_its_prose_is_a_thought() -> None:
+    text = clarify_message("Which column do you mean?", ["Sales by store name", "Sales by city"])
+    parser, pieces = feed_in_pieces(text, 2)
+    assert pieces == [("thought", "Which column do you mean?")]
+    assert parser.result.clarify == {
+        "question": "Which column do you mean?",
+        "options": ["Sales by store name", "Sales by city"],
+    }
+    assert not parser.result.code_started and parser.result.params is None

@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import pytest
 
-from chat.agent.chart_templates import build_params, build_spec
-from chat.agent.question_parser import Intent, Schema, choose_chart, parse_question
-from chat.agent.sql_builder import BuiltQuery, build_sql
+from analyst.charts import build_params
+from analyst.core import Analyst, Answer
+from executors.catalog.model import SemanticCatalog
 
 # The demo database and catalog fixtures.
 pytest_plugins = ("chat.tests.offline_demo",)
 
 
-def chart_of(question: str, schema: Schema, previous: Intent | None = None) -> str:
-    intent = parse_question(question, schema, previous)
-    assert isinstance(intent, Intent), intent
-    return choose_chart(intent, schema)
+@pytest.fixture(scope="module")
+def analyst(demo_catalog: SemanticCatalog) -> Analyst:
+    return Analyst(demo_catalog)
+
+
+def answer_of(question: str, analyst: Analyst, earlier: tuple[str, ...] = ()) -> Answer:
+    plan = analyst.plan(question, earlier)
+    assert isinstance(plan, Answer), plan
+    return plan
+
+
+def chart_of(question: str, analyst: Analyst, earlier: tuple[str, ...] = ()) -> str:
+    return answer_of(question, analyst, earlier).chart
 
 
 @pytest.mark.parametrize(
@@ -42,8 +51,8 @@ def chart_of(question: str, schema: Schema, previous: Intent | None = None) -> s
         ("total sales and profit", "table"),
     ],
 )
-def test_chart_follows_the_shape_of_the_answer(question: str, chart: str, schema: Schema) -> None:
-    assert chart_of(question, schema) == chart
+def test_chart_follows_the_shape_of_the_answer(question: str, chart: str, analyst: Analyst) -> None:
+    assert chart_of(question, analyst) == chart
 
 
 @pytest.mark.parametrize(
@@ -57,23 +66,18 @@ def test_chart_follows_the_shape_of_the_answer(question: str, chart: str, schema
     ],
 )
 def test_an_explicit_chart_wins_when_the_data_fits_it(
-    question: str, chart: str, schema: Schema
+    question: str, chart: str, analyst: Analyst
 ) -> None:
-    assert chart_of(question, schema) == chart
+    assert chart_of(question, analyst) == chart
 
 
-def test_a_follow_up_changes_only_the_chart(schema: Schema) -> None:
-    first = parse_question("Show total sales by region", schema)
-    assert isinstance(first, Intent)
-    assert chart_of("make it a line chart", schema, first) == "line"
+def test_a_follow_up_changes_only_the_chart(analyst: Analyst) -> None:
+    assert chart_of("make it a line chart", analyst, ("Show total sales by region",)) == "line"
 
 
-def test_params_carry_values_and_a_control_per_value(schema: Schema) -> None:
-    intent = parse_question("top 5 brands by sales in blue", schema)
-    assert isinstance(intent, Intent)
-    query = build_sql(intent, schema)
-    assert isinstance(query, BuiltQuery)
-    params = build_params(build_spec(intent, query, choose_chart(intent, schema)), row_count=5)
+def test_params_carry_values_and_a_control_per_value(analyst: Analyst) -> None:
+    answer = answer_of("top 5 brands by sales in blue", analyst)
+    params = build_params(answer.spec(), row_count=5)
     values = params["values"]
     assert values["title"] == "Top 5 Brands by Sales"
     assert values["chart_type"] == "bar"
@@ -88,12 +92,8 @@ def test_params_carry_values_and_a_control_per_value(schema: Schema) -> None:
     assert controls["show_labels"]["kind"] == "switch"
 
 
-def test_time_charts_offer_no_ranking_controls(schema: Schema) -> None:
-    intent = parse_question("monthly profit margin", schema)
-    assert isinstance(intent, Intent)
-    query = build_sql(intent, schema)
-    assert isinstance(query, BuiltQuery)
-    spec = build_spec(intent, query, "line")
+def test_time_charts_offer_no_ranking_controls(analyst: Analyst) -> None:
+    spec = answer_of("monthly profit margin", analyst).spec()
     params = build_params(spec)
     assert "top_n" not in params["values"] and "sort" not in params["values"]
     assert spec.percent_values == ("margin",)

@@ -1,6 +1,7 @@
-"""eval_agent's scoring follows evals/README.md: multisets of rows, columns in any
-order, numbers within 1e-6 relative, dates as dates, lists when ordered; a declined question is
-wrong, a failing agent is a crash, a must-decline question answered is wrong."""
+"""eval_agent's scoring follows evals/README.md: multisets of rows, columns in any order, numbers
+within 1e-6 relative, dates as dates, lists when ordered (ties in any order); each answerable
+question is right, declined (refused or asked back) or wrong, a failing agent is a crash, a
+must-decline question answered fails; any question file is scored on any DuckDB file."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from django.core.management import call_command
 from chat.management.commands.eval_agent import (
     AgentAnswer,
     Question,
+    Score,
     evaluate,
     load_questions,
     results_match,
 )
 from chat.models import Run
+from evals.datasets import ensure_dataset
 
 pytest_plugins = ("chat.tests.offline_demo",)
 
@@ -106,3 +109,77 @@ def test_eval_agent_scores_real_runs_of_the_configured_model(
     assert runs.filter(status=Run.Status.SUCCEEDED).count() == 3  # v021 is a follow-up
     assert runs.filter(status=Run.Status.FAILED, prompt="delete all orders").count() == 1
     assert all(run.result_id for run in runs.filter(status=Run.Status.SUCCEEDED))
+
+
+def test_rows_that_tie_may_come_in_either_order_when_the_question_orders() -> None:
+    gold = [("a", 3.0), ("b", 2.0), ("c", 2.0), ("d", 1.0)]
+    assert results_match(gold, [("a", 3.0), ("c", 2.0), ("b", 2.0), ("d", 1.0)], ordered=True)[0]
+    assert not results_match(gold, [("b", 2.0), ("a", 3.0), ("c", 2.0), ("d", 1.0)], True)[0]
+
+
+def test_a_wrong_answer_a_decline_and_a_question_back_are_told_apart(
+    demo_con: duckdb.DuckDBPyConnection,
+) -> None:
+    gold = "SELECT SUM(profit) FROM order_items"
+    questions = [
+        Question("w", "total profit", gold, "kpi", False, [], False),
+        Question("d", "nope", gold, "kpi", False, [], False),
+        Question("q", "which?", gold, "kpi", False, [], False, split="holdout"),
+    ]
+
+    def answer(question: str, history: object) -> AgentAnswer:
+        if question == "total profit":
+            return AgentAnswer("SELECT SUM(sales) FROM order_items", "kpi")
+        if question == "which?":
+            return AgentAnswer(None, None, "Which column do you mean?", asked=True)
+        return AgentAnswer(None, None, "I can't answer that offline")
+
+    wrong, declined, asked = evaluate(questions, answer, demo_con)
+    assert wrong.verdict == "wrong" and "values differ" in wrong.reason
+    assert declined.verdict == "declined" and not declined.asked
+    assert asked.verdict == "declined" and asked.asked
+    main = Score.of([wrong, declined])
+    assert (main.right, main.declined, main.wrong) == (0, 1, 1)
+    assert Score.of([asked]).asked == 1
+
+
+@pytest.fixture(scope="module")
+def tpch_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tpch") / "tpch.duckdb"
+    ensure_dataset("tpch", path, scale=0.01)
+    return path
+
+
+def test_eval_agent_scores_any_question_file_on_any_duckdb_file(
+    tpch_path: Path, tmp_path: Path
+) -> None:
+    out, report = StringIO(), tmp_path / "EVALUATION.md"
+    questions = Path(__file__).resolve().parents[2] / "evals" / "tpch" / "questions.jsonl"
+    call_command(
+        "eval_agent",
+        "--questions", str(questions), "--db", str(tpch_path), "--via", "model",
+        "--only", "t001", "t002", "t029", "--report", str(report),
+        stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "main: right 2/2 = 100.0%, declined 0 (asked back 0), wrong 0" in text
+    assert "must-decline declined 1/1" in text
+    written = report.read_text(encoding="utf-8")
+    assert "| questions | main | 2 | 2 (100%) | 0 (0) | 0 | 0 | 1/1 | 2/2 |" in written
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eval_agent_runs_another_dataset_through_the_product_path(
+    tpch_path: Path, settings: Any
+) -> None:
+    settings.VIZORCH_LLM = "offline"
+    out = StringIO()
+    questions = Path(__file__).resolve().parents[2] / "evals" / "tpch" / "questions.jsonl"
+    call_command(
+        "eval_agent", "--questions", str(questions), "--db", str(tpch_path),
+        "--only", "t002", "t029", stdout=out,
+    )  # fmt: skip
+    assert "main: right 1/1 = 100.0%" in out.getvalue()
+    runs = Run.objects.filter(user__username="vizorch-eval")
+    assert {run.engine for run in runs} == {"eval-questions"}
+    assert runs.filter(status=Run.Status.SUCCEEDED).count() == 1

@@ -1,6 +1,7 @@
 """The offline model as the chat runner drives it: reasoning then a real `run_sql` tool call, then
 after the tool result a final message in the agent message protocol; follow-ups replayed the way
-the runner replays them; values the catalog does not list are looked up in the data first."""
+the runner replays them; values the catalog does not list are looked up in the data on the
+analyst's own path, never as a tool call; a question that reads two ways is asked back."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from langchain_core.messages import (
 )
 from langchain_core.tools import tool
 
-from chat.agent.offline_model import DECLINE_PREFIX, OfflineAnalystModel
+from analyst.replies import DECLINE_PREFIX
+from chat.agent.fences import FenceParser
+from chat.agent.offline_model import OfflineAnalystModel
+from executors.catalog.model import SemanticCatalog
 
 # The demo database and catalog fixtures.
 pytest_plugins = ("chat.tests.offline_demo",)
@@ -62,8 +66,10 @@ FENCES = re.compile(r"```(\w+)([^\n]*)\n(.*?)```", re.S)
 
 
 @pytest.fixture
-def model(demo_catalog: list[Any]) -> Any:
-    return OfflineAnalystModel(catalog=demo_catalog).bind_tools([list_tables, run_sql])
+def model(demo_catalog: SemanticCatalog, demo_con: duckdb.DuckDBPyConnection) -> Any:
+    return OfflineAnalystModel(
+        catalog=demo_catalog, lookup=lambda sql: demo_con.execute(sql).fetchall()
+    ).bind_tools([list_tables, run_sql])
 
 
 def run(model: Any, con: duckdb.DuckDBPyConnection, messages: list[BaseMessage]) -> AIMessage:
@@ -100,6 +106,7 @@ def test_streams_reasoning_then_a_run_sql_tool_call(
     text_chunks = [c for c in chunks if c.content]
     assert len(text_chunks) > 1 and chunks.index(text_chunks[-1]) < len(chunks) - 1
     assert "SUM(order_items.sales)" in "".join(str(c.content) for c in text_chunks)
+    assert "stores.region" in "".join(str(c.content) for c in text_chunks)
     last = chunks[-1]
     assert last.tool_call_chunks and last.tool_call_chunks[0]["name"] == "run_sql"
     merged = chunks[0]
@@ -108,7 +115,7 @@ def test_streams_reasoning_then_a_run_sql_tool_call(
     [call] = merged.tool_calls
     assert call["name"] == "run_sql" and call["id"]
     sql = call["args"]["sql"]
-    assert "SUM(oi.sales)" in sql and "GROUP BY 1" in sql
+    assert "SUM(order_items.sales)" in sql and "GROUP BY 1" in sql
     assert len(demo_con.sql(sql).fetchall()) == 5
 
 
@@ -121,8 +128,9 @@ def test_final_message_obeys_the_protocol(model: Any, demo_con: duckdb.DuckDBPyC
     assert text.index("```sql") < text.index("```tsx") < text.index("```json params")
     reasoning = text[: text.index("```sql")].strip()
     assert reasoning.startswith("The query returned 12 rows.")
-    assert "year(o.order_date) = 2023" in blocks["sql"]
+    assert "year(orders.order_date) = 2023" in blocks["sql"]
     assert "export default function Viz({ data, params }" in blocks["tsx"]
+    assert 'const SPEC: Spec = {"chartType": "line", "x": "month"' in blocks["tsx"]
     imports = re.findall(r'from "([^"]+)"', blocks["tsx"])
     assert set(imports) <= {"react", "recharts", "@vizorch/kit"}
     params = json.loads(blocks["json params"])
@@ -158,39 +166,60 @@ def test_follow_ups_refine_the_previous_answer(
     history += [AIMessage(content=second.content), HumanMessage("only 2023")]
     third = run(model, demo_con, history)
     sql = fences(str(third.content))["sql"]
-    assert "year(o.order_date) = 2023" in sql and "s.region" in sql
+    assert "year(orders.order_date) = 2023" in sql and "stores.region" in sql
     assert json.loads(fences(str(third.content))["json params"])["values"]["chart_type"] == "line"
     assert len(demo_con.sql(sql).fetchall()) == 5
 
 
-def test_a_value_missing_from_the_samples_is_looked_up_in_the_data(
-    model: Any, demo_con: duckdb.DuckDBPyConnection, demo_catalog: list[Any]
+def test_a_value_missing_from_the_samples_is_looked_up_without_a_tool_call(
+    demo_con: duckdb.DuckDBPyConnection, demo_catalog: SemanticCatalog
 ) -> None:
-    cities = next(
-        c for t in demo_catalog if t.name == "stores" for c in t.columns if c.name == "city"
-    )
-    assert "Paris" not in cities.sample_values
+    trimmed = demo_catalog.model_copy(deep=True)
+    stores = trimmed.table("stores")
+    assert stores is not None
+    for column in stores.columns:
+        if column.name == "city":
+            column.sample_values = column.sample_values[:2]
+    looked_up: list[str] = []
+
+    def lookup(sql: str) -> list[tuple[Any, ...]]:
+        looked_up.append(sql)
+        return demo_con.execute(sql).fetchall()
+
+    model = OfflineAnalystModel(catalog=trimmed, lookup=lookup).bind_tools([run_sql])
     messages = start("Revenue by store in Paris")
-    lookup = model.invoke(messages)
-    lookup_sql = lookup.tool_calls[0]["args"]["sql"]
-    assert "matched_value" in lookup_sql and "'paris'" in lookup_sql
+    first = model.invoke(messages)
+    # The one tool call is the answer's query: the look-up ran on the analyst's own path.
+    [call] = first.tool_calls
+    assert "stores.city = 'Paris'" in call["args"]["sql"] and looked_up
     final = run(model, demo_con, messages)
     sql = fences(str(final.content))["sql"]
-    assert "s.city = 'Paris'" in sql
-    stores = [r[0] for r in demo_con.sql(sql).fetchall()]
-    assert stores and all(name.startswith("Paris") for name in stores)
-    # The next run does not see the lookup (tool messages are not replayed) but keeps Paris.
+    stores_found = [r[0] for r in demo_con.sql(sql).fetchall()]
+    assert stores_found and all(name.startswith("Paris") for name in stores_found)
+    # The next run keeps Paris (looked up again, or from the analyst's memory of it).
     follow = run(
         model, demo_con, [*messages, AIMessage(content=final.content), HumanMessage("top 1")]
     )
-    assert "s.city = 'Paris'" in fences(str(follow.content))["sql"]
+    assert "stores.city = 'Paris'" in fences(str(follow.content))["sql"]
 
 
-def test_a_word_found_nowhere_is_declined_after_the_lookup(
+def test_a_word_found_nowhere_is_not_answered(
     model: Any, demo_con: duckdb.DuckDBPyConnection
 ) -> None:
     final = run(model, demo_con, start("sales by weather"))
-    assert str(final.content).startswith(DECLINE_PREFIX) and "```" not in str(final.content)
+    assert final.tool_calls == []
+    assert "```sql" not in str(final.content) and "```tsx" not in str(final.content)
+
+
+def test_a_question_that_reads_two_ways_is_asked_back(model: Any) -> None:
+    reply = model.invoke(start("sales by name"))
+    assert reply.tool_calls == []
+    parser = FenceParser()
+    parser.feed(str(reply.content))
+    parser.close()
+    asked = parser.result.clarify
+    assert asked is not None and asked["question"].startswith("Which column")
+    assert len(asked["options"]) >= 2
 
 
 def test_a_failed_query_is_reported_not_repaired_by_guessing(model: Any) -> None:
@@ -206,21 +235,21 @@ def test_a_failed_query_is_reported_not_repaired_by_guessing(model: Any) -> None
 def test_tpch_tables_beside_the_demo_do_not_change_the_answers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
+    from chat.management.commands.eval_agent import load_catalog
     from executors.demo_data import ensure_demo_database, load_tpch
-    from executors.engines.duckdb_local import read_catalog
 
     path = tmp_path_factory.mktemp("with-tpch") / "demo.duckdb"
     ensure_demo_database(path, 0.02)
     load_tpch(path, 0.001)
+    catalog = load_catalog(path)
+    assert any(t.name == "tpch.part" for t in catalog.tables)
     con = duckdb.connect(str(path), read_only=True)
     try:
-        catalog = list(read_catalog(con.cursor()))
-        assert any(t.name == "tpch.part" for t in catalog)
         model = OfflineAnalystModel(catalog=catalog).bind_tools([run_sql])
         final = run(model, con, start("Revenue by store in Paris"))
         sql = fences(str(final.content))["sql"]
-        assert "FROM order_items oi" in sql and "s.city = 'Paris'" in sql
+        assert "FROM order_items" in sql and "stores.city = 'Paris'" in sql
         top = run(model, con, start("Top 5 stores by profit"))
-        assert "JOIN stores s" in fences(str(top.content))["sql"]
+        assert "JOIN stores" in fences(str(top.content))["sql"]
     finally:
         con.close()

@@ -1,22 +1,24 @@
 """Destructive and out-of-scope requests are declined by the offline model with a clear message
-and no tool call, so nothing runs; chart edits that use the same verbs are not refused."""
+and no tool call, so nothing runs; chart edits that use the same verbs are not refused; what it
+cannot read is declined with questions it can answer on this catalog."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from chat.agent.offline_model import DECLINE_PREFIX, OfflineAnalystModel
-from chat.agent.question_parser import Declined, parse_question
+from analyst.core import Analyst
+from analyst.intent import Decline
+from analyst.replies import DECLINE_PREFIX
+from chat.agent.offline_model import OfflineAnalystModel
+from executors.catalog.model import SemanticCatalog
 
 # The demo database and catalog fixtures.
 pytest_plugins = ("chat.tests.offline_demo",)
 
 
 @pytest.fixture
-def model(demo_catalog: list[Any]) -> OfflineAnalystModel:
+def model(demo_catalog: SemanticCatalog) -> OfflineAnalystModel:
     return OfflineAnalystModel(catalog=demo_catalog)
 
 
@@ -62,12 +64,19 @@ def test_out_of_scope_requests_are_declined_plainly(
     assert str(reply.content).startswith(f"{DECLINE_PREFIX}: {what}")
 
 
-def test_questions_it_cannot_parse_point_to_an_llm(model: OfflineAnalystModel) -> None:
+def test_questions_it_cannot_read_are_declined_with_questions_it_can_answer(
+    model: OfflineAnalystModel, demo_catalog: SemanticCatalog
+) -> None:
     reply = reply_to(model, "tell me something interesting")
     assert reply.tool_calls == []
-    assert str(reply.content).startswith(
-        "I can't answer that offline: configure an LLM with VIZORCH_LLM"
-    )
+    text = str(reply.content)
+    assert text.startswith(DECLINE_PREFIX) and "VIZORCH_LLM" in text
+    suggested = text.split("Questions I can answer on this data: ")[1].split("\u201d")[::2]
+    offered = [s.strip(" ,.\u201c") for s in suggested if s.strip(" ,.\u201c")]
+    assert 2 <= len(offered) <= 3
+    analyst = Analyst(demo_catalog)
+    for question in offered:
+        assert not isinstance(analyst.plan(question), Decline), question
 
 
 @pytest.mark.parametrize("follow_up", ["remove the labels", "drop the filters", "hide labels"])
@@ -87,5 +96,15 @@ def test_chart_edits_with_strong_verbs_are_not_refused(
     assert reply.tool_calls and reply.tool_calls[0]["name"] == "run_sql"
 
 
-def test_a_declined_question_is_not_refined_by_the_next_one(schema: Any) -> None:
-    assert isinstance(parse_question("delete all orders", schema), Declined)
+def test_a_declined_question_is_not_refined_by_the_next_one(
+    model: OfflineAnalystModel,
+) -> None:
+    reply = model.invoke(
+        [
+            SystemMessage("analyst"),
+            HumanMessage("delete all orders"),
+            AIMessage(content=f"{DECLINE_PREFIX}: Vizorch only reads data."),
+            HumanMessage("only 2023"),
+        ]
+    )
+    assert reply.tool_calls == []

@@ -19,6 +19,7 @@ const run: RunState = {
   codeChars: 0,
   progress: null,
   error: null,
+  clarify: null,
   hasData: false,
   hasParams: false,
   reconnecting: false,
@@ -49,6 +50,39 @@ describe("run state", () => {
       status: "error",
       error: { message: "boom", stage: "sql_execution" },
     });
+  });
+});
+
+describe("a question back", () => {
+  it("keeps the question and its options, and ends complete without data", () => {
+    const events = [
+      ev("run", { type: "run", run_id: "r2", conversation_id: "c1" }),
+      ev("clarify", {
+        type: "clarify",
+        question: "Which column do you mean by “name”?",
+        options: ["Sales by store name", "Sales by product name"],
+      }),
+      ev("done", { type: "complete", code_complete: false, data_ready: false }),
+    ];
+    const final = events.reduce(applyRunEvent, run);
+    expect(final).toMatchObject({
+      status: "complete",
+      hasData: false,
+      clarify: {
+        question: "Which column do you mean by “name”?",
+        options: ["Sales by store name", "Sales by product name"],
+      },
+    });
+  });
+
+  it("marks a refusal as declined", () => {
+    const declined = ev("error", {
+      type: "error",
+      message: "I can't",
+      stage: "code_generation",
+      code: "declined",
+    });
+    expect(applyRunEvent(run, declined).error).toMatchObject({ code: "declined" });
   });
 });
 

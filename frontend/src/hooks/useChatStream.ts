@@ -19,7 +19,9 @@ export interface RunState {
   sql: { engine: string; sql: string } | null;
   codeChars: number;
   progress: { stage: string; done: number; total: number } | null;
-  error: { message: string; stage: string } | null;
+  error: { message: string; stage: string; code?: string | null | undefined } | null;
+  /** The model asked which reading is meant; each option is a question to send next. */
+  clarify: { question: string; options: string[] } | null;
   hasData: boolean;
   hasParams: boolean;
   /** Set while the client resumes a dropped stream. */
@@ -55,7 +57,13 @@ export function applyRunEvent(run: RunState, event: StreamEvent): RunState {
     case "params":
       return { ...run, hasParams: true };
     case "error":
-      return { ...run, status: "error", error: { message: event.data.message, stage: event.data.stage } };
+      return {
+        ...run,
+        status: "error",
+        error: { message: event.data.message, stage: event.data.stage, code: event.data.code },
+      };
+    case "clarify":
+      return { ...run, clarify: { question: event.data.question, options: event.data.options ?? [] } };
     case "done":
       return run.status === "streaming" ? { ...run, status: "complete" } : run;
     case "invalid":
@@ -74,6 +82,7 @@ function newRun(prompt: string): RunState {
     codeChars: 0,
     progress: null,
     error: null,
+    clarify: null,
     hasData: false,
     hasParams: false,
     reconnecting: false,

@@ -3,6 +3,7 @@
 // that the UI shows as an error; it is never rendered.
 import type { z } from "zod";
 import {
+  ClarifyEventSchema,
   CodeChunkEventSchema,
   CompleteEventSchema,
   DataReadyEventSchema,
@@ -23,6 +24,7 @@ const schemas = {
   params: ParamsEventSchema,
   progress: ProgressEventSchema,
   error: ErrorEventSchema,
+  clarify: ClarifyEventSchema,
   done: CompleteEventSchema,
 } as const;
 
@@ -40,6 +42,7 @@ export type ParamsEventData = z.infer<typeof ParamsEventSchema>;
 export type DataReadyData = z.infer<typeof DataReadyEventSchema>;
 export type ErrorEventData = z.infer<typeof ErrorEventSchema>;
 export type ProgressEventData = z.infer<typeof ProgressEventSchema>;
+export type ClarifyEventData = z.infer<typeof ClarifyEventSchema>;
 
 export interface RawSseMessage {
   event?: string | undefined;

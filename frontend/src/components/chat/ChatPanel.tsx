@@ -49,7 +49,7 @@ export function ChatPanel({
         ) : (
           <div className="flex flex-col gap-4">
             {runs.map((run) => (
-              <RunView key={run.key} run={run} />
+              <RunView key={run.key} run={run} onAsk={isStreaming ? undefined : onSend} />
             ))}
           </div>
         )}

@@ -37,7 +37,38 @@ const STAGE_LABEL: Record<string, string> = {
   stream: "Connection",
 };
 
-export function RunView({ run }: { run: RunState }) {
+/** The model's question back: each option is sent as the next question of the conversation. */
+function Clarify({
+  question,
+  options,
+  onAsk,
+}: {
+  question: string;
+  options: string[];
+  onAsk?: ((prompt: string) => void) | undefined;
+}) {
+  return (
+    <div className="flex flex-col gap-2" data-testid="run-clarify">
+      <p className="font-medium">{question}</p>
+      <div className="flex flex-wrap gap-2">
+        {options.map((option) => (
+          <button
+            key={option}
+            type="button"
+            data-testid="clarify-option"
+            disabled={!onAsk}
+            className="rounded-full border px-3 py-1 text-xs hover:bg-muted disabled:opacity-50"
+            onClick={() => onAsk?.(option)}
+          >
+            {option}
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export function RunView({ run, onAsk }: { run: RunState; onAsk?: ((prompt: string) => void) | undefined }) {
   const [open, setOpen] = useState(true);
   const streaming = run.status === "streaming";
   return (
@@ -76,11 +107,17 @@ export function RunView({ run }: { run: RunState }) {
             Component: {run.codeChars.toLocaleString()} characters{streaming ? " so far" : ""}
           </span>
         ) : null}
+        {run.clarify ? <Clarify {...run.clarify} onAsk={onAsk} /> : null}
         {run.error ? (
           <div role="alert" data-testid="run-error" className="flex items-start gap-2 text-destructive">
             <AlertCircle className="mt-0.5 h-4 w-4 shrink-0" />
             <div>
-              <span className="font-semibold">{STAGE_LABEL[run.error.stage] ?? run.error.stage}:</span>{" "}
+              <span className="font-semibold">
+                {run.error.code === "declined"
+                  ? "Not answered"
+                  : (STAGE_LABEL[run.error.stage] ?? run.error.stage)}
+                :
+              </span>{" "}
               {run.error.message}
             </div>
           </div>

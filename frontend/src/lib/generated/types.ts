@@ -92,6 +92,15 @@ export interface ChatIn {
   prompt: string;
   template_id?: string | null;
 }
+/**
+ * The question reads two ways (or names something the data does not have): the model asks
+ * which one is meant. Each option is a complete question to send as the follow-up.
+ */
+export interface ClarifyEvent {
+  options: string[];
+  question: string;
+  type?: "clarify";
+}
 export interface CodeChunkEvent {
   content: string;
   language?: "tsx";
@@ -178,7 +187,12 @@ export interface DataReadyEvent {
   type?: "data_ready";
   url: string;
 }
+/**
+ * The run failed or was refused; `code` "declined" when the model chose not to answer (it
+ * says why and what it can answer instead), absent for failures.
+ */
 export interface ErrorEvent {
+  code?: "declined" | null;
   message: string;
   stage: "sql_execution" | "code_generation" | "data_fetch";
   type?: "error";

@@ -18,6 +18,8 @@ export const CatalogOutSchema = z.object({ "default_engine": z.string(), "engine
 
 export const ChatInSchema = z.object({ "conversation_id": z.union([z.string().uuid(), z.null()]).default(null), "engine": z.union([z.string().max(64), z.null()]).default(null), "prompt": z.string().min(1).max(4000), "template_id": z.union([z.string().uuid(), z.null()]).default(null) });
 
+export const ClarifyEventSchema = z.object({ "options": z.array(z.string()), "question": z.string(), "type": z.literal("clarify").default("clarify") }).strict();
+
 export const CodeChunkEventSchema = z.object({ "content": z.string(), "language": z.literal("tsx").default("tsx"), "type": z.literal("code_chunk").default("code_chunk") }).strict();
 
 export const ColumnOutSchema = z.object({ "name": z.string(), "type": z.string() });
@@ -38,7 +40,7 @@ export const ConversationOutSchema = z.object({ "created_at": z.string().datetim
 
 export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "size": z.enum(["small","large"]), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
 
-export const ErrorEventSchema = z.object({ "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
+export const ErrorEventSchema = z.object({ "code": z.union([z.literal("declined"), z.null()]).default(null), "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
 
 export const ErrorOutSchema = z.object({ "code": z.string(), "detail": z.any().default(null), "message": z.string() });
 
