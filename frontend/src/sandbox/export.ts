@@ -15,11 +15,32 @@ function largestSvg(root: HTMLElement): SVGSVGElement | null {
   return best;
 }
 
+const LINKING = new Set(["href", "xlink:href", "src"]);
+const EXTERNAL_URL = /url\(\s*['"]?(?!#|data:)/i;
+
+/**
+ * Removes what would load from elsewhere when the exported file is opened outside the sandbox
+ * (where no CSP holds): links and image sources that are not `#fragments` or `data:` URLs,
+ * `url()`s to other documents, event handler attributes. Recharts' own `url(#clip)` stay.
+ */
+export function stripExternalReferences(root: Element): void {
+  for (const element of [root, ...root.querySelectorAll("*")]) {
+    for (const attribute of [...element.attributes]) {
+      const name = attribute.name.toLowerCase();
+      const value = attribute.value.trim();
+      const linking = LINKING.has(name) && !value.startsWith("#") && !value.startsWith("data:");
+      if (linking || name.startsWith("on") || EXTERNAL_URL.test(value))
+        element.removeAttributeNode(attribute);
+    }
+  }
+}
+
 function serialize(svg: SVGSVGElement, background: string): { text: string; width: number; height: number } {
   const rect = svg.getBoundingClientRect();
   const width = Math.max(1, Math.round(rect.width));
   const height = Math.max(1, Math.round(rect.height));
   const clone = svg.cloneNode(true) as SVGSVGElement;
+  stripExternalReferences(clone);
   clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
   clone.setAttribute("width", String(width));
   clone.setAttribute("height", String(height));

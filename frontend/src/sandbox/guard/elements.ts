@@ -76,6 +76,8 @@ function guardValue(value: unknown): unknown {
   if (typeof value === "function") return guardCallback(value as Fn);
   if (!isObject(value)) return value;
   if (isBlessed(value) || isView(value) || refObjects.has(value) || isDate(value)) return value;
+  // Binary cells of a Parquet result: brand-checked, so a Proxy cannot pass as one.
+  if (ArrayBuffer.isView(value)) return value;
   const known = snapshots.get(value);
   if (known) return known;
   if (Object.hasOwn(value, "$$typeof")) {

@@ -1,6 +1,7 @@
 import { act, cleanup, render, screen } from "@testing-library/react";
 import { Component, type ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { stripExternalReferences } from "@/sandbox/export";
 import { tame, unwrap } from "@/sandbox/guard/membrane";
 import { installNavigationGuard } from "@/sandbox/guard/navigation";
 import { CompileError, compileViz } from "@/sandbox/runtime";
@@ -196,5 +197,21 @@ describe("the navigation guard", () => {
     expect(reasons[1]).toContain("<meta>");
     remove();
     link.remove();
+  });
+});
+
+describe("the exported SVG", () => {
+  it("keeps no reference to another document", () => {
+    const box = document.createElement("div");
+    box.innerHTML = `<svg><defs><clipPath id="c"></clipPath></defs>
+<a href="https://example.org/?d=1"><image href="https://example.org/i.png" /></a>
+<rect clip-path="url(#c)" style="fill: url(https://example.org/p)" onclick="x()" />
+<use href="#c" /></svg>`;
+    const svg = box.querySelector("svg") as SVGSVGElement;
+    stripExternalReferences(svg);
+    expect(svg.outerHTML).not.toContain("example.org");
+    expect(svg.outerHTML).not.toContain("onclick");
+    expect(svg.querySelector("rect")?.getAttribute("clip-path")).toBe("url(#c)");
+    expect(svg.querySelector("use")?.getAttribute("href")).toBe("#c");
   });
 });
