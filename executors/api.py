@@ -15,7 +15,7 @@ from ninja import Router
 
 from executors import catalog, results, services
 from executors.access import readable_result
-from executors.errors import ResultTooLarge, TooManyQueries
+from executors.errors import ResultTooLarge
 from executors.models import QueryResult
 from executors.schemas import CatalogOut, QueryIn, QueryOut
 from vizorch_site.errors import ApiError, ErrorOut
@@ -159,23 +159,24 @@ async def get_catalog(
 
 @router.post(
     "/query",
-    response={200: QueryOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+    response={
+        200: QueryOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+        504: ErrorOut,
+    },
 )
 async def run_query(request: HttpRequest, payload: QueryIn) -> QueryOut:
-    """Run one read-only SQL statement on a data engine and store its result for /api/data/{id}."""
+    """Run one read-only SQL statement on a data engine and store its result for /api/data/{id};
+    busy answers 429 (your own queries) or 503 (the engine's) with Retry-After."""
     user = request.user
     roles = await sync_to_async(roles_of)(user)
     if not ({ANALYST, CURATOR} & set(roles)):
         raise ApiError(403, "forbidden", "Running SQL needs the Analyst or Curator role.")
-    try:
-        with services.user_slot(user.pk):
-            result = await services.aexecute_query(
-                payload.sql, engine_name=payload.engine, owner=user
-            )
-    except TooManyQueries as exc:
-        raise ApiError(
-            429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)}
-        ) from exc
+    result = await services.aexecute_query(payload.sql, engine_name=payload.engine, owner=user)
     return QueryOut(
         id=result.id,
         url=result.url,

@@ -56,15 +56,26 @@ class UnknownEngine(ExecutorError):
     http_status = 404
 
 
-class TooManyQueries(ExecutorError):
-    """The caller already has as many queries running as it may; retry after `retry_after` s."""
-
-    code = "too_many_queries"
-    http_status = 429
+class Busy(ExecutorError):
+    """A direct statement did not get its turn within its wait; retry after `retry_after` s."""
 
     def __init__(self, message: str, *, retry_after: int = 2) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TooManyQueries(Busy):
+    """The caller kept as many queries running as it may for the statement's whole wait."""
+
+    code = "too_many_queries"
+    http_status = 429
+
+
+class EngineBusy(Busy):
+    """Every query slot of the engine stayed taken for the statement's whole wait."""
+
+    code = "engine_busy"
+    http_status = 503
 
 
 class ResultTooLarge(ExecutorError):

@@ -414,13 +414,12 @@ async def refresh_template(request: HttpRequest, template_id: uuid.UUID) -> Quer
     engine_name = template.engine or None
     if engine_name is None and template.data_source == "spark":
         engine_name = "spark"
-    with executors_services.user_slot(request.user.pk):
-        result = await executors_services.aexecute_query(
-            template.generated_sql,
-            engine_name=engine_name,
-            owner=request.user,
-            source_dialect="spark" if template.data_source == "spark" else "duckdb",
-        )
+    result = await executors_services.aexecute_query(
+        template.generated_sql,
+        engine_name=engine_name,
+        owner=request.user,
+        source_dialect="spark" if template.data_source == "spark" else "duckdb",
+    )
     return QueryOut(
         id=result.id,
         url=result.url,

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from executors.errors import ExecutorError
+from executors.errors import Busy, ExecutorError
 
 
 class ErrorOut(Schema):
@@ -58,7 +58,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ExecutorError)
     def on_executor_error(request: HttpRequest, exc: ExecutorError) -> HttpResponse:
-        return error_response(api, request, exc.http_status, exc.code, exc.message)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        return error_response(api, request, exc.http_status, exc.code, exc.message, None, headers)
 
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
