@@ -12,6 +12,7 @@ from django.conf import settings
 from executors.engines.base import Engine
 from executors.errors import UnknownEngine
 from executors.guard import GuardPolicy
+from executors.scheduling import engine_concurrency
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -36,6 +37,8 @@ def _config() -> tuple[Any, ...]:
         _setting("VIZORCH_DUCKDB_MEMORY_LIMIT", "1GB"),
         _setting("VIZORCH_DUCKDB_THREADS", 2),
         _setting("VIZORCH_DUCKDB_TEMP_LIMIT", "2GB"),
+        engine_concurrency("local"),
+        _setting("VIZORCH_RESULT_SMALL_ROWS", 50_000),
     )
 
 
@@ -55,6 +58,8 @@ def _build() -> dict[str, Engine]:
             threads=int(_setting("VIZORCH_DUCKDB_THREADS", 2)),
             max_temp_directory_size=_setting("VIZORCH_DUCKDB_TEMP_LIMIT", "2GB"),
             temp_directory=settings.VAR_DIR / "duckdb_tmp",
+            # As many connections as the scheduler lets statements run on it at once.
+            pool_size=engine_concurrency("local"),
         )
     }
     endpoints = list(settings.VIZORCH_REMOTE_DUCKDB or [])
@@ -72,6 +77,8 @@ def _build() -> dict[str, Engine]:
             settings.VIZORCH_SPARK_URL,
             settings.VIZORCH_SPARK_TOKEN,
             settings.VIZORCH_RESULTS_DIR,
+            # Spark writes Parquet itself exactly when the result is "large".
+            small_rows=int(_setting("VIZORCH_RESULT_SMALL_ROWS", 50_000)),
         )
     return engines
 

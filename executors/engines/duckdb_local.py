@@ -235,10 +235,13 @@ class LocalDuckDBEngine(Engine):
         return True
 
     def health(self) -> EngineHealth:
+        """`SELECT 1` on a cursor of its own, outside the pool: the probe never waits for a
+        connection that user statements hold."""
         try:
-            with self._connection(wait_s=2.0) as cursor:
+            with self._open().cursor() as cursor:
+                cursor.execute(f"USE {self.alias}")
                 cursor.execute("SELECT 1").fetchall()
-        except (EngineUnavailable, QueryTimeout) as exc:
+        except EngineUnavailable as exc:
             return EngineHealth(ok=False, detail=exc.message)
         except duckdb.Error as exc:
             return EngineHealth(ok=False, detail=_first_line(exc))

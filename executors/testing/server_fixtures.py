@@ -1,5 +1,5 @@
 """Pytest fixtures that start real engine servers for the tests, once per session: a DuckDB Quack
-server (a Python + duckdb subprocess serving the demo data with a token) and a local Spark Connect
+server (`manage.py quack_serve` serving the demo data with a token) and a local Spark Connect
 server from the pip pyspark package (the same demo tables, registered from Parquet). Both bind
 127.0.0.1 only, on free ports, and are stopped at the end. A server that cannot start fails the
 tests that need it; nothing is skipped."""
@@ -81,9 +81,16 @@ class QuackServer:
         _stop(self.process, group=False)
 
 
-def start_quack_server(database: Path, token: str, log_dir: Path) -> QuackServer:
-    """Start `python -m executors.testing.quack_server` on a free loopback port and wait for its
-    READY line; raise with the server's log when it does not come."""
+def start_quack_server(
+    database: Path,
+    token: str,
+    log_dir: Path,
+    *,
+    threads: int = 1,
+    memory_limit: str = "512MB",
+) -> QuackServer:
+    """Start `manage.py quack_serve` on a free loopback port, as a service runs (stdin closed),
+    and wait for its READY line; raise with the server's log when it does not come."""
     port = free_port()
     log = log_dir / f"quack-{port}.log"
     env = {**os.environ, "QUACK_TOKEN": token, "PYTHONPATH": str(REPO_ROOT)}
@@ -91,14 +98,18 @@ def start_quack_server(database: Path, token: str, log_dir: Path) -> QuackServer
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "executors.testing.quack_server",
+                "manage.py",
+                "quack_serve",
                 "--database",
                 str(database),
                 "--port",
                 str(port),
+                "--threads",
+                str(threads),
+                "--memory-limit",
+                memory_limit,
             ],
-            stdin=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=REPO_ROOT,
