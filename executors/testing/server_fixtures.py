@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -180,9 +181,33 @@ class SparkConnectServer:
     process: subprocess.Popen[bytes]
     log: Path
     work_dir: Path
+    ui_url: str = ""
 
     def stop(self) -> None:
         _stop(self.process, group=True)
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """The cluster's own account of its jobs (the driver's monitoring REST API), with their
+        status (RUNNING, SUCCEEDED, FAILED) and job tags: what tests check a cancel against."""
+        import httpx
+
+        apps = httpx.get(f"{self.ui_url}/api/v1/applications", timeout=30).json()
+        response = httpx.get(f"{self.ui_url}/api/v1/applications/{apps[0]['id']}/jobs", timeout=30)
+        jobs: list[dict[str, Any]] = response.json()
+        return jobs
+
+    def jobs_tagged(self, tag: str) -> list[dict[str, Any]]:
+        """Jobs of a Vizorch statement run under `tag` (the engine tags them `vizorch-<tag>`)."""
+        # Spark Connect wraps a session's tags: "SparkConnect_SessionTag_..._Tag_<tag>".
+        mine = f"_Tag_vizorch-{tag}"
+        return [job for job in self.jobs() if any(t.endswith(mine) for t in job["jobTags"])]
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): it answers nothing, a cancel included, until `resume`."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
 
 
 def _spark_home() -> Path:
@@ -197,7 +222,7 @@ def _spark_home() -> Path:
 def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer:
     """A local[2] Spark Connect server (spark-submit in the foreground, its own process group)
     with a bounded driver, no UI, few shuffle partitions, and every scratch path in `work_dir`."""
-    port = free_port()
+    port, ui_port = free_port(), free_port()
     log = work_dir / "spark-connect.log"
     for sub in ("local", "warehouse", "tmp"):
         (work_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -217,7 +242,10 @@ def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer
         "spark.connect.grpc.binding.port": str(port),
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
-        "spark.ui.enabled": "false",
+        # The UI's REST API is how tests see the cluster's side of a cancel.
+        "spark.ui.enabled": "true",
+        "spark.ui.port": str(ui_port),
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.local.dir": str(work_dir / "local"),
         "spark.sql.warehouse.dir": str(work_dir / "warehouse"),
@@ -266,7 +294,12 @@ def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer
         )
     # "localhost" (not 127.0.0.1): pyspark sends a token without TLS only to that host name.
     return SparkConnectServer(
-        url=f"sc://localhost:{port}", token=token, process=process, log=log, work_dir=work_dir
+        url=f"sc://localhost:{port}",
+        token=token,
+        process=process,
+        log=log,
+        work_dir=work_dir,
+        ui_url=f"http://127.0.0.1:{ui_port}",
     )
 
 
