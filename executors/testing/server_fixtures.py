@@ -186,15 +186,30 @@ class SparkConnectServer:
     def stop(self) -> None:
         _stop(self.process, group=True)
 
-    def jobs(self) -> list[dict[str, Any]]:
-        """The cluster's own account of its jobs (the driver's monitoring REST API), with their
-        status (RUNNING, SUCCEEDED, FAILED) and job tags: what tests check a cancel against."""
+    def _monitoring(self, path: str, **params: str) -> list[dict[str, Any]]:
+        """A list from the driver's monitoring REST API for this server's one application."""
         import httpx
 
-        apps = httpx.get(f"{self.ui_url}/api/v1/applications", timeout=30).json()
-        response = httpx.get(f"{self.ui_url}/api/v1/applications/{apps[0]['id']}/jobs", timeout=30)
-        jobs: list[dict[str, Any]] = response.json()
-        return jobs
+        base = f"{self.ui_url}/api/v1/applications"
+        app = httpx.get(base, timeout=60).json()[0]["id"]
+        found: list[dict[str, Any]] = httpx.get(
+            f"{base}/{app}/{path}", params=params, timeout=120
+        ).json()
+        return found
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """The cluster's own account of its jobs, with their status (RUNNING, SUCCEEDED,
+        FAILED) and job tags: what tests check a cancel against."""
+        return self._monitoring("jobs")
+
+    def sql_plans(self, job_ids: set[int]) -> list[str]:
+        """The physical plans of the SQL executions that ran any of these jobs."""
+        executions = self._monitoring("sql", details="true", planDescription="true")
+        return [
+            execution["planDescription"]
+            for execution in executions
+            if job_ids & set(execution["successJobIds"] + execution["runningJobIds"])
+        ]
 
     def jobs_tagged(self, tag: str) -> list[dict[str, Any]]:
         """Jobs of a Vizorch statement run under `tag` (the engine tags them `vizorch-<tag>`)."""
