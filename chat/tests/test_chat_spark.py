@@ -168,3 +168,39 @@ def test_a_large_result_is_written_as_parquet_by_spark_and_served(
     assert as_json.json()["code"] == "result_too_large"
     # Vizorch adopted Spark's part files into its one result file and left none behind.
     assert not list((server.var_dir / "results").glob("spark-*"))
+
+
+@pytest.fixture(scope="module")
+def offline_server(
+    tmp_path_factory: pytest.TempPathFactory, spark_connect_server: SparkConnectServer
+) -> Iterator[LiveServer]:
+    """daphne with the built-in offline model and the Spark engine beside the local one."""
+    var_dir = tmp_path_factory.mktemp("chat-spark-offline")
+    env = {
+        "VIZORCH_LLM": "offline",
+        "VIZORCH_SPARK_URL": spark_connect_server.url,
+        "VIZORCH_SPARK_TOKEN": spark_connect_server.token,
+        "VIZORCH_RESULTS_DIR": str(var_dir / "results"),
+        "REDIS_URL": "",
+    }
+    live = LiveServer(var_dir=var_dir, extra_env=env)
+    try:
+        yield live.start()
+    finally:
+        live.stop()
+
+
+def test_the_offline_analyst_answers_on_spark_as_on_duckdb(offline_server: LiveServer) -> None:
+    with client_for(offline_server, "analyst") as client:
+        on_spark = ask(client, "Show total sales by region", engine="spark")
+        on_duckdb = ask(client, "Show total sales by region", engine="local")
+        assert_contract(on_spark)
+        assert "error" not in names(on_spark), [e.data for e in on_spark if e.event == "error"]
+        assert next(e.data["engine"] for e in on_spark if e.event == "sql") == "spark"
+        rows = [
+            client.get(next(e.data["url"] for e in events if e.event == "data")).json()["rows"]
+            for events in (on_spark, on_duckdb)
+        ]
+    spark_rows, duckdb_rows = rows
+    assert [row[0] for row in spark_rows] == [row[0] for row in duckdb_rows]
+    assert [row[1] for row in spark_rows] == pytest.approx([row[1] for row in duckdb_rows])
