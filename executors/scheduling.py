@@ -184,22 +184,6 @@ def _redis_now_ms(client: Any) -> int:
     return int(seconds) * 1000 + int(micros) // 1000
 
 
-_backends_lock = threading.Lock()
-_backends: dict[tuple[str, str], UserSlots] = {}
-
-
-def user_slots() -> UserSlots:
-    """Redis-backed slots when `REDIS_URL` is set, else this process's own."""
-    url = getattr(settings, "REDIS_URL", None) or ""
-    prefix = getattr(settings, "VIZORCH_CHANNEL_PREFIX", None) or "vizorch"
-    with _backends_lock:
-        backend = _backends.get((url, prefix))
-        if backend is None:
-            backend = RedisUserSlots(url, prefix) if url else LocalUserSlots()
-            _backends[(url, prefix)] = backend
-        return backend
-
-
 # --- tickets -------------------------------------------------------------------------------------
 
 WAITING, GRANTING, RUNNING, DONE = "waiting", "granting", "running", "done"
@@ -268,6 +252,7 @@ class Scheduler:
         self._dirty = False
         self._thread: threading.Thread | None = None
         self._threads = ThreadPoolExecutor(STATEMENT_THREADS, thread_name_prefix="statement")
+        self._backends: dict[tuple[str, str], UserSlots] = {}
 
     # --- what callers use ------------------------------------------------------------------------
 
@@ -280,7 +265,7 @@ class Scheduler:
             tag=tag,
             timeout_s=timeout_s,
             max_wait_s=max_wait_s,
-            slots=user_slots(),
+            slots=self._user_slots(),
         )
         with self._lock:
             queue = self._queues.setdefault(engine, _Queue())
@@ -387,6 +372,18 @@ class Scheduler:
 
     # --- inside ----------------------------------------------------------------------------------
 
+    def _user_slots(self) -> UserSlots:
+        """Redis-backed slots when `REDIS_URL` is set, else this process's own; one backend per
+        Redis URL and key prefix (tests change them)."""
+        url = getattr(settings, "REDIS_URL", None) or ""
+        prefix = getattr(settings, "VIZORCH_CHANNEL_PREFIX", None) or "vizorch"
+        with self._lock:
+            backend = self._backends.get((url, prefix))
+            if backend is None:
+                backend = RedisUserSlots(url, prefix) if url else LocalUserSlots()
+                self._backends[(url, prefix)] = backend
+            return backend
+
     def _poke(self) -> None:
         """Wake the dispatcher (lock held)."""
         self._dirty = True
@@ -469,7 +466,9 @@ class Scheduler:
             self._renew_quietly()
 
     def _renew_quietly(self) -> None:
-        for backend in list(_backends.values()):
+        with self._lock:
+            backends = list(self._backends.values())
+        for backend in backends:
             try:
                 backend.renew()
             except Exception:
