@@ -57,6 +57,7 @@ test: setup lint typecheck types-check frontend-test pytest
 lint:
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
+	$(UV_RUN) lint-imports
 	$(NPM) run lint
 
 typecheck:

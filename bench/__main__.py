@@ -12,13 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import analysis, fig_bundles, fig_chat, fig_data, fig_quack, fig_sandbox, machine
+from bench import (
+    analysis,
+    fig_bundles,
+    fig_chat,
+    fig_data,
+    fig_engine,
+    fig_quack,
+    fig_sandbox,
+    machine,
+)
 from bench.report import Figure, load, render, save
 from bench.server import VAR_DIR, BenchServer, bench_server
 from vizorch_site.testing import BASE_DIR
 
 REPORT = BASE_DIR / "docs" / "PERFORMANCE.md"
-FIGURES = ("chat", "concurrency", "data", "sandbox", "bundles", "quack")
+FIGURES = ("chat", "concurrency", "data", "sandbox", "bundles", "quack", "engine", "bomb")
 # The optional PostgreSQL + Redis burst is skipped when the run is already this far along, so
 # `make bench` stays under 15 minutes.
 SERVICES_DEADLINE_S = 10 * 60
@@ -36,10 +45,16 @@ class Reps:
     overhead: int
     sandbox: int
     quack: int
+    engine: int
 
 
-FULL = Reps(chat=100, duckdb=30, streams=200, parquet=10, json=3, overhead=5, sandbox=10, quack=60)
-QUICK = Reps(chat=8, duckdb=5, streams=20, parquet=3, json=1, overhead=2, sandbox=3, quack=10)
+FULL = Reps(
+    chat=100, duckdb=30, streams=200, parquet=10, json=3, overhead=5, sandbox=10, quack=60,
+    engine=30,
+)  # fmt: skip
+QUICK = Reps(
+    chat=8, duckdb=5, streams=20, parquet=3, json=1, overhead=2, sandbox=3, quack=10, engine=5
+)
 
 
 def _server_figures(
@@ -158,6 +173,17 @@ def main() -> None:
     if "quack" in only:
         log(f"quack: {reps.quack} round trips each")
         figures += _guarded("quack", lambda: fig_quack.figures(args.var_dir, reps.quack))
+    if "engine" in only:
+        log(f"engine: worker pool against in-process DuckDB, {reps.engine} runs each")
+        figures += _guarded("engine", lambda: [fig_engine.pool_figure(args.var_dir, reps.engine)])
+    if "bomb" in only:
+        log("bomb: statements that explode in the engine, on a fresh server")
+
+        def bomb() -> list[Figure]:
+            with bench_server(args.var_dir, extra_env=fig_engine.bomb_env()) as server:
+                return [fig_engine.bomb_figure(server)]
+
+        figures += _guarded("bomb", bomb)
     run = {
         "code": machine.code_version(BASE_DIR),
         "mode": "quick (few repetitions)" if args.quick else "full",

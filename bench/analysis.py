@@ -141,7 +141,7 @@ ANALYSES: dict[str, Analysis] = {
             "The split rows show where the cold start goes: the document is quick; about a "
             "third of the time is the module scripts arriving (1.1 MB raw, ~300 kB gzip, served "
             "uncompressed by whitenoise through daphne), a fifth is running them until "
-            "DOMContentLoaded (the bundle carries React, Recharts, react-runner with sucrase, "
+            "DOMContentLoaded (the bundle carries React, Recharts, sucrase, SES, "
             "Zod and the Parquet reader), and the last third is compiling the component with "
             "sucrase and the first Recharts render. `python -m bench.profile bar` shows ~70 ms "
             "of that in sucrase and ~90 ms in the kit's `formatNumber`, which builds a new "

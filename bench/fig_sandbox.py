@@ -1,8 +1,9 @@
 """Sandbox figures in headless Chromium (the system /usr/bin/chromium, driven by Playwright): cold
-start of the sandbox page to the first paint of a bar chart, and the render of a 100k-point line
-chart. The sandbox page, its CSP and its assets come from the bench server; the host page that
-embeds it (as the portal does: an `<iframe sandbox="allow-scripts">` on the same origin) is
-answered by Playwright, so only the sandbox is measured."""
+start of the sandbox page to the first paint of a bar chart, the render of a 100k-point line
+chart, and the compile step (SES compartment) of the offline analyst's typical components. The
+sandbox page, its CSP and its assets come from the bench server; the host page that embeds it
+(as the portal does: an `<iframe sandbox="allow-scripts">` on the same origin) is answered by
+Playwright, so only the sandbox is measured."""
 
 from __future__ import annotations
 
@@ -57,6 +58,38 @@ def line_component() -> tuple[str, dict[str, Any]]:
     return render_component(spec), build_params(spec, LINE_POINTS)["values"]
 
 
+def _spec(**chosen: Any) -> ChartSpec:
+    defaults: dict[str, Any] = {
+        "title": "T", "x_is_time": False, "percent_values": (), "sort": "desc",
+        "show_labels": False, "color_scheme": "default",
+    }  # fmt: skip
+    merged = {**defaults, **chosen}
+    fields: dict[str, Any] = {f.name: merged.get(f.name) for f in dataclasses.fields(ChartSpec)}
+    return ChartSpec(**fields)
+
+
+def typical_components() -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
+    """The offline analyst's component of each kind, its parameters and a small matching result."""
+    by_region = {"columns": ["region", "sales"], "rows": [["EU", 3.5], ["US", 4.25], ["APAC", 1.0]]}
+    by_month = {"columns": ["month", "sales"], "rows": [["2024-01-01", 3], ["2024-02-01", 4]]}
+    specs: dict[str, tuple[ChartSpec, dict[str, Any]]] = {
+        "bar": (_spec(chart_type="bar", x="region", values=("sales",)), by_region),
+        "line": (_spec(chart_type="line", x="month", x_is_time=True, grain="month",
+                       values=("sales",), sort="none"), by_month),
+        "pie": (_spec(chart_type="pie", x="region", values=("sales",)), by_region),
+        "scatter": (_spec(chart_type="scatter", x="region", values=("sales", "profit")),
+                    {"columns": ["region", "sales", "profit"], "rows": [["EU", 3, 1]]}),
+        "kpi": (_spec(chart_type="kpi", x=None, values=("sales",)),
+                {"columns": ["sales"], "rows": [[12.5]]}),
+        "table": (_spec(chart_type="table", x=None, values=("sales",)),
+                  {"columns": ["sales"], "rows": [[12.5], [3.0]]}),
+    }  # fmt: skip
+    return {
+        kind: (render_component(spec), build_params(spec, len(data["rows"]))["values"], data)
+        for kind, (spec, data) in specs.items()
+    }
+
+
 Bar = tuple[str, dict[str, Any], str]
 
 
@@ -82,6 +115,19 @@ def _render(render_id: int, code: str, params: dict[str, Any], data: Any) -> dic
 
 def _events(page: Any) -> dict[str, dict[str, Any]]:
     return {event["type"]: event for event in page.evaluate("window.__events")}
+
+
+def _measures(page: Any) -> dict[str, list[float]]:
+    """The sandbox frame's own `vz:` performance measures (ms), in order, by name."""
+    frame = next(f for f in page.frames if "/sandbox/" in f.url)
+    entries = frame.evaluate(
+        "performance.getEntriesByType('measure').filter((m) => m.name.startsWith('vz:'))"
+        ".map((m) => [m.name, m.duration])"
+    )
+    out: dict[str, list[float]] = {}
+    for name, duration in entries:
+        out.setdefault(name, []).append(duration / 1000)
+    return out
 
 
 def figures(
@@ -169,9 +215,83 @@ def figures(
                         line_insert.append((e["painted"]["inserted"] - e["sent"]["at"]) / 1000)
                 finally:
                     context.close()
+            compiled = _compile_samples(new_page, reps)
         finally:
             browser.close()
-    return [_cold_figure(cold, warm), _line_figure(line, line_insert)]
+    return [_cold_figure(cold, warm), _line_figure(line, line_insert), _compile_figure(compiled)]
+
+
+@dataclass
+class CompileSamples:
+    """Seconds per compile step, by component kind; `first` is a fresh frame's first compile."""
+
+    compartment: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    transform: list[float] = dataclasses.field(default_factory=list)
+    first: list[float] = dataclasses.field(default_factory=list)
+    lockdown: list[float] = dataclasses.field(default_factory=list)
+
+
+def _compile_samples(new_page: Any, reps: int) -> CompileSamples:
+    components = typical_components()
+    samples = CompileSamples()
+    for rep in range(reps + 1):
+        context, page = new_page()
+        try:
+            page.evaluate("() => window.__boot(null)")
+            page.evaluate(f"window.__waitFor('ready', {WAIT_MS})")
+            render_id = 10
+            # The first compile of a fresh frame (it also freezes the sandbox's modules once),
+            # then every kind; a comment makes each code new, so nothing comes from the cache.
+            order = ["bar", *components]
+            for kind in order:
+                code, params, data = components[kind]
+                render_id += 1
+                message = _render(render_id, f"{code}\n// {rep} {render_id}", params,
+                                  {"format": "json", "result": data})  # fmt: skip
+                page.evaluate("(m) => window.__send(m)", message)
+                page.evaluate(f"window.__waitForRender({render_id}, {WAIT_MS})")
+            measured = _measures(page)
+            compartment = measured["vz:compile:compartment"]
+            if rep:
+                samples.first.append(compartment[0])
+                samples.lockdown += measured.get("vz:lockdown", [])
+                samples.transform += measured["vz:compile:transform"][1:]
+                for kind, seconds in zip(order[1:], compartment[1:], strict=True):
+                    samples.compartment.setdefault(kind, []).append(seconds)
+        finally:
+            context.close()
+    return samples
+
+
+def _compile_figure(samples: CompileSamples) -> Figure:
+    every = Summary.of([s for kind in samples.compartment.values() for s in kind])
+    figure = Figure(
+        key="sandbox_compile",
+        title="Sandbox compile step: the SES compartment (headless Chromium)",
+        method=(
+            "A booted sandbox (fresh context each round) receives `render` messages with the "
+            "offline analyst's component of each kind (bar, line, pie, scatter, KPI, table; "
+            "chat/agent/chart_templates.py) and a few rows; a comment makes each code new, so "
+            "each one is compiled. The sandbox's own performance measures split the compile "
+            "into the TSX transform (sucrase, what react-runner ran before) and the compartment "
+            "step: a new Compartment with the sandbox's globals, SES's source checks, the "
+            "evaluation and the module's own top level. That step is an upper bound of what "
+            "the compartment adds: the old `new Function` evaluation parsed and ran the same "
+            "module. The first compile of a fresh frame also freezes the sandbox's modules "
+            "(React, Recharts, the kit) once; lockdown itself runs once when the frame boots."
+        ),
+    )
+    figure.rows = [
+        Row("p50 compartment step, typical component (all kinds)", ms(every.p50),
+            target="<= 20 ms", met=every.p50 <= 0.020),
+        *[Row(f"compartment step: {kind}", spread_ms(Summary.of(values)))
+          for kind, values in samples.compartment.items()],
+        Row("TSX transform (sucrase), all kinds", spread_ms(Summary.of(samples.transform))),
+        Row("first compile in a fresh frame (bar, modules frozen once)",
+            spread_ms(Summary.of(samples.first))),
+        Row("lockdown at frame boot (once per frame)", spread_ms(Summary.of(samples.lockdown))),
+    ]  # fmt: skip
+    return figure
 
 
 def _cold_figure(samples: list[Sample], warm: list[Sample]) -> Figure:

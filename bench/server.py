@@ -92,10 +92,14 @@ def ensure_postgres_database(url: str) -> None:
 
 @contextmanager
 def bench_server(
-    var_dir: Path = VAR_DIR, *, database_url: str = "", redis_url: str = ""
+    var_dir: Path = VAR_DIR,
+    *,
+    database_url: str = "",
+    redis_url: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[BenchServer]:
     """A migrated, seeded daphne process with an API token for the demo analyst; with both URLs,
-    on PostgreSQL and Redis with a separate run worker process."""
+    on PostgreSQL and Redis with a separate run worker process; `extra_env` adds settings."""
     reset(var_dir)
     services = bool(database_url and redis_url)
     if services:
@@ -108,6 +112,7 @@ def bench_server(
             "DATABASE_URL": database_url if services else "",
             "REDIS_URL": redis_url if services else "",
             "VIZORCH_RUNS_CHANNEL": RUNS_CHANNEL,
+            **(extra_env or {}),
         },
     )
     worker: subprocess.Popen[bytes] | None = None

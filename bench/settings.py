@@ -9,3 +9,4 @@ VIZORCH_MAX_ROWS = 1_100_000
 # ...and may be served as JSON, so JSON can be measured against Parquet and Arrow.
 VIZORCH_RESULT_SMALL_ROWS = 2_000_000
 VIZORCH_RESULT_SMALL_BYTES = 1 << 31
+VIZORCH_MAX_JSON_BYTES = 1 << 31

@@ -20,12 +20,10 @@ from chat.schemas import (
     ConversationOut,
     FeedbackIn,
     GenerateUiIn,
-    RunError,
     RunOut,
 )
 from chat.streaming import parse_last_event_id, stream_run
-from vizorch_site.errors import ApiError, ErrorOut
-from vizorch_site.roles import ANALYST, CURATOR, roles_of
+from core.schemas import ErrorOut
 
 router = Router(tags=["chat"])
 
@@ -46,29 +44,6 @@ def sse_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
     return response
 
 
-CHAT_ROLES = {ANALYST, CURATOR}
-
-
-def _may_chat(user: Any) -> None:
-    """Analysts (and curators) chat; viewers open templates and change parameters only."""
-    if not CHAT_ROLES & set(roles_of(user)):
-        raise ApiError(403, "forbidden", "Only analysts and curators can ask questions.")
-
-
-def _check_engine(engine: str | None) -> None:
-    if not engine:
-        return
-    from executors import registry
-
-    names = registry.engine_names()
-    if engine not in names:
-        raise ApiError(
-            400,
-            "unknown_engine",
-            f"There is no engine called {engine!r}; configured: {', '.join(names)}.",
-        )
-
-
 async def _start(run: Run) -> StreamingHttpResponse:
     await consumers.submit_run(run.id)
     return sse_response(stream_run(run.id))
@@ -77,9 +52,7 @@ async def _start(run: Run) -> StreamingHttpResponse:
 @router.post("/chat", response=STREAM_RESPONSES, openapi_extra=None)
 async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
     """Ask a question (or follow one up) and stream the run that answers it as SSE."""
-    await sync_to_async(_may_chat)(request.auth)  # type: ignore[attr-defined]
-    await sync_to_async(_check_engine)(payload.engine)
-    run = await sync_to_async(services.start_chat_run)(
+    run = await sync_to_async(services.ask)(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
         conversation_id=payload.conversation_id,
@@ -92,7 +65,6 @@ async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
 @router.post("/generate-ui", response=STREAM_RESPONSES)
 async def generate_ui(request: HttpRequest, payload: GenerateUiIn) -> StreamingHttpResponse:
     """Stream a new or revised component for data that already exists, without running SQL."""
-    await sync_to_async(_may_chat)(request.auth)  # type: ignore[attr-defined]
     run = await sync_to_async(services.start_ui_run)(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
@@ -133,74 +105,30 @@ async def feedback(
     request: HttpRequest, run_id: uuid.UUID, payload: FeedbackIn
 ) -> StreamingHttpResponse:
     """Report that a run's component failed in the sandbox; streams the agent's one repair."""
-    await sync_to_async(_may_chat)(request.auth)  # type: ignore[attr-defined]
-    try:
-        run = await sync_to_async(services.start_repair_run)(
-            request.auth,  # type: ignore[attr-defined]
-            run_id,
-            payload.render_error,
-        )
-    except services.RepairRefused as exc:
-        raise ApiError(409, "repair_refused", str(exc)) from exc
+    run = await sync_to_async(services.start_repair_run)(
+        request.auth,  # type: ignore[attr-defined]
+        run_id,
+        payload.render_error,
+    )
     return await _start(run)
 
 
 @router.get("/runs/{run_id}", response={200: RunOut, 401: ErrorOut, 404: ErrorOut})
-def get_run(request: HttpRequest, run_id: uuid.UUID) -> RunOut:
+def get_run(request: HttpRequest, run_id: uuid.UUID) -> Run:
     """One run: its prompt, SQL, code, parameters, result and how it ended."""
-    return run_out(services.run_for(request.auth, run_id))  # type: ignore[attr-defined]
+    return services.run_for(request.auth, run_id)  # type: ignore[attr-defined]
 
 
 @router.get("/conversations", response={200: list[ConversationOut], 401: ErrorOut})
-def list_conversations(request: HttpRequest) -> list[ConversationOut]:
+def list_conversations(request: HttpRequest) -> list[Conversation]:
     """Your conversations, most recent first."""
-    from django.db.models import Count
-
-    user = request.auth  # type: ignore[attr-defined]
-    rows = Conversation.objects.filter(user=user).annotate(run_count=Count("runs"))
-    return [conversation_out(row, row.run_count) for row in rows[:200]]
+    return services.conversations_of(request.auth)  # type: ignore[attr-defined]
 
 
 @router.get(
     "/conversations/{conversation_id}",
     response={200: ConversationDetailOut, 401: ErrorOut, 404: ErrorOut},
 )
-def get_conversation(request: HttpRequest, conversation_id: uuid.UUID) -> ConversationDetailOut:
+def get_conversation(request: HttpRequest, conversation_id: uuid.UUID) -> Conversation:
     """One conversation with each run's prompt, SQL, code, parameters and result id."""
-    conversation = services.conversation_for(request.auth, conversation_id)  # type: ignore[attr-defined]
-    runs = list(conversation.runs.order_by("created_at"))
-    base = conversation_out(conversation, len(runs))
-    return ConversationDetailOut(**base.model_dump(), runs=[run_out(run) for run in runs])
-
-
-def conversation_out(conversation: Conversation, run_count: int) -> ConversationOut:
-    return ConversationOut(
-        id=conversation.id,
-        title=conversation.title,
-        template_id=conversation.template_id or None,
-        created_at=conversation.created_at,
-        updated_at=conversation.updated_at,
-        run_count=run_count,
-    )
-
-
-def run_out(run: Run) -> RunOut:
-    return RunOut(
-        id=run.id,
-        conversation_id=run.conversation_id,
-        kind=run.kind,
-        status=run.status,
-        prompt=run.prompt,
-        engine=run.sql_engine or run.engine,
-        generated_sql=run.generated_sql,
-        ui_code=run.ui_code,
-        parameters=run.parameters,
-        result_id=run.result_id or None,
-        data_url=run.data_url or None,
-        source_run_id=run.source_run_id,
-        error=RunError(stage=run.error_stage, message=run.error_message)
-        if run.error_stage
-        else None,
-        created_at=run.created_at,
-        finished_at=run.finished_at,
-    )
+    return services.conversation_detail(request.auth, conversation_id)  # type: ignore[attr-defined]

@@ -149,12 +149,8 @@ async def _finish(
     error: ErrorEvent | None,
 ) -> None:
     ok = outcome is not None and error is None
-    await emit(
-        CompleteEvent(
-            code_complete=bool(ok and outcome is not None and outcome.code_complete),
-            data_ready=bool(outcome is not None and outcome.data_ready),
-        )
-    )
+    # The run's final state is committed before `done` leaves: a client that acts on `done`
+    # (saves a template, sends render feedback) must find the run finished.
     await emit.flush()
     try:
         await database_sync_to_async(services.record_outcome)(
@@ -162,6 +158,12 @@ async def _finish(
         )
     except Exception:
         logger.exception("could not record the outcome of run %s", run_id)
+    await emit(
+        CompleteEvent(
+            code_complete=bool(ok and outcome is not None and outcome.code_complete),
+            data_ready=bool(outcome is not None and outcome.data_ready),
+        )
+    )
 
 
 def _model_for(engine: str | None, kind: str) -> Any:

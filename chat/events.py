@@ -1,4 +1,4 @@
-"""The SSE contract of a run (PRODUCT.md §5): one Pydantic model per event, each serialised by the
+"""The SSE contract of a run (docs/sse.md): one Pydantic model per event, each serialised by the
 one `to_sse()` below. Nothing else in the code base formats SSE."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class SseEvent(BaseModel):
         return "\n".join(lines) + "\n\n"
 
 
-class RunEvent(SseEvent):
+class RunStartedEvent(SseEvent):
     """First event of every stream: which run and conversation it belongs to."""
 
     event: ClassVar[str] = "run"
@@ -114,7 +114,7 @@ class CompleteEvent(SseEvent):
 
 
 AnyEvent = Annotated[
-    RunEvent
+    RunStartedEvent
     | ThoughtEvent
     | SqlEvent
     | CodeChunkEvent
@@ -128,7 +128,7 @@ AnyEvent = Annotated[
 EVENT_CLASSES: dict[str, type[SseEvent]] = {
     cls.event: cls
     for cls in (
-        RunEvent,
+        RunStartedEvent,
         ThoughtEvent,
         SqlEvent,
         CodeChunkEvent,

@@ -38,6 +38,8 @@ class RunError(Schema):
 
 
 class RunOut(Schema):
+    """A run as its owner sees it; validated from a `chat.models.Run`."""
+
     id: uuid.UUID
     conversation_id: uuid.UUID
     kind: str
@@ -54,8 +56,29 @@ class RunOut(Schema):
     created_at: dt.datetime
     finished_at: dt.datetime | None
 
+    @staticmethod
+    def resolve_engine(run: Any) -> str:
+        # The engine the SQL ran on, else the one the run asked for.
+        return str(run.sql_engine or run.engine)
+
+    @staticmethod
+    def resolve_result_id(run: Any) -> str | None:
+        return run.result_id or None
+
+    @staticmethod
+    def resolve_data_url(run: Any) -> str | None:
+        return run.data_url or None
+
+    @staticmethod
+    def resolve_error(run: Any) -> RunError | None:
+        if not run.error_stage:
+            return None
+        return RunError(stage=run.error_stage, message=run.error_message)
+
 
 class ConversationOut(Schema):
+    """A conversation; validated from a `chat.models.Conversation` annotated with `run_count`."""
+
     id: uuid.UUID
     title: str
     template_id: str | None
@@ -63,6 +86,14 @@ class ConversationOut(Schema):
     updated_at: dt.datetime
     run_count: int
 
+    @staticmethod
+    def resolve_template_id(conversation: Any) -> str | None:
+        return conversation.template_id or None
+
 
 class ConversationDetailOut(ConversationOut):
     runs: list[RunOut]
+
+    @staticmethod
+    def resolve_runs(conversation: Any) -> list[Any]:
+        return list(conversation.runs.order_by("created_at"))

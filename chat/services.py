@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Max
-from django.http import Http404
+from django.db.models import Count, Max
 from django.utils import timezone
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from chat import permissions
 from chat.agent.runner import RunOutcome, RunRequest
-from chat.agent.tools import StoredData, load_result
+from chat.agent.tools import load_result
 from chat.conf import runs_channel
-from chat.events import CompleteEvent, ErrorEvent, SseEvent
-from chat.events import RunEvent as RunStarted
+from chat.events import CompleteEvent, ErrorEvent, RunStartedEvent, SseEvent
 from chat.models import Conversation, Run, RunEvent
+from core.errors import Conflict, NotFound, Refused
+from executors import registry
+from executors.errors import ResultNotFound
+
+if TYPE_CHECKING:
+    from executors.services import StoredResult
 
 TITLE_LENGTH = 80
 
@@ -33,21 +38,39 @@ def _as_uuid(value: Any) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
-        raise Http404("No such run.") from None
+        raise NotFound("No such run.") from None
 
 
 def conversation_for(user: Any, conversation_id: Any) -> Conversation:
     conversation = Conversation.objects.filter(id=_as_uuid(conversation_id), user=user).first()
     if conversation is None:
-        raise Http404("No such conversation.")
+        raise NotFound("No such conversation.")
     return conversation
 
 
 def run_for(user: Any, run_id: Any) -> Run:
     run = Run.objects.filter(id=_as_uuid(run_id), user=user).first()
     if run is None:
-        raise Http404("No such run.")
+        raise NotFound("No such run.")
     return run
+
+
+def conversations_of(user: Any, limit: int = 200) -> list[Conversation]:
+    """The user's conversations, most recent first, each with its `run_count`."""
+    rows = Conversation.objects.filter(user=user).annotate(run_count=Count("runs"))
+    return list(rows[:limit])
+
+
+def conversation_detail(user: Any, conversation_id: Any) -> Conversation:
+    """One of the user's conversations, with its `run_count`."""
+    conversation = (
+        Conversation.objects.filter(id=_as_uuid(conversation_id), user=user)
+        .annotate(run_count=Count("runs"))
+        .first()
+    )
+    if conversation is None:
+        raise NotFound("No such conversation.")
+    return conversation
 
 
 def template_for(user: Any, template_id: Any) -> Any:
@@ -56,7 +79,7 @@ def template_for(user: Any, template_id: Any) -> Any:
 
     template = selectors.search_templates(user).filter(id=_as_uuid(template_id)).first()
     if template is None:
-        raise Http404("No such template.")
+        raise NotFound("No such template.")
     return template
 
 
@@ -67,7 +90,7 @@ def _create_run(conversation: Conversation, user: Any, **fields: Any) -> Run:
     )
     # The `run` event is logged at once, so a stream has something to say even before a worker
     # picks the run up.
-    started = RunStarted(run_id=str(run.id), conversation_id=str(conversation.id))
+    started = RunStartedEvent(run_id=str(run.id), conversation_id=str(conversation.id))
     RunEvent.objects.create(run=run, seq=1, event=started.event, data=started.payload())
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     return run
@@ -93,6 +116,34 @@ def start_chat_run(
     return _create_run(conversation, user, kind=Run.Kind.CHAT, prompt=prompt, engine=engine or "")
 
 
+def check_engine(engine: str | None) -> None:
+    """An engine a run names must be one of the configured engines."""
+    if not engine:
+        return
+    names = registry.engine_names()
+    if engine not in names:
+        raise Refused(
+            f"There is no engine called {engine!r}; configured: {', '.join(names)}.",
+            code="unknown_engine",
+        )
+
+
+def ask(
+    user: Any,
+    prompt: str,
+    *,
+    conversation_id: Any = None,
+    engine: str | None = None,
+    template_id: Any = None,
+) -> Run:
+    """A question from the portal or a script: a new chat run for a user who may chat."""
+    permissions.check_can_chat(user)
+    check_engine(engine)
+    return start_chat_run(
+        user, prompt, conversation_id=conversation_id, engine=engine, template_id=template_id
+    )
+
+
 def start_ui_run(
     user: Any,
     prompt: str,
@@ -101,7 +152,8 @@ def start_ui_run(
     current_code: str = "",
     params: dict[str, Any] | None = None,
 ) -> Run:
-    load_result(user, result_id)  # 404 unless the user may read the data
+    permissions.check_can_chat(user)
+    load_result(user, result_id)  # not found unless the user may read the data
     source = Run.objects.filter(user=user, result_id=str(result_id)).order_by("-created_at").first()
     conversation = (
         source.conversation
@@ -121,11 +173,12 @@ def start_ui_run(
     )
 
 
-class RepairRefused(Exception):
-    pass
+class RepairRefused(Conflict):
+    code = "repair_refused"
 
 
 def start_repair_run(user: Any, run_id: Any, render_error: str) -> Run:
+    permissions.check_can_chat(user)
     run = run_for(user, run_id)
     if not run.is_finished or not run.ui_code:
         raise RepairRefused("This run has no finished component to repair.")
@@ -319,7 +372,7 @@ def build_request(run_id: Any) -> RunRequest:
 def _template_history(user: Any, template_id: str, request: RunRequest) -> list[BaseMessage]:
     try:
         template = template_for(user, template_id)
-    except Http404:
+    except NotFound:
         return []
     answer = "\n".join(
         [
@@ -337,12 +390,12 @@ def _template_history(user: Any, template_id: str, request: RunRequest) -> list[
     return [HumanMessage(template.prompt), AIMessage(answer)]
 
 
-def _readable(user: Any, result_id: str) -> StoredData | None:
+def _readable(user: Any, result_id: str) -> StoredResult | None:
     if not result_id:
         return None
     try:
         return load_result(user, result_id)
-    except Http404:
+    except ResultNotFound:
         return None
 
 
@@ -359,7 +412,7 @@ def record_outcome(
         run.parameters = outcome.params
         run.final_message = outcome.final_message
         if outcome.data is not None:
-            run.result_id = outcome.data.result_id
+            run.result_id = outcome.data.id
             run.data_url = outcome.data.url
     if cancelled:
         run.status = Run.Status.CANCELLED

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,8 +20,6 @@ from vizorch_site.testing import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, LiveSer
 # The live server's access log (daphne writes it to stdout, into a file) must be readable while it
 # runs: the isolation tests read it. Set at collection, before any server starts.
 os.environ.setdefault("PYTHONUNBUFFERED", "1")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -72,12 +69,6 @@ def sign_in(
     return sign_in_as
 
 
-def save_screenshot(page: Page, name: str) -> None:
-    """Keep a screenshot for the README (docs/screenshots) and the CI artifacts."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
 # --- Added by the e2e tests (QA) -----------------------------------------------------------------
 
 
@@ -109,17 +100,6 @@ def api_as(
     yield make
     for client in clients:
         client.close()
-
-
-def sign_in_page(context: BrowserContext, server: LiveServer, username: str) -> Page:
-    """Sign in through the login form of `server` in `context`; the portal page."""
-    page = context.new_page()
-    page.goto(f"{server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(server.url) + r"/(app/.*)?$"))
-    return page
 
 
 class SlowModel(ThreadingHTTPServer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import FrameLocator, Locator, Page, expect
+from playwright.sync_api import BrowserContext, FrameLocator, Locator, Page, expect
+
+from vizorch_site.testing import DEMO_PASSWORD, LiveServer
 
 # Generous: the machine is small and shared; auto-waiting returns as soon as the state is reached.
 RUN_TIMEOUT_MS = 60_000
@@ -21,6 +24,8 @@ API_TIMEOUT_S = 60.0
 
 BAR = ".recharts-bar-rectangle"
 DEMO_REGIONS = 5  # North America, Europe, Asia Pacific, Latin America, Middle East & Africa
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 UNFINISHED = {"pending", "running"}  # run statuses on the server
 FINISHED = "[data-status=complete], [data-status=error], [data-status=cancelled]"
 
@@ -96,8 +101,6 @@ def settle_chart(page: Page) -> None:
 def screenshot(page: Page, name: str) -> Path:
     """Keep a screenshot of a main screen: into docs/screenshots (for the README) when
     VIZORCH_UPDATE_SCREENSHOTS=1, else into e2e/artifacts (git-ignored, for CI)."""
-    from e2e.conftest import ARTIFACTS, save_screenshot  # conftest imports this module
-
     settle_chart(page)
     if os.environ.get("VIZORCH_UPDATE_SCREENSHOTS") == "1":
         save_screenshot(page, name)
@@ -105,6 +108,23 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def save_screenshot(page: Page, name: str) -> None:
+    """Keep a screenshot for the README (docs/screenshots) and the CI artifacts."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def sign_in_page(context: BrowserContext, server: LiveServer, username: str) -> Page:
+    """Sign in through the login form of `server` in `context`; the portal page."""
+    page = context.new_page()
+    page.goto(f"{server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/(app/.*)?$"))
+    return page
 
 
 @dataclass

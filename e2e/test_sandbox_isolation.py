@@ -47,11 +47,12 @@ export default function Viz({ data, params }) {
 """,
 }
 
-# How the browser refuses each attempt, as the portal shows it.
+# How the sandbox refuses each attempt, as the portal shows it: the component's compartment has
+# no fetch, document or window at all (e2e/test_sandbox_hostile.py has many more).
 REFUSAL = {
-    "fetch": "Failed to fetch",
-    "cookie": "lacks the 'allow-same-origin' flag",
-    "parent": 'Blocked a frame with origin "null" from accessing a cross-origin frame',
+    "fetch": "Refused by the sandbox: components cannot use `fetch`",
+    "cookie": "Refused by the sandbox: components cannot use `document`",
+    "parent": "Refused by the sandbox: components cannot use `window`",
 }
 
 

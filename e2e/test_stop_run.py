@@ -8,8 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from e2e.conftest import sign_in_page
-from e2e.helpers import RUN_TIMEOUT_MS, UI_TIMEOUT_MS, Api, parse_sse
+from e2e.helpers import RUN_TIMEOUT_MS, UI_TIMEOUT_MS, Api, parse_sse, sign_in_page
 from vizorch_site.testing import LiveServer
 
 pytestmark = pytest.mark.e2e

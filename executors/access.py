@@ -1,7 +1,8 @@
-"""Who may read a stored result. By default only its owner; other apps (templates_app, which may
-import executors but never the reverse) register checks that grant more, e.g. "the user can see a
-template that references this result". Callers answer 404 for a result a user may not read, so
-ids of other people's results do not leak."""
+"""Who may do what with the executors: run ad-hoc SQL, and read a stored result. A result is
+readable by its owner; other apps (templates_app, which may import executors but never the
+reverse) register checks that grant more, e.g. "the user can see a template that references this
+result". A result a user may not read is `ResultNotFound`, so ids of other people's results do
+not leak."""
 
 from __future__ import annotations
 
@@ -9,13 +10,25 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404
-
+from core.errors import Forbidden
+from core.roles import ANALYST, CURATOR, roles_of
+from executors.errors import ResultNotFound
 from executors.models import QueryResult
 
 AccessCheck = Callable[[Any, QueryResult], bool]
+SQL_ROLES = {ANALYST, CURATOR}
 
 _checks: list[AccessCheck] = []
+
+
+def can_run_sql(user: Any) -> bool:
+    """Ad-hoc SQL (`/api/query`) is for analysts and curators; viewers refresh templates only."""
+    return bool(SQL_ROLES & set(roles_of(user)))
+
+
+def check_can_run_sql(user: Any) -> None:
+    if not can_run_sql(user):
+        raise Forbidden("Running SQL needs the Analyst or Curator role.")
 
 
 def register_result_access_check(check: AccessCheck) -> AccessCheck:
@@ -40,11 +53,12 @@ def can_read(user: Any, result: QueryResult) -> bool:
 
 
 def readable_result(user: Any, result_id: uuid.UUID | str) -> QueryResult:
-    """The result `result_id` if `user` may read it and its file is there; else `Http404`."""
+    """The result `result_id` if `user` may read it and its file is there; else
+    `ResultNotFound`."""
     try:
         result = QueryResult.objects.get(id=result_id)
     except (QueryResult.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such result.") from None
+        raise ResultNotFound("No such result.") from None
     if not can_read(user, result) or not result.path.exists():
-        raise Http404("No such result.")
+        raise ResultNotFound("No such result.")
     return result

@@ -3,7 +3,6 @@ three formats, the data catalog, and ad-hoc guarded queries."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -13,13 +12,14 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Router
 
+from core.errors import Refused
+from core.schemas import ErrorOut
 from executors import catalog, results, services
 from executors.access import readable_result
 from executors.errors import ResultTooLarge
 from executors.models import QueryResult
 from executors.schemas import CatalogOut, QueryIn, QueryOut
-from vizorch_site.errors import ApiError, ErrorOut
-from vizorch_site.roles import ANALYST, CURATOR, roles_of
+from executors.services import StoredResult
 
 router = Router(tags=["executors"])
 
@@ -38,7 +38,8 @@ FILE_CHUNK = 256 * 1024
 )
 async def get_data(request: HttpRequest, result_id: uuid.UUID, format: str | None = None) -> Any:
     """A stored query result as JSON (`QueryResult`), Parquet or an Arrow IPC stream, chosen by
-    `format=` or the Accept header; large results refuse JSON and point to the Parquet form."""
+    `format=` or the Accept header; large results, and JSON beyond VIZORCH_MAX_JSON_BYTES, refuse
+    JSON with a 413 that points to the Parquet form."""
     user = request.user
     record = await sync_to_async(readable_result)(user, result_id)
     chosen = negotiate(format, request.headers.get("Accept", ""), record)
@@ -47,7 +48,7 @@ async def get_data(request: HttpRequest, result_id: uuid.UUID, format: str | Non
     if _matches(request.headers.get("If-None-Match", ""), etag):
         return _with_headers(HttpResponse(status=304), headers)
     if chosen == "json":
-        body = await sync_to_async(_json_body, thread_sensitive=False)(record)
+        body = await sync_to_async(results.json_body, thread_sensitive=False)(record)
         response: HttpResponse | StreamingHttpResponse = HttpResponse(
             body, content_type=MEDIA_TYPES["json"]
         )
@@ -70,16 +71,15 @@ def negotiate(format_param: str | None, accept: str, record: QueryResult) -> str
     if format_param:
         chosen = format_param.lower()
         if chosen not in MEDIA_TYPES:
-            raise ApiError(
-                400,
-                "unknown_format",
+            raise Refused(
                 f"Unknown format {format_param!r}: use json, parquet or arrow.",
+                code="unknown_format",
             )
     else:
         chosen = _from_accept(accept) or ("json" if record.size == QueryResult.SMALL else "parquet")
     if chosen == "json" and record.size != QueryResult.SMALL:
         raise ResultTooLarge(
-            f"This result has {record.row_count} rows, too many for JSON: fetch it as Parquet "
+            f"This result ({record.row_count} rows) is too large for JSON: fetch it as Parquet "
             f"from {record.url}?format=parquet (or as Arrow with ?format=arrow)."
         )
     return chosen
@@ -125,11 +125,6 @@ def _with_headers(response: Any, headers: dict[str, str]) -> Any:
     return response
 
 
-def _json_body(record: QueryResult) -> bytes:
-    payload = results.json_payload(results.read_table(record))
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
-
-
 def _file_chunks(record: QueryResult) -> Iterator[bytes]:
     with open(record.path, "rb") as handle:
         while chunk := handle.read(FILE_CHUNK):
@@ -169,20 +164,7 @@ async def get_catalog(
         504: ErrorOut,
     },
 )
-async def run_query(request: HttpRequest, payload: QueryIn) -> QueryOut:
+async def run_query(request: HttpRequest, payload: QueryIn) -> StoredResult:
     """Run one read-only SQL statement on a data engine and store its result for /api/data/{id};
     busy answers 429 (your own queries) or 503 (the engine's) with Retry-After."""
-    user = request.user
-    roles = await sync_to_async(roles_of)(user)
-    if not ({ANALYST, CURATOR} & set(roles)):
-        raise ApiError(403, "forbidden", "Running SQL needs the Analyst or Curator role.")
-    result = await services.aexecute_query(payload.sql, engine_name=payload.engine, owner=user)
-    return QueryOut(
-        id=result.id,
-        url=result.url,
-        size=result.size,  # type: ignore[arg-type]
-        format=result.format,  # type: ignore[arg-type]
-        row_count=result.row_count,
-        truncated=result.truncated,
-        columns=result.columns,  # type: ignore[arg-type]
-    )
+    return await services.arun_adhoc_query(request.user, payload.sql, engine_name=payload.engine)

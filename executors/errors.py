@@ -1,24 +1,14 @@
-"""Typed failures of the data proxy. Each carries a human message, a stable code and the run stage
-the chat stream reports it under, so callers never have to guess how to present an engine
-failure."""
+"""Typed failures of the data proxy. Each carries a human message and a stable code; how a
+caller presents them (an HTTP status, a chat stage) is the caller's business."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-Stage = Literal["sql_execution", "code_generation", "data_fetch"]
+from core.errors import DomainError, ErrorKind, NotFound
 
 
-class ExecutorError(Exception):
-    code: str = "executor_error"
-    stage: Stage = "sql_execution"
-    http_status: int = 400
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+class ExecutorError(DomainError):
+    kind: ErrorKind = "refused"
+    code = "executor_error"
 
 
 class SqlRefused(ExecutorError):
@@ -34,53 +24,65 @@ class QueryFailed(ExecutorError):
 
 
 class QueryTimeout(ExecutorError):
+    kind: ErrorKind = "timeout"
     code = "query_timeout"
-    http_status = 504
 
 
 class QueryCancelled(ExecutorError):
+    kind: ErrorKind = "conflict"
     code = "query_cancelled"
-    http_status = 409
 
 
 class EngineUnavailable(ExecutorError):
     """The engine could not be reached (every endpoint down, cluster unreachable)."""
 
+    kind: ErrorKind = "unavailable"
     code = "engine_unavailable"
-    stage = "data_fetch"
-    http_status = 503
 
 
 class UnknownEngine(ExecutorError):
+    kind: ErrorKind = "not_found"
     code = "unknown_engine"
-    http_status = 404
 
 
-class Busy(ExecutorError):
-    """A direct statement did not get its turn within its wait; retry after `retry_after` s."""
+class TooManyQueries(ExecutorError):
+    """The caller kept as many queries running as it may for the statement's whole wait; retry
+    after `retry_after` s."""
+
+    kind: ErrorKind = "busy"
+    code = "too_many_queries"
 
     def __init__(self, message: str, *, retry_after: int = 2) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
-class TooManyQueries(Busy):
-    """The caller kept as many queries running as it may for the statement's whole wait."""
+class EngineBusy(ExecutorError):
+    """Every query slot of the engine stayed taken for the statement's whole wait; retry after
+    `retry_after` s. The engine, not the caller, is the limit."""
 
-    code = "too_many_queries"
-    http_status = 429
-
-
-class EngineBusy(Busy):
-    """Every query slot of the engine stayed taken for the statement's whole wait."""
-
+    kind: ErrorKind = "unavailable"
     code = "engine_busy"
-    http_status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message, retry_after=retry_after)
 
 
 class ResultTooLarge(ExecutorError):
     """A large result was asked for as JSON; the message names the Parquet form."""
 
+    kind: ErrorKind = "too_large"
     code = "result_too_large"
-    stage = "data_fetch"
-    http_status = 413
+
+
+class ResultNotFound(NotFound):
+    """No stored result by that id that the caller may read. Someone else's result answers the
+    same as a missing one, so ids of other people's results do not leak."""
+
+    code = "not_found"
+
+
+class ResultQuotaExceeded(ExecutorError):
+    """The owner's stored results (or the whole store) are at their size bound; nothing ran."""
+
+    kind: ErrorKind = "busy"
+    code = "result_quota_exceeded"

@@ -2,11 +2,16 @@
 sqlglot in the dialect it was written in, refuses anything but one read-only query, and hands the
 engine SQL that sqlglot regenerated from the checked tree (never the caller's text, so a comment or
 a tokenizer quirk cannot smuggle a second statement past the check), wrapped in a row limit and
-transpiled to the engine's dialect."""
+transpiled to the engine's dialect.
+
+Before any parsing the statement's size is bounded (bytes, tokens, bracket depth, set-operation
+terms), and after parsing its tree (depth, nodes): a statement inside these limits is one that
+sqlglot, the engine's parser and its planner handle in bounded time and memory."""
 
 from __future__ import annotations
 
 import logging
+import sys
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,6 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from executors import sql_functions
 from executors.engines.base import Dialect
 from executors.errors import SqlRefused
 
@@ -77,7 +83,9 @@ FORBIDDEN_KEYWORDS = frozenset(
 )  # fmt: skip
 
 # Functions that read files, the network, other databases or the engine's own state, or run SQL
-# from a string. Refused wherever they appear (select list, FROM, a subquery) unless allow-listed.
+# from a string. Refused wherever they appear (select list, FROM, a subquery) unless allow-listed
+# per engine, in every dialect; DuckDB statements may moreover only call the functions of
+# executors.sql_functions (an allow-list), Spark statements anything not denied here.
 DENIED_FUNCTIONS = frozenset(
     {
         "current_setting", "getenv", "glob", "query", "query_table", "read_blob", "read_text",
@@ -98,7 +106,7 @@ DENIED_PREFIXES = (
 DENIED_SUFFIXES = ("_scan", "_attach", "_query", "_execute", "_file", "_files")
 
 # Table functions that only compute values; any other function in FROM position is refused.
-DEFAULT_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+DEFAULT_TABLE_FUNCTIONS = sql_functions.TABLE_FUNCTIONS
 
 # A table name that looks like a path or URL is a file read through a replacement scan.
 _PATH_MARKERS = ("/", "\\", ":", "*", "?", "~")
@@ -120,6 +128,31 @@ _TEXT_TOKENS = frozenset(
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
+# sqlglot's parser and generator recurse: about 22 frames per bracket level, 10 per NOT or CASE.
+# The default limit (1000) makes 45 nested parentheses a RecursionError, so the process gets room
+# for statements at the depth limit below; deeper ones are refused before or while parsing. Pure
+# Python frames do not grow the C stack on 3.11, so the larger limit is safe for threads too.
+PARSER_RECURSION_LIMIT = 20_000
+if sys.getrecursionlimit() < PARSER_RECURSION_LIMIT:
+    sys.setrecursionlimit(PARSER_RECURSION_LIMIT)
+
+_OPENERS = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE})
+_CLOSERS = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE})
+_SET_OPERATIONS = frozenset({TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT})
+
+
+@dataclass(frozen=True)
+class StatementLimits:
+    """How big a statement may be. `max_bytes` is its UTF-8 size; `max_set_terms` the SELECTs
+    joined by UNION, INTERSECT or EXCEPT; `max_depth` the nesting of its syntax tree (every
+    bracket, subquery, CASE or nested operator adds a level, a chain of one operator such as
+    `a OR b OR c` counts once); `max_nodes` its tokens and tree nodes."""
+
+    max_bytes: int = 100_000
+    max_set_terms: int = 200
+    max_depth: int = 100
+    max_nodes: int = 10_000
+
 
 @dataclass(frozen=True)
 class GuardPolicy:
@@ -130,6 +163,7 @@ class GuardPolicy:
     allowed_functions: frozenset[str] = frozenset()
     allowed_tables: frozenset[str] | None = None
     table_functions: frozenset[str] = DEFAULT_TABLE_FUNCTIONS
+    limits: StatementLimits = StatementLimits()
 
     @classmethod
     def build(
@@ -137,6 +171,7 @@ class GuardPolicy:
         *,
         allowed_functions: Iterable[str] = (),
         allowed_tables: Iterable[str] | None = None,
+        limits: StatementLimits | None = None,
     ) -> GuardPolicy:
         functions = frozenset(name.lower() for name in allowed_functions)
         return cls(
@@ -145,6 +180,7 @@ class GuardPolicy:
                 None if allowed_tables is None else frozenset(t.lower() for t in allowed_tables)
             ),
             table_functions=DEFAULT_TABLE_FUNCTIONS | functions,
+            limits=limits or StatementLimits(),
         )
 
 
@@ -171,11 +207,17 @@ def check_statement(
     policy = policy or GuardPolicy()
     if not sql or not sql.strip():
         raise SqlRefused("The statement is empty: send one SELECT query.")
+    limits = policy.limits
+    _check_text(sql, limits)
     tokens = _tokens(sql, dialect)
     _check_characters(tokens)
+    _check_token_limits(tokens, limits)
     leading = _leading_keyword(tokens)
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except RecursionError as exc:
+        # A chain the token checks cannot see (NOT NOT ..., x::INT::INT ...) nested too deeply.
+        raise _too_deep(limits) from exc
     except (ParseError, TokenError) as exc:
         if leading in FORBIDDEN_KEYWORDS:
             raise refuse(leading) from exc
@@ -190,8 +232,9 @@ def check_statement(
             f"Multiple statements are not allowed: send exactly one query (got {len(statements)})."
         )
     tree = statements[0]
+    _check_tree_limits(tree, limits)
     _check_root(tree, leading)
-    _check_nodes(tree, policy)
+    _check_nodes(tree, policy, dialect)
     return tree
 
 
@@ -207,6 +250,16 @@ def guard(
     the statement wrapped so it yields at most `max_rows + 1` rows, which lets the caller report
     truncation without counting the whole result."""
     target = target or dialect
+    try:
+        return _guard(sql, dialect=dialect, target=target, max_rows=max_rows, policy=policy)
+    except RecursionError as exc:
+        # The limits keep the tree shallow enough to copy and print; this is a last line.
+        raise _too_deep((policy or GuardPolicy()).limits) from exc
+
+
+def _guard(
+    sql: str, *, dialect: Dialect, target: Dialect, max_rows: int, policy: GuardPolicy | None
+) -> GuardedStatement:
     tree = check_statement(sql, dialect=dialect, policy=policy)
     inner = tree.this if isinstance(tree, exp.Subquery) else tree
     fetch_rows = max_rows + 1
@@ -234,15 +287,95 @@ def transpile(sql: str, *, source: Dialect, target: Dialect) -> str:
         return sql
     try:
         return sqlglot.transpile(sql, read=source, write=target, comments=False)[0]
+    except RecursionError as exc:
+        raise _too_deep(StatementLimits()) from exc
     except (ParseError, TokenError) as exc:
         raise SqlRefused(
             f"The statement could not be translated from {source} to {target}: {exc}"
         ) from exc
 
 
+def _check_text(sql: str, limits: StatementLimits) -> None:
+    """Valid Unicode (a lone UTF-16 surrogate cannot be encoded for any engine) and the size."""
+    try:
+        size = len(sql.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        char = sql[exc.start]
+        raise SqlRefused(
+            f"The statement contains a lone UTF-16 surrogate (U+{ord(char):04X}) at character "
+            f"{exc.start}, which is not valid text: send the statement as valid Unicode."
+        ) from None
+    if size > limits.max_bytes:
+        raise SqlRefused(
+            f"The statement is too long: {size:,} bytes, the limit is {limits.max_bytes:,}. "
+            "Send a shorter query (aggregate in SQL rather than listing values)."
+        )
+
+
+def _check_token_limits(tokens: list[sqlglot.tokens.Token], limits: StatementLimits) -> None:
+    """Bounds checked on the token stream, before the recursive parser sees anything."""
+    if len(tokens) > limits.max_nodes:
+        raise _too_many_nodes(len(tokens), limits)
+    depth = deepest = terms = 0
+    for token in tokens:
+        if token.token_type in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif token.token_type in _SET_OPERATIONS:
+            terms += 1
+    if deepest > limits.max_depth:
+        raise _too_deep(limits, f"{deepest} levels of brackets")
+    if terms + 1 > limits.max_set_terms:
+        raise SqlRefused(
+            f"The statement joins too many queries: {terms + 1} terms of UNION, INTERSECT or "
+            f"EXCEPT, the limit is {limits.max_set_terms}. Combine the rows in one query "
+            "(a VALUES list or a table) instead."
+        )
+
+
+def _check_tree_limits(tree: exp.Expr, limits: StatementLimits) -> None:
+    """Depth and size of the parsed tree, walked without recursion."""
+    nodes = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if depth > limits.max_depth:
+            raise _too_deep(limits)
+        if nodes > limits.max_nodes:
+            raise _too_many_nodes(nodes, limits, parsed=True)
+        chain = isinstance(node, (exp.Binary, exp.SetOperation))
+        for child in node.iter_expressions():
+            # `a OR b OR c ...` and `q UNION q UNION ...` are chains that sqlglot and the engines
+            # handle without recursing per link: one level, however long (their length is
+            # bounded by max_nodes and max_set_terms).
+            same_chain = chain and type(child) is type(node)
+            stack.append((child, depth if same_chain else depth + 1))
+
+
+def _too_deep(limits: StatementLimits, found: str = "") -> SqlRefused:
+    detail = f" ({found})" if found else ""
+    return SqlRefused(
+        f"The statement is nested too deeply{detail}: the limit is {limits.max_depth} levels of "
+        "brackets, subqueries and expressions. Flatten it, e.g. with WITH clauses."
+    )
+
+
+def _too_many_nodes(count: int, limits: StatementLimits, *, parsed: bool = False) -> SqlRefused:
+    what = "more than " if parsed else ""
+    return SqlRefused(
+        f"The statement is too complex: {what}{count:,} syntax elements, the limit is "
+        f"{limits.max_nodes:,}. Send a shorter query."
+    )
+
+
 def _tokens(sql: str, dialect: Dialect) -> list[sqlglot.tokens.Token]:
     try:
         return list(sqlglot.tokenize(sql, read=dialect))
+    except RecursionError as exc:
+        raise _too_deep(StatementLimits()) from exc
     except TokenError as exc:
         raise SqlRefused(f"The statement could not be read as {dialect} SQL: {exc}") from exc
 
@@ -304,7 +437,7 @@ def _command_label(node: exp.Expr, leading: str = "") -> str:
     return keyword or "This statement"
 
 
-def _check_nodes(tree: exp.Expr, policy: GuardPolicy) -> None:
+def _check_nodes(tree: exp.Expr, policy: GuardPolicy, dialect: Dialect) -> None:
     cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE) if cte.alias_or_name}
     for node in tree.walk():
         for node_type, label in FORBIDDEN_NODE_TYPES:
@@ -312,7 +445,7 @@ def _check_nodes(tree: exp.Expr, policy: GuardPolicy) -> None:
                 where = " inside a query" if node is not tree else ""
                 raise refuse(f"{_node_label(node, label)}{where}")
         if isinstance(node, exp.Func):
-            _check_function(node, policy)
+            _check_function(node, policy, dialect)
         elif isinstance(node, exp.Table):
             _check_table(node, policy, cte_names)
 
@@ -323,12 +456,13 @@ def function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def _check_function(node: exp.Func, policy: GuardPolicy) -> None:
+def _check_function(node: exp.Func, policy: GuardPolicy, dialect: Dialect) -> None:
     name = function_name(node)
     if name in policy.allowed_functions:
         return
     if (
         name in DENIED_FUNCTIONS
+        or name in sql_functions.WITHHELD
         or name.startswith(DENIED_PREFIXES)
         or name.endswith(DENIED_SUFFIXES)
     ):
@@ -337,8 +471,25 @@ def _check_function(node: exp.Func, policy: GuardPolicy) -> None:
             "it reads files, the network, other databases or engine settings, "
             "and Vizorch only queries the engine's own tables",
         )
-    if _in_table_position(node) and name not in policy.table_functions:
-        raise refuse(f"Table function {name}()", "query the engine's tables instead")
+    if _in_table_position(node):
+        if name not in policy.table_functions:
+            raise refuse(f"Table function {name}()", "query the engine's tables instead")
+        return
+    if dialect == "duckdb" and not _allowed_duckdb_function(node, name):
+        raise refuse(
+            f"{name}()",
+            "it is not among the DuckDB functions Vizorch allows "
+            "(VIZORCH_GUARD_ALLOWED_FUNCTIONS adds functions).",
+        )
+
+
+def _allowed_duckdb_function(node: exp.Func, name: str) -> bool:
+    if name in sql_functions.DUCKDB_FUNCTIONS:
+        return True
+    if isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Predicate)):
+        return True  # operator syntax that sqlglot models as a function (OR, ->, ~, @>, ...)
+    # A function sqlglot knows is printed from its node type, whatever name it was called by.
+    return not isinstance(node, exp.Anonymous) and name in sql_functions.SQLGLOT_NAMES
 
 
 def _in_table_position(node: exp.Func) -> bool:
@@ -355,6 +506,7 @@ def _check_table(node: exp.Table, policy: GuardPolicy, cte_names: set[str]) -> N
     qualified = ".".join(part for part in (node.catalog, node.db, name) if part).lower()
     if lowered in cte_names and not node.db:
         return
+    _check_system_view(node)
     if policy.allowed_tables is None:
         return
     schema = (node.db or "").lower()
@@ -364,6 +516,27 @@ def _check_table(node: exp.Table, policy: GuardPolicy, cte_names: set[str]) -> N
     if f"{schema}.{lowered}" in allowed:
         return
     raise refuse(f"The table {qualified}", "it is not in this engine's list of allowed tables")
+
+
+def _check_system_view(node: exp.Table) -> None:
+    """DuckDB's built-in views show settings, databases and files: refused, except the
+    `information_schema` views of the engine's own tables."""
+    catalog = (node.catalog or "").lower()
+    schema = (node.db or "").lower()
+    name = node.name.lower()
+    system = (
+        catalog in sql_functions.SYSTEM_CATALOGS
+        or schema in sql_functions.SYSTEM_SCHEMAS
+        or (schema in _DEFAULT_SCHEMAS and name in sql_functions.SYSTEM_VIEWS)
+        or name.startswith(("duckdb_", "pragma_"))
+    )
+    if system and f"{schema}.{name}" not in sql_functions.ALLOWED_SYSTEM_VIEWS:
+        shown = ".".join(part for part in (schema, name) if part)
+        raise refuse(
+            f"The system view {shown}",
+            "it shows the server's configuration, files or databases; query the "
+            "information_schema views of tables and columns instead",
+        )
 
 
 def _table_names(tree: exp.Expr) -> set[str]:

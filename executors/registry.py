@@ -11,8 +11,7 @@ from django.conf import settings
 
 from executors.engines.base import Engine
 from executors.errors import UnknownEngine
-from executors.guard import GuardPolicy
-from executors.scheduling import engine_concurrency
+from executors.guard import GuardPolicy, StatementLimits
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -37,7 +36,9 @@ def _config() -> tuple[Any, ...]:
         _setting("VIZORCH_DUCKDB_MEMORY_LIMIT", "1GB"),
         _setting("VIZORCH_DUCKDB_THREADS", 2),
         _setting("VIZORCH_DUCKDB_TEMP_LIMIT", "2GB"),
-        engine_concurrency("local"),
+        _setting("VIZORCH_DUCKDB_WORKERS", 2),
+        _setting("VIZORCH_DUCKDB_WORKER_MEMORY", "2GB"),
+        _setting("VIZORCH_RESULT_SMALL_BYTES", 16 * 2**20),
         _setting("VIZORCH_RESULT_SMALL_ROWS", 50_000),
     )
 
@@ -58,8 +59,12 @@ def _build() -> dict[str, Engine]:
             threads=int(_setting("VIZORCH_DUCKDB_THREADS", 2)),
             max_temp_directory_size=_setting("VIZORCH_DUCKDB_TEMP_LIMIT", "2GB"),
             temp_directory=settings.VAR_DIR / "duckdb_tmp",
-            # As many connections as the scheduler lets statements run on it at once.
-            pool_size=engine_concurrency("local"),
+            pool_size=int(_setting("VIZORCH_DUCKDB_WORKERS", 2)),
+            worker_memory=_setting("VIZORCH_DUCKDB_WORKER_MEMORY", "2GB"),
+            # A result too large to be served as JSON is written as Parquet by the worker
+            # itself, straight into the result store: the web process never holds it.
+            spill_directory=settings.VIZORCH_RESULTS_DIR,
+            spill_bytes=int(_setting("VIZORCH_RESULT_SMALL_BYTES", 16 * 2**20)),
         )
     }
     endpoints = list(settings.VIZORCH_REMOTE_DUCKDB or [])
@@ -77,7 +82,7 @@ def _build() -> dict[str, Engine]:
             settings.VIZORCH_SPARK_URL,
             settings.VIZORCH_SPARK_TOKEN,
             settings.VIZORCH_RESULTS_DIR,
-            # Spark writes Parquet itself exactly when the result is "large".
+            # Spark writes Parquet itself exactly when the result has more rows than a "small" one.
             small_rows=int(_setting("VIZORCH_RESULT_SMALL_ROWS", 50_000)),
         )
     return engines
@@ -88,9 +93,11 @@ def _current() -> dict[str, Engine]:
     config = _config()
     with _lock:
         if config != _built_from:
-            for engine in _engines.values():
+            # Build before closing, so engines that did not change take over the old ones'
+            # resources (the local engine's worker processes).
+            old, _engines = _engines, _build()
+            for engine in old.values():
                 engine.close()
-            _engines = _build()
             _built_from = config
         return {**_engines, **_registered}
 
@@ -140,6 +147,18 @@ def policy_for(name: str) -> GuardPolicy:
     return GuardPolicy.build(
         allowed_functions=functions.get(name, ()),
         allowed_tables=tables.get(name),
+        limits=statement_limits(),
+    )
+
+
+def statement_limits() -> StatementLimits:
+    """The guard's size limits: VIZORCH_SQL_MAX_BYTES, _SET_TERMS, _DEPTH and _NODES."""
+    defaults = StatementLimits()
+    return StatementLimits(
+        max_bytes=int(_setting("VIZORCH_SQL_MAX_BYTES", defaults.max_bytes)),
+        max_set_terms=int(_setting("VIZORCH_SQL_MAX_SET_TERMS", defaults.max_set_terms)),
+        max_depth=int(_setting("VIZORCH_SQL_MAX_DEPTH", defaults.max_depth)),
+        max_nodes=int(_setting("VIZORCH_SQL_MAX_NODES", defaults.max_nodes)),
     )
 
 

@@ -16,6 +16,7 @@ import base64
 import datetime as dt
 import decimal
 import io
+import json
 import math
 import os
 import shutil
@@ -28,15 +29,24 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
 from executors.engines.base import EngineResult
+from executors.errors import ResultQuotaExceeded, ResultTooLarge
 from executors.models import QueryResult
 
 PARQUET_COMPRESSION = "zstd"
-ARROW_BATCH_ROWS = 64_000
+ARROW_CHUNK_BYTES = 1024 * 1024
+# Rows measured (or turned into JSON) at a time: small enough that one slice of very wide rows
+# stays small.
+MEASURE_BATCH_ROWS = 2048
 DEFAULT_SMALL_ROWS = 50_000
 DEFAULT_SMALL_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_JSON_BYTES = 64 * 1024 * 1024
+DEFAULT_USER_QUOTA = 2 * 1024**3
+DEFAULT_TOTAL_QUOTA = 20 * 1024**3
 DEFAULT_TTL = dt.timedelta(days=7)
 
 
@@ -47,10 +57,26 @@ def results_dir() -> Path:
 
 
 def small_limits() -> tuple[int, int]:
-    """Rows and uncompressed bytes up to which a result is `small` (and served as JSON)."""
+    """Rows and bytes of Arrow data up to which a result is `small` (and served as JSON)."""
     rows = int(getattr(settings, "VIZORCH_RESULT_SMALL_ROWS", DEFAULT_SMALL_ROWS))
     size = int(getattr(settings, "VIZORCH_RESULT_SMALL_BYTES", DEFAULT_SMALL_BYTES))
     return rows, size
+
+
+def max_result_bytes() -> int:
+    """Arrow bytes a result may hold; rows beyond are cut and the result is truncated."""
+    return int(getattr(settings, "VIZORCH_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES))
+
+
+def max_json_bytes() -> int:
+    return int(getattr(settings, "VIZORCH_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES))
+
+
+def quotas() -> tuple[int, int]:
+    """Bytes of stored result files one user, and the whole store, may hold."""
+    user = int(getattr(settings, "VIZORCH_RESULTS_USER_BYTES", DEFAULT_USER_QUOTA))
+    total = int(getattr(settings, "VIZORCH_RESULTS_TOTAL_BYTES", DEFAULT_TOTAL_QUOTA))
+    return user, total
 
 
 def result_ttl() -> dt.timedelta:
@@ -64,31 +90,76 @@ def schema_json(schema: pa.Schema) -> list[dict[str, str]]:
 
 def write_parquet(result: EngineResult, result_id: uuid.UUID) -> Path:
     """Put the engine's data at `<results dir>/<id>.parquet`: write an in-memory table, or adopt
-    the Parquet file (or directory of part files, as Spark writes them) the engine produced."""
+    the Parquet file (or directory of part files, as Spark writes them) the engine produced.
+    The data is bounded by `max_result_bytes()` of Arrow data: rows beyond are cut and the
+    result marked truncated; `result.arrow_bytes` is set to the size kept."""
     target = results_dir() / f"{result_id}.parquet"
     partial = target.with_name(f".{target.name}.partial")
+    limit = max_result_bytes()
     if result.table is not None:
-        pq.write_table(result.table, partial, compression=PARQUET_COMPRESSION)
+        table, cut = within_bytes(result.table, limit)
+        result.table, result.row_count = table, table.num_rows
+        result.truncated = result.truncated or cut
+        result.arrow_bytes = table.nbytes
+        pq.write_table(table, partial, compression=PARQUET_COMPRESSION)
     elif result.parquet_path is not None:
         source = Path(result.parquet_path)
         if source.is_dir():
-            _merge_parts(source, partial)
+            kept, cut = _merge_parts(source, partial, limit)
             shutil.rmtree(source, ignore_errors=True)
+            result.arrow_bytes = kept
+            result.truncated = result.truncated or cut
         else:
             shutil.move(str(source), partial)
+            if result.arrow_bytes is None:
+                result.arrow_bytes = arrow_bytes_of_file(partial)
     else:
         raise ValueError("the engine returned neither a table nor a Parquet file")
     os.replace(partial, target)
     return target
 
 
-def _merge_parts(directory: Path, target: Path) -> None:
+def within_bytes(table: pa.Table, limit: int) -> tuple[pa.Table, bool]:
+    """The leading rows of `table` whose Arrow data fits in `limit` bytes, and whether rows were
+    cut."""
+    if table.nbytes <= limit:
+        return table, False
+    kept = 0
+    rows = 0
+    for batch in table.to_batches(max_chunksize=MEASURE_BATCH_ROWS):
+        if kept + batch.nbytes > limit:
+            per_row = batch.nbytes / max(batch.num_rows, 1)
+            rows += int((limit - kept) // per_row) if per_row else batch.num_rows
+            break
+        kept += batch.nbytes
+        rows += batch.num_rows
+    return table.slice(0, rows), True
+
+
+def arrow_bytes_of_file(path: Path) -> int:
+    """The Arrow size of a Parquet file's data, read batch by batch (Parquet's own byte counts
+    are of its encoding: a dictionary-encoded column of one repeated megabyte string is tiny)."""
+    parquet = pq.ParquetFile(path)
+    return sum(batch.nbytes for batch in parquet.iter_batches(batch_size=MEASURE_BATCH_ROWS))
+
+
+def _merge_parts(directory: Path, target: Path, limit: int) -> tuple[int, bool]:
+    """Part files into one file of at most `limit` Arrow bytes: (bytes kept, whether cut)."""
     dataset = pads.dataset(
         directory, format="parquet", exclude_invalid_files=True, ignore_prefixes=[".", "_"]
     )
+    kept = 0
     with pq.ParquetWriter(target, dataset.schema, compression=PARQUET_COMPRESSION) as writer:
-        for batch in dataset.to_batches():
+        for batch in dataset.to_batches(batch_size=MEASURE_BATCH_ROWS):
+            if kept + batch.nbytes > limit:
+                piece, _ = within_bytes(pa.Table.from_batches([batch]), limit - kept)
+                if piece.num_rows:
+                    writer.write_table(piece)
+                    kept += piece.nbytes
+                return kept, True
             writer.write_batch(batch)
+            kept += batch.nbytes
+    return kept, False
 
 
 def store_result(
@@ -109,12 +180,12 @@ def record_result(
     path: Path, *, owner: Any, engine: str, sql: str, tag: str, result: EngineResult
 ) -> QueryResult:
     metadata = pq.read_metadata(path)
-    uncompressed = sum(
-        metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
-    )
+    arrow_bytes = result.arrow_bytes
+    if arrow_bytes is None:
+        arrow_bytes = arrow_bytes_of_file(path)
     small_rows, small_bytes = small_limits()
     row_count = metadata.num_rows
-    small = row_count <= small_rows and uncompressed <= small_bytes
+    small = row_count <= small_rows and arrow_bytes <= small_bytes
     size = QueryResult.SMALL if small else QueryResult.LARGE
     owner_id = getattr(owner, "pk", None) if owner is not None else None
     return QueryResult.objects.create(
@@ -138,6 +209,37 @@ def record_result(
 
 def read_table(record: QueryResult) -> pa.Table:
     return pq.read_table(record.path)
+
+
+def json_body(record: QueryResult, limit: int | None = None) -> bytes:
+    """The result as the JSON `QueryResult` (`{"columns", "rows"}`, compact), built batch by batch
+    and refused with `ResultTooLarge` as soon as it passes `limit` bytes, so an oversized JSON
+    form is never held whole."""
+    limit = max_json_bytes() if limit is None else limit
+    parquet = pq.ParquetFile(record.path)
+    names = parquet.schema_arrow.names
+    parts = [b'{"columns":', json.dumps(names, separators=(",", ":")).encode(), b',"rows":[']
+    size = sum(len(part) for part in parts) + 2
+    first = True
+    for batch in parquet.iter_batches(batch_size=MEASURE_BATCH_ROWS):
+        rows = json_payload(pa.Table.from_batches([batch]))["rows"]
+        if not rows:
+            continue
+        chunk = json.dumps(rows, separators=(",", ":"), allow_nan=False).encode()[1:-1]
+        if not first:
+            parts.append(b",")
+            size += 1
+        parts.append(chunk)
+        size += len(chunk)
+        first = False
+        if size > limit:
+            raise ResultTooLarge(
+                f"This result is too large to send as JSON (more than {limit // 2**20} MiB): "
+                f"fetch it as Parquet from {record.url}?format=parquet "
+                "(or as Arrow with ?format=arrow)."
+            )
+    parts.append(b"]}")
+    return b"".join(parts)
 
 
 def json_payload(table: pa.Table) -> dict[str, Any]:
@@ -195,9 +297,12 @@ def arrow_stream_chunks(record: QueryResult) -> Iterator[bytes]:
     parquet = pq.ParquetFile(record.path)
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, parquet.schema_arrow) as writer:
-        for batch in parquet.iter_batches(batch_size=ARROW_BATCH_ROWS):
+        # Small batches bound the memory a wide result takes while it is served; the bytes go
+        # out in chunks of about ARROW_CHUNK_BYTES.
+        for batch in parquet.iter_batches(batch_size=MEASURE_BATCH_ROWS):
             writer.write_batch(batch)
-            yield _drain(sink)
+            if sink.tell() >= ARROW_CHUNK_BYTES:
+                yield _drain(sink)
     yield _drain(sink)
 
 
@@ -206,6 +311,56 @@ def _drain(sink: io.BytesIO) -> bytes:
     sink.seek(0)
     sink.truncate()
     return data
+
+
+# --- quotas --------------------------------------------------------------------------------------
+
+
+def ensure_room(owner: Any) -> None:
+    """Refuse a new result when the store, or `owner`'s part of it, is at its bound (bytes of
+    Parquet on disk), after deleting expired results, oldest first, to make room. Checked before
+    a statement runs, so a store may pass its bound by the results running at that moment."""
+    user_quota, total_quota = quotas()
+    expired = QueryResult.objects.filter(expires__lte=timezone.now())
+    if _free(QueryResult.objects.all(), expired, total_quota) >= total_quota:
+        raise ResultQuotaExceeded(
+            f"The result store is full ({_mib(total_quota)} of stored results): try again once "
+            "older results expire, or ask an administrator to run `manage.py prune_results`."
+        )
+    owner_id = getattr(owner, "pk", None) if owner is not None else None
+    if owner_id is None:
+        return
+    mine = QueryResult.objects.filter(owner_id=owner_id)
+    if _free(mine, expired.filter(owner_id=owner_id), user_quota) >= user_quota:
+        raise ResultQuotaExceeded(
+            f"Your stored results take {_mib(_used(mine))} of your {_mib(user_quota)} quota: "
+            f"they expire {result_ttl().total_seconds() / 3600:g} hours after they are made; "
+            "ask an administrator for a larger quota (VIZORCH_RESULTS_USER_BYTES)."
+        )
+
+
+def _used(results: Any) -> int:
+    return int(results.aggregate(total=models.Sum("byte_size"))["total"] or 0)
+
+
+def _free(scope: Any, expired: Any, quota: int) -> int:
+    """Delete expired results of `scope`, oldest first, until it is under `quota`; its usage."""
+    used = _used(scope)
+    if used < quota:
+        return used
+    for result_id, file_name, size in expired.order_by("expires").values_list(
+        "id", "file_name", "byte_size"
+    ):
+        (results_dir() / file_name).unlink(missing_ok=True)
+        QueryResult.objects.filter(id=result_id).delete()
+        used -= size
+        if used < quota:
+            break
+    return used
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB"
 
 
 # --- pruning -------------------------------------------------------------------------------------

@@ -53,13 +53,15 @@ MAX_RETRY_AFTER_S = 60
 STATEMENT_THREADS = 64
 
 
-def engine_concurrency(engine: str) -> int:
-    """Statements `engine` runs at once in this process: an int for every engine, or a JSON
-    object by engine name with an optional "default"."""
+def engine_concurrency(engine: str, own_limit: int | None = None) -> int:
+    """Statements `engine` runs at once in this process: VIZORCH_ENGINE_CONCURRENCY (a number
+    for every engine, or a JSON object by engine name with an optional "default"), and never
+    more than the engine's own limit (the local engine's worker processes)."""
     value: Any = getattr(settings, "VIZORCH_ENGINE_CONCURRENCY", DEFAULT_ENGINE_CONCURRENCY)
     if isinstance(value, dict):
         value = value.get(engine, value.get("default", DEFAULT_ENGINE_CONCURRENCY))
-    return max(1, int(value))
+    bound = max(1, int(value))
+    return min(bound, max(1, own_limit)) if own_limit is not None else bound
 
 
 def user_concurrency() -> int:
@@ -235,6 +237,7 @@ class _Queue:
     waiting: dict[str, list[Ticket]] = field(default_factory=dict)  # insertion order = turn order
     running: list[Ticket] = field(default_factory=list)
     granting: int = 0
+    capacity: int = DEFAULT_ENGINE_CONCURRENCY
 
     def running_of(self, user: str) -> int:
         return sum(1 for ticket in self.running if ticket.user == user)
@@ -257,8 +260,18 @@ class Scheduler:
     # --- what callers use ------------------------------------------------------------------------
 
     def submit(
-        self, engine: str, user: str, *, tag: str, timeout_s: float, max_wait_s: float
+        self,
+        engine: str,
+        user: str,
+        *,
+        tag: str,
+        timeout_s: float,
+        max_wait_s: float,
+        capacity: int | None = None,
     ) -> Ticket:
+        """Queue a statement of `user` on `engine`, which runs `capacity` statements at once (by
+        default `engine_concurrency(engine)`); wait for it with `wait`, `await_turn` or run it
+        with `run`/`arun`."""
         ticket = Ticket(
             engine=engine,
             user=user,
@@ -269,6 +282,7 @@ class Scheduler:
         )
         with self._lock:
             queue = self._queues.setdefault(engine, _Queue())
+            queue.capacity = engine_concurrency(engine) if capacity is None else capacity
             queue.waiting.setdefault(user, []).append(ticket)
             self._poke()
         return ticket
@@ -441,7 +455,7 @@ class Scheduler:
             )
         retry = _retry_after(queue.running)
         return EngineBusy(
-            f"Engine {ticket.engine!r} is busy: all {engine_concurrency(ticket.engine)} of its "
+            f"Engine {ticket.engine!r} is busy: all {queue.capacity} of its "
             f"query slots stayed taken for {waited:.0f}s. Try again in {retry}s.",
             retry_after=retry,
         )
@@ -533,7 +547,7 @@ class Scheduler:
             for running in queue.running:
                 mine[running.user] = mine.get(running.user, 0) + 1
         for engine, queue in self._queues.items():
-            capacity = engine_concurrency(engine)
+            capacity = queue.capacity
             for user, tickets in queue.waiting.items():
                 if (engine, user) in skip or not tickets:
                     continue

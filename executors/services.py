@@ -13,7 +13,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from executors import registry, results, scheduling
+from executors import access, registry, results, scheduling
 from executors.engines.base import (
     Dialect,
     Engine,
@@ -58,6 +58,7 @@ def default_limits() -> QueryLimits:
     return QueryLimits(
         max_rows=int(getattr(settings, "VIZORCH_MAX_ROWS", QueryLimits.max_rows)),
         timeout_s=float(getattr(settings, "VIZORCH_QUERY_TIMEOUT_S", QueryLimits.timeout_s)),
+        max_bytes=results.max_result_bytes(),
     )
 
 
@@ -120,6 +121,7 @@ def _ticket(
         tag=tag,
         timeout_s=limits.timeout_s,
         max_wait_s=scheduling.max_wait_s() if max_wait_s is None else max_wait_s,
+        capacity=scheduling.engine_concurrency(engine.name, engine.max_concurrency),
     )
 
 
@@ -136,6 +138,12 @@ def _record(ran: _Ran, owner: Any) -> StoredResult:
 
 
 def stored(record: QueryResult, *, preview: list[list[Any]] | None = None) -> StoredResult:
+    """A stored result as callers see it; without `preview`, the first rows are read from its
+    file."""
+    if preview is None:
+        preview = (
+            results.preview_from_file(record.path, PREVIEW_ROWS) if record.path.exists() else []
+        )
     return StoredResult(
         id=str(record.id),
         url=record.url,
@@ -146,7 +154,7 @@ def stored(record: QueryResult, *, preview: list[list[Any]] | None = None) -> St
         columns=record.columns,
         engine=record.engine,
         sql=record.sql,
-        preview=preview or [],
+        preview=preview,
         record=record,
     )
 
@@ -165,7 +173,8 @@ def execute_query(
     """Guard `sql`, wait for its turn on the engine (at most `max_wait_s`, by default
     VIZORCH_QUERY_MAX_WAIT_S; `math.inf` waits until cancelled), run it in this thread, store the
     result as Parquet and a row. Raises `executors.errors.*` (refused, busy, failed, timed out,
-    cancelled, engine unavailable)."""
+    cancelled, engine unavailable, the owner's result quota reached)."""
+    results.ensure_room(owner)
     engine, limits, statement = _guarded(
         sql, engine_name=engine_name, limits=limits, source_dialect=source_dialect
     )
@@ -189,9 +198,10 @@ async def aexecute_query(
     max_wait_s: float | None = None,
 ) -> StoredResult:
     """`execute_query` for async callers: the guard runs in a worker thread, the wait for a turn
-    holds no thread, the engine and the Parquet write run on a statement thread; only the short
-    database insert uses Django's sync thread. `on_progress` is called from the statement
-    thread."""
+    holds no thread, the engine and the Parquet write run on a statement thread; only the quota
+    check and the short database insert use Django's sync thread. `on_progress` is called from
+    the statement thread."""
+    await sync_to_async(results.ensure_room)(owner)
     engine, limits, statement = await sync_to_async(_guarded, thread_sensitive=False)(
         sql, engine_name=engine_name, limits=limits, source_dialect=source_dialect
     )
@@ -202,6 +212,27 @@ async def aexecute_query(
     )
     ran = await scheduling.scheduler().arun(ticket, run)
     return await sync_to_async(_record)(ran, owner)
+
+
+async def arun_for_user(
+    user: Any,
+    sql: str,
+    *,
+    engine_name: str | None = None,
+    source_dialect: Dialect | None = None,
+) -> StoredResult:
+    """A statement a user runs directly (ad-hoc SQL, a template refresh): it waits at most
+    VIZORCH_QUERY_MAX_WAIT_S for its turn (then `TooManyQueries` or `EngineBusy`, with a retry
+    hint) and its result belongs to the user."""
+    return await aexecute_query(
+        sql, engine_name=engine_name, owner=user, source_dialect=source_dialect
+    )
+
+
+async def arun_adhoc_query(user: Any, sql: str, *, engine_name: str | None = None) -> StoredResult:
+    """`/api/query`: ad-hoc SQL, for the roles that may write SQL."""
+    await sync_to_async(access.check_can_run_sql)(user)
+    return await arun_for_user(user, sql, engine_name=engine_name)
 
 
 def cancel_query(tag: str, *, engine_name: str | None = None) -> bool:

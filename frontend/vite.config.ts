@@ -31,6 +31,7 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
+    setupFiles: ["src/sandbox/guard/test-setup.ts"],
     restoreMocks: true,
   },
 });

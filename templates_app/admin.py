@@ -21,9 +21,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, json_script
 from django.utils.safestring import mark_safe
 
+from core.errors import DomainError
 from templates_app import importer, permissions, selectors, services, validation
 from templates_app.models import Status, Template, TemplateShare, TemplateVersion
-from vizorch_site.errors import ApiError
 
 UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -228,7 +228,7 @@ class TemplateAdmin(CuratorOnly, admin.ModelAdmin):
     ) -> None:
         try:
             count = services.curate(list(queryset), request.user, change, **fields)
-        except ApiError as exc:
+        except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, f"{change.capitalize()}: {count} template(s) changed.")

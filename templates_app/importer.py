@@ -12,11 +12,13 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from templates_app import validation
+from core.errors import Refused, TooLarge
+from templates_app import permissions, validation
 from templates_app.models import Status, Template, TemplateVersion, Visibility
 from templates_app.schemas import ImportRecordReport, ImportReportOut, TemplateExportRecord
 from templates_app.selectors import export_record
@@ -405,3 +407,31 @@ def _write(
             versions.append(TemplateVersion(**snapshot_fields(template, actor, "imported")))
     Template.objects.bulk_create(created, batch_size=200)
     TemplateVersion.objects.bulk_create(versions, batch_size=200)
+
+
+def import_upload(
+    user: Any,
+    upload: File,
+    *,
+    on_conflict: str = "skip",
+    dry_run: bool = False,
+) -> ImportReportOut:
+    """An uploaded file imported by `user` (a curator), who owns what it creates. A refused
+    import raises `Refused` with the report as its detail; a dry run returns the report."""
+    permissions.check_can_import(user)
+    if upload.size is not None and upload.size > max_file_bytes():
+        raise TooLarge(
+            f"The file is {upload.size} bytes; the import limit is {max_file_bytes()}.",
+            code="file_too_large",
+        )
+    report = import_templates(
+        upload.read(),
+        filename=upload.name or "",
+        owner=user,
+        actor=user,
+        on_conflict=on_conflict,
+        dry_run=dry_run,
+    )
+    if not report.ok and not dry_run:
+        raise Refused(report.message, code="import_refused", detail=report.model_dump())
+    return report

@@ -1,4 +1,4 @@
-"""Saved charts: the spec's template record (PRODUCT.md §7) plus ownership, sharing, curation and
+"""Saved charts: the template record of docs/templates.md plus ownership, sharing, curation and
 a version history. The run and conversation a template came from are plain UUIDs, so this app
 never depends on chat's tables."""
 
@@ -35,7 +35,7 @@ class ShareRole(models.TextChoices):
 
 
 class Template(models.Model):
-    # The spec's fields, exactly (PRODUCT.md §7).
+    # The template format's fields, exactly (docs/templates.md).
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     prompt = models.TextField()
     generated_sql = models.TextField()

@@ -13,14 +13,21 @@ and the data endpoint's access hook all ask here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from core.errors import Forbidden, NotFound
+from core.roles import ANALYST, CURATOR, roles_of
 from templates_app.models import ShareRole, Status, Template, TemplateShare, Visibility
-from vizorch_site.roles import ANALYST, CURATOR, roles_of
 
 User = Any  # an authenticated Django user, or AnonymousUser
+
+NOT_FOUND = "Template not found."
+# Which right a change of a field needs (`check_can_change`): curating, sharing, else editing.
+CURATION_FIELDS = ("status", "featured")
+SHARING_FIELDS = ("visibility",)
 
 
 def _roles(user: User) -> list[str]:
@@ -122,3 +129,54 @@ def can_read_result(user: User, result_id: str) -> bool:
     if not result_id:
         return False
     return visible_templates(user).filter(result_id=str(result_id)).exists()
+
+
+# --- checks that raise: what services call before they act -----------------------------------
+
+
+def check_can_create(user: User) -> None:
+    if not can_create(user):
+        raise Forbidden("Only analysts and curators can save templates.")
+
+
+def check_can_import(user: User) -> None:
+    if not can_import(user):
+        raise Forbidden("Only curators can import templates.")
+
+
+def check_can_change(user: User, template: Template, fields: Iterable[str]) -> None:
+    """May `user` change these fields of `template`? Curation first, then sharing, then content,
+    so the message names the strongest right the change lacks."""
+    names = set(fields)
+    if names & set(CURATION_FIELDS) and not can_curate(user):
+        raise Forbidden("Only curators can publish, feature or archive templates.")
+    if names & set(SHARING_FIELDS) and not can_share(user, template):
+        raise Forbidden("Only the owner or a curator can change who sees this template.")
+    if names - {*CURATION_FIELDS, *SHARING_FIELDS} and not can_edit(user, template):
+        raise Forbidden("You can view this template but not change it.")
+
+
+def check_can_edit(user: User, template: Template) -> None:
+    if not can_edit(user, template):
+        raise Forbidden("You can view this template but not change it.")
+
+
+def check_can_delete(user: User, template: Template) -> None:
+    if not can_delete(user, template):
+        raise Forbidden("You can view this template but not delete it.")
+
+
+def check_can_see_shares(user: User, template: Template) -> None:
+    if not can_share(user, template):
+        raise Forbidden("Only the owner or a curator can see this template's shares.")
+
+
+def check_can_share(user: User, template: Template) -> None:
+    if not can_share(user, template):
+        raise Forbidden("Only the owner or a curator can share this template.")
+
+
+def check_can_refresh(user: User, template: Template) -> None:
+    # Seeing a template is what refreshing it takes; whoever cannot gets "not found".
+    if not can_refresh(user, template):
+        raise NotFound(NOT_FOUND)

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from templates_app import permissions
+
 DataSourceName = Literal["spark", "duckdb"]
 StatusName = Literal["draft", "published", "archived"]
 VisibilityName = Literal["private", "shared", "organization"]
@@ -23,7 +25,7 @@ def _utc(value: datetime) -> datetime:
 
 
 class TemplateExportRecord(BaseModel):
-    """One template in the export and bulk-import format: the spec's nine fields (PRODUCT.md §7),
+    """One template in the export and bulk-import format: the nine fields of docs/templates.md,
     always present on export, then Vizorch's curation fields, optional on import."""
 
     model_config = ConfigDict(extra="forbid")
@@ -94,6 +96,36 @@ class TemplateOut(Schema):
     can_share: bool = Field(description="The caller may change visibility and shares.")
     can_curate: bool = Field(description="The caller may publish, feature and archive.")
 
+    # Validated from a `Template` row; what the caller may do is asked of templates_app's
+    # permissions for the user of the request being answered.
+    @staticmethod
+    def resolve_owner(template: Any) -> str | None:
+        return template.owner.get_username() if template.owner else None
+
+    @staticmethod
+    def resolve_tags(template: Any) -> list[str]:
+        return list(template.tags)
+
+    @staticmethod
+    def resolve_can_edit(template: Any, context: dict[str, Any]) -> bool:
+        return permissions.can_edit(_caller(context), template)
+
+    @staticmethod
+    def resolve_can_share(template: Any, context: dict[str, Any]) -> bool:
+        return permissions.can_share(_caller(context), template)
+
+    @staticmethod
+    def resolve_can_curate(template: Any, context: dict[str, Any]) -> bool:
+        return permissions.can_curate(_caller(context))
+
+
+def _caller(context: dict[str, Any] | None) -> Any:
+    """The user a response is for (Ninja passes the request in the validation context)."""
+    request = (context or {}).get("request")
+    if request is None:
+        raise ValueError("TemplateOut is validated for a request's user")
+    return request.user
+
 
 class TemplateListOut(Schema):
     items: list[TemplateOut]
@@ -141,6 +173,8 @@ class TemplatePatchIn(Schema):
 
 
 class TemplateVersionOut(Schema):
+    """One version of a template; validated from a `TemplateVersion` row."""
+
     version: int
     created_at: datetime
     author: str | None
@@ -158,6 +192,14 @@ class TemplateVersionOut(Schema):
     status: StatusName
     featured: bool
     visibility: VisibilityName
+
+    @staticmethod
+    def resolve_author(row: Any) -> str | None:
+        return row.author.get_username() if row.author else None
+
+    @staticmethod
+    def resolve_tags(row: Any) -> list[str]:
+        return list(row.tags)
 
 
 class ShareIn(Schema):
@@ -177,9 +219,19 @@ class SharesIn(Schema):
 
 
 class ShareOut(Schema):
+    """One share; validated from a `TemplateShare` row."""
+
     user: str | None
     group: str | None
     role: ShareRoleName
+
+    @staticmethod
+    def resolve_user(share: Any) -> str | None:
+        return share.user.get_username() if share.user else None
+
+    @staticmethod
+    def resolve_group(share: Any) -> str | None:
+        return share.group.name if share.group else None
 
 
 class SharesOut(Schema):

@@ -1,16 +1,21 @@
-"""Reads of templates: the visible list with search and filters, API and export shapes."""
+"""Reads of templates: one visible template, the visible list with search, filters and pages,
+shares, versions, and the export shape."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
+from core.errors import NotFound
 from templates_app import permissions
 from templates_app.models import Template, TemplateShare, TemplateVersion
-from templates_app.schemas import TemplateExportRecord, TemplateOut, TemplateVersionOut
+from templates_app.schemas import TemplateExportRecord
+
+MAX_PAGE_SIZE = 100
 
 ORDERINGS = {
     "updated_at": ("updated_at", "id"),
@@ -69,54 +74,70 @@ def search_templates(
     return templates.order_by(*ORDERINGS[ordering])
 
 
-def template_out(template: Template, user: Any) -> TemplateOut:
-    return TemplateOut(
-        id=template.id,
-        prompt=template.prompt,
-        generated_sql=template.generated_sql,
-        ui_code=template.ui_code,
-        parameters=template.parameters,
-        data_source=template.data_source,  # type: ignore[arg-type]
-        data_url=template.data_url,
-        created_at=template.created_at,
-        updated_at=template.updated_at,
-        title=template.title,
-        description=template.description,
-        tags=list(template.tags),
-        owner=template.owner.get_username() if template.owner else None,
-        engine=template.engine,
-        status=template.status,  # type: ignore[arg-type]
-        featured=template.featured,
-        visibility=template.visibility,  # type: ignore[arg-type]
-        version=template.version,
-        source_run_id=template.source_run_id,
-        source_conversation_id=template.source_conversation_id,
-        can_edit=permissions.can_edit(user, template),
-        can_share=permissions.can_share(user, template),
-        can_curate=permissions.can_curate(user),
+def visible_template(user: Any, template_id: uuid.UUID) -> Template:
+    """The template if `user` may see it; whoever may not gets "not found", never "forbidden"."""
+    template = (
+        permissions.visible_templates(user).select_related("owner").filter(pk=template_id).first()
     )
+    if template is None:
+        raise NotFound(permissions.NOT_FOUND)
+    return template
 
 
-def version_out(row: TemplateVersion) -> TemplateVersionOut:
-    return TemplateVersionOut(
-        version=row.version,
-        created_at=row.created_at,
-        author=row.author.get_username() if row.author else None,
-        change=row.change,
-        title=row.title,
-        description=row.description,
-        tags=list(row.tags),
-        prompt=row.prompt,
-        generated_sql=row.generated_sql,
-        ui_code=row.ui_code,
-        parameters=row.parameters,
-        data_source=row.data_source,  # type: ignore[arg-type]
-        engine=row.engine,
-        data_url=row.data_url,
-        status=row.status,  # type: ignore[arg-type]
-        featured=row.featured,
-        visibility=row.visibility,  # type: ignore[arg-type]
-    )
+def template_page(user: Any, *, page: int, page_size: int, **filters: Any) -> dict[str, Any]:
+    """One page of `search_templates` (page sizes are clamped to 1..MAX_PAGE_SIZE) and the
+    total number of matches."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    templates = search_templates(user, **filters)
+    return {
+        "items": list(templates[(page - 1) * page_size : page * page_size]),
+        "total": templates.count(),
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+def versions_of(user: Any, template_id: uuid.UUID) -> QuerySet[TemplateVersion]:
+    """A visible template's history, newest first."""
+    template = visible_template(user, template_id)
+    return template.versions.select_related("author").order_by("-version")
+
+
+def shares_of(user: Any, template_id: uuid.UUID) -> dict[str, Any]:
+    """A template's visibility and shares, for its owner and curators: users first, then groups,
+    each by name (the same order on every database)."""
+    template = visible_template(user, template_id)
+    permissions.check_can_see_shares(user, template)
+    return shares_out(template)
+
+
+def shares_out(template: Template) -> dict[str, Any]:
+    shares = list(TemplateShare.objects.filter(template=template).select_related("user", "group"))
+    shares.sort(key=_share_order)
+    return {"visibility": template.visibility, "shares": shares}
+
+
+def _share_order(share: TemplateShare) -> tuple[bool, str]:
+    if share.user is not None:
+        return (False, share.user.get_username())
+    return (True, share.group.name if share.group is not None else "")
+
+
+def templates_to_export(user: Any, ids: str = "") -> QuerySet[Template]:
+    """The templates `user` may see, or those of them named in `ids` (comma-separated); any id
+    that is malformed or not visible makes the whole export "not found"."""
+    templates = permissions.visible_templates(user)
+    if not ids.strip():
+        return templates
+    try:
+        wanted = {uuid.UUID(part.strip()) for part in ids.split(",") if part.strip()}
+    except ValueError:
+        raise NotFound(permissions.NOT_FOUND) from None
+    templates = templates.filter(pk__in=wanted)
+    if templates.count() != len(wanted):
+        raise NotFound(permissions.NOT_FOUND)
+    return templates
 
 
 def export_record(template: Template) -> TemplateExportRecord:

@@ -1,18 +1,27 @@
 """Writes to templates. Every change bumps `version` with a conditional UPDATE on the version it
 was based on (so two concurrent editors cannot both win, on SQLite and PostgreSQL alike) and
-records the new content as a TemplateVersion row."""
+records the new content as a TemplateVersion row. The functions that take the acting user first
+(`save_template`, `edit_template`, ...) are what the API calls: they ask templates_app's
+permissions before they write."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from templates_app import validation
+from core.errors import InvalidInput, NotFound, PreconditionRequired
+from executors import registry
+from executors import services as executors_services
+from executors.access import readable_result
+from executors.errors import ExecutorError, ResultNotFound
+from templates_app import permissions, run_sources, selectors, validation
+from templates_app.errors import InvalidShares, InvalidTemplate, VersionConflict, VersionNotFound
 from templates_app.models import (
     ShareRole,
     Template,
@@ -20,7 +29,6 @@ from templates_app.models import (
     TemplateVersion,
     Visibility,
 )
-from vizorch_site.errors import ApiError
 
 CONTENT_FIELDS = (
     "title",
@@ -34,14 +42,10 @@ CONTENT_FIELDS = (
     "engine",
     "data_url",
 )
-CURATION_FIELDS = ("status", "featured")
-SHARING_FIELDS = ("visibility",)
+CURATION_FIELDS = permissions.CURATION_FIELDS
+SHARING_FIELDS = permissions.SHARING_FIELDS
 EDITABLE_FIELDS = CONTENT_FIELDS + CURATION_FIELDS + SHARING_FIELDS
 SNAPSHOT_FIELDS = (*CONTENT_FIELDS, *CURATION_FIELDS, *SHARING_FIELDS)
-
-
-def invalid(problems: list[str]) -> ApiError:
-    return ApiError(422, "invalid_template", "; ".join(problems), detail={"reasons": problems})
 
 
 def snapshot(template: Template, author: Any, change: str) -> TemplateVersion:
@@ -70,7 +74,7 @@ def create_template(
 ) -> Template:
     problems = validation.content_problems(fields)
     if problems:
-        raise invalid(problems)
+        raise InvalidTemplate(problems)
     now = timezone.now()
     template = Template(
         owner=owner,
@@ -86,17 +90,6 @@ def create_template(
     return template
 
 
-def version_conflict(expected: int, current: int) -> ApiError:
-    return ApiError(
-        409,
-        "version_conflict",
-        f"The template was changed by someone else: your copy is version {expected}, "
-        f"the current one is version {current}. Reload it and apply your change again.",
-        detail={"current_version": current},
-        headers={"ETag": f'"{current}"'},
-    )
-
-
 def update_template(
     template_id: uuid.UUID,
     actor: Any,
@@ -110,7 +103,7 @@ def update_template(
     with transaction.atomic():
         template = Template.objects.select_for_update().get(pk=template_id)
         if expected_version is not None and template.version != expected_version:
-            raise version_conflict(expected_version, template.version)
+            raise VersionConflict(expected_version, template.version)
         changed = {
             name: value
             for name, value in changes.items()
@@ -124,7 +117,7 @@ def update_template(
             checked["data_source"] = changed.get("data_source", template.data_source)
         problems = validation.content_problems(checked)
         if problems:
-            raise invalid(problems)
+            raise InvalidTemplate(problems)
         based_on = template.version
         values = {
             **changed,
@@ -135,7 +128,7 @@ def update_template(
         # The row lock holds on PostgreSQL; the version condition makes it hold everywhere.
         if not Template.objects.filter(pk=template_id, version=based_on).update(**values):
             current = Template.objects.get(pk=template_id).version
-            raise version_conflict(expected_version or based_on, current)
+            raise VersionConflict(expected_version or based_on, current)
         for name, value in values.items():
             setattr(template, name, value)
         snapshot(template, actor, change)
@@ -147,9 +140,7 @@ def restore_version(
 ) -> Template:
     row = TemplateVersion.objects.filter(template_id=template_id, version=version).first()
     if row is None:
-        raise ApiError(
-            404, "version_not_found", f"Version {version} of this template does not exist."
-        )
+        raise VersionNotFound(f"Version {version} of this template does not exist.")
     content = {name: getattr(row, name) for name in CONTENT_FIELDS}
     return update_template(
         template_id,
@@ -190,7 +181,7 @@ def resolve_shares(shares: list[dict[str, Any]]) -> list[TemplateShare]:
                 continue
             resolved[("group", group.pk)] = TemplateShare(group=group, role=role)
     if problems:
-        raise ApiError(422, "invalid_shares", "; ".join(problems), detail={"reasons": problems})
+        raise InvalidShares(problems)
     return list(resolved.values())
 
 
@@ -225,3 +216,163 @@ def curate(templates: list[Template], actor: Any, change: str, **fields: Any) ->
         after = update_template(template.pk, actor, fields, expected_version=None, change=change)
         changed += after.version != before
     return changed
+
+
+# --- what users do through the API: permission first, then the write --------------------------
+
+FULL_BODY_FIELDS = ("prompt", "generated_sql", "ui_code", "data_source")
+META_FIELDS = ("title", "description", "tags", "visibility")
+# A change's null means "leave unchanged" (generated clients send every field), except for
+# data_url, where null is a value: the template has no stored result.
+NULLABLE_CHANGES = frozenset({"data_url"})
+
+
+def check_data_url(user: Any, data_url: str | None) -> None:
+    """A template's readers may read the result it points at, so only attach results you can
+    read yourself: otherwise a template would hand out someone else's data."""
+    result_id = validation.result_id_of(data_url)
+    if not result_id:
+        return  # null, or malformed (refused by the content checks)
+    try:
+        readable_result(user, result_id)
+    except ResultNotFound:
+        raise InvalidTemplate(["data_url must point at a result you can read"]) from None
+
+
+def data_source_of(engine_name: str) -> str:
+    """The template data source ("spark" or "duckdb") of a configured engine, guessed from the
+    name when the engine is not configured here."""
+    try:
+        engine = registry.get_engine(engine_name or None)
+    except ExecutorError:
+        return "spark" if "spark" in engine_name.lower() else "duckdb"
+    return "spark" if engine.dialect == "spark" else "duckdb"
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _fields_from_run(user: Any, run_id: uuid.UUID) -> dict[str, Any]:
+    run = run_sources.lookup(run_id, user)
+    if run is None:
+        raise NotFound("run not found", code="run_not_found")
+    engine = run.get("engine") or ""
+    result_id = run.get("result_id")
+    return {
+        "prompt": run.get("prompt") or "",
+        "generated_sql": run.get("generated_sql") or "",
+        "ui_code": run.get("ui_code") or "",
+        "parameters": run.get("parameters") or {},
+        "engine": engine,
+        "data_source": run.get("data_source") or data_source_of(engine),
+        "data_url": f"/api/data/{result_id}" if result_id else None,
+        "conversation_id": run.get("conversation_id"),
+    }
+
+
+def _fields_from_body(user: Any, body: dict[str, Any]) -> dict[str, Any]:
+    missing = [name for name in FULL_BODY_FIELDS if body.get(name) is None]
+    if missing:
+        raise InvalidInput(
+            "Send run_id, or a full template with " + ", ".join(missing),
+            code="invalid_template",
+            detail={"missing": missing},
+        )
+    fields = {name: body[name] for name in (*FULL_BODY_FIELDS, "data_url")}
+    fields["parameters"] = body.get("parameters") or {}
+    fields["engine"] = body.get("engine") or ""
+    check_data_url(user, fields["data_url"])
+    return fields
+
+
+def save_template(user: Any, body: dict[str, Any]) -> Template:
+    """Save a template from one of the user's own chat runs (`run_id`), or from a full body."""
+    permissions.check_can_create(user)
+    run_id = body.get("run_id")
+    meta = {name: body[name] for name in META_FIELDS}
+    if run_id is not None:
+        fields = _fields_from_run(user, run_id)
+        conversation_id = fields.pop("conversation_id")
+    else:
+        fields, conversation_id = _fields_from_body(user, body), None
+    return create_template(
+        user,
+        {**fields, **meta},
+        change="saved from a chat run" if run_id else "created",
+        source_run_id=run_id,
+        source_conversation_id=_as_uuid(conversation_id),
+    )
+
+
+def edit_template(
+    user: Any, template_id: uuid.UUID, changes: dict[str, Any], *, expected_version: int | None
+) -> Template:
+    """Apply a user's change to a template they can see, based on the version they have
+    (required)."""
+    template = selectors.visible_template(user, template_id)
+    changes = {
+        name: value
+        for name, value in changes.items()
+        if value is not None or name in NULLABLE_CHANGES
+    }
+    permissions.check_can_change(user, template, changes)
+    if changes.get("data_url") and changes["data_url"] != template.data_url:
+        check_data_url(user, changes["data_url"])
+    if expected_version is None:
+        raise PreconditionRequired(
+            "Send the version you are changing, as If-Match or as `version` in the body.",
+            code="version_required",
+            detail={"current_version": template.version},
+        )
+    return update_template(template.pk, user, changes, expected_version=expected_version)
+
+
+def remove_template(user: Any, template_id: uuid.UUID, *, expected_version: int | None) -> None:
+    """Delete a template for a user who may, if it is still at the version they name (if any)."""
+    template = selectors.visible_template(user, template_id)
+    permissions.check_can_delete(user, template)
+    if expected_version is not None and expected_version != template.version:
+        raise VersionConflict(expected_version, template.version)
+    delete_template(template)
+
+
+def restore_template(
+    user: Any, template_id: uuid.UUID, version: int, *, expected_version: int | None
+) -> Template:
+    template = selectors.visible_template(user, template_id)
+    permissions.check_can_edit(user, template)
+    return restore_version(template.pk, user, version, expected_version=expected_version)
+
+
+def share_template(
+    user: Any, template_id: uuid.UUID, shares: list[dict[str, Any]], visibility: str | None
+) -> Template:
+    """Replace who a template is shared with; for its owner and curators."""
+    template = selectors.visible_template(user, template_id)
+    permissions.check_can_share(user, template)
+    return set_shares(template, user, shares, visibility)
+
+
+def _refreshable(user: Any, template_id: uuid.UUID) -> Template:
+    template = selectors.visible_template(user, template_id)
+    permissions.check_can_refresh(user, template)
+    return template
+
+
+async def refresh_template(user: Any, template_id: uuid.UUID) -> executors_services.StoredResult:
+    """Run the template's SQL now (through the SQL guard), as `user`, for a new result of theirs.
+    The engine is the template's own, or Spark for a Spark template that names none."""
+    template = await sync_to_async(_refreshable)(user, template_id)
+    spark = template.data_source == "spark"
+    return await executors_services.arun_for_user(
+        user,
+        template.generated_sql,
+        engine_name=template.engine or ("spark" if spark else None),
+        source_dialect="spark" if spark else "duckdb",
+    )

@@ -6,12 +6,13 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from chat.api import router as chat_router
+from core.auth import api_auth
+from core.roles import roles_of
+from core.schemas import ErrorOut
 from executors.api import router as executors_router
 from templates_app.api import router as templates_router
-from vizorch_site.auth import api_auth
-from vizorch_site.errors import ErrorOut, install_error_handlers
+from vizorch_site.errors import install_error_handlers
 from vizorch_site.health import check_all
-from vizorch_site.roles import roles_of
 from vizorch_site.schemas import HealthOut, MeOut
 
 api = NinjaAPI(

@@ -1,34 +1,31 @@
-"""Every API error is a typed JSON body: `{"code", "message", "detail"?}`."""
+"""Every API error is a typed JSON body, `{"code", "message", "detail"?}` (core.schemas.ErrorOut).
+Services raise domain errors (core.errors); this is the one place that turns them, and the
+framework's own failures, into HTTP responses."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from executors.errors import Busy, ExecutorError
+from core.errors import DomainError, ErrorKind
+from templates_app.errors import VersionConflict
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    detail: Any = None
-
-
-class ApiError(Exception):
-    """Raise from any endpoint or service to answer with a typed error."""
-
-    def __init__(
-        self, status: int, code: str, message: str, *, detail: Any = None, headers: Any = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.detail = detail
-        self.headers: dict[str, str] = dict(headers or {})
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    "invalid": 422,
+    "refused": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "precondition": 428,
+    "too_large": 413,
+    "busy": 429,
+    "unavailable": 503,
+    "timeout": 504,
+}
 
 
 def error_response(
@@ -50,16 +47,15 @@ def error_response(
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    @api.exception_handler(ApiError)
-    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-        return error_response(
-            api, request, exc.status, exc.code, exc.message, exc.detail, exc.headers
-        )
-
-    @api.exception_handler(ExecutorError)
-    def on_executor_error(request: HttpRequest, exc: ExecutorError) -> HttpResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
-        return error_response(api, request, exc.http_status, exc.code, exc.message, None, headers)
+    @api.exception_handler(DomainError)
+    def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        headers: dict[str, str] = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, VersionConflict):
+            headers["ETag"] = f'"{exc.current_version}"'
+        status = STATUS_BY_KIND[exc.kind]
+        return error_response(api, request, status, exc.code, exc.message, exc.detail, headers)
 
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vizorch_site.config import (
+from core.config import (
     channel_layers,
     database_config,
     env_bool,
@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_vite",
+    "core",
     "vizorch_site",
     "executors",
     "templates_app",
@@ -165,6 +166,9 @@ VIZORCH_DEFAULT_ENGINE = os.environ.get("VIZORCH_DEFAULT_ENGINE") or "local"
 VIZORCH_DUCKDB_MEMORY_LIMIT = os.environ.get("VIZORCH_DUCKDB_MEMORY_LIMIT", "1GB")
 VIZORCH_DUCKDB_THREADS = int(os.environ.get("VIZORCH_DUCKDB_THREADS", "2"))
 VIZORCH_DUCKDB_TEMP_LIMIT = os.environ.get("VIZORCH_DUCKDB_TEMP_LIMIT", "2GB")
+# Local statements run in worker processes, each killed beyond this resident memory.
+VIZORCH_DUCKDB_WORKERS = int(os.environ.get("VIZORCH_DUCKDB_WORKERS", "2"))
+VIZORCH_DUCKDB_WORKER_MEMORY = os.environ.get("VIZORCH_DUCKDB_WORKER_MEMORY", "2GB")
 VIZORCH_QUERY_TIMEOUT_S = float(os.environ.get("VIZORCH_QUERY_TIMEOUT_S", "30"))
 VIZORCH_MAX_ROWS = int(os.environ.get("VIZORCH_MAX_ROWS", "100000"))
 # Statements one user runs at once (across processes with Redis), statements each engine runs at
@@ -178,6 +182,17 @@ VIZORCH_QUERY_MAX_WAIT_S = float(os.environ.get("VIZORCH_QUERY_MAX_WAIT_S", "10"
 VIZORCH_RESULT_SMALL_ROWS = int(os.environ.get("VIZORCH_RESULT_SMALL_ROWS", "50000"))
 VIZORCH_RESULT_SMALL_BYTES = int(os.environ.get("VIZORCH_RESULT_SMALL_BYTES", str(16 * 2**20)))
 VIZORCH_RESULT_TTL_HOURS = float(os.environ.get("VIZORCH_RESULT_TTL_HOURS", "168"))
+# A result's Arrow data beyond this is cut (truncated); its JSON form beyond the next is a 413.
+VIZORCH_MAX_RESULT_BYTES = int(os.environ.get("VIZORCH_MAX_RESULT_BYTES", str(256 * 2**20)))
+VIZORCH_MAX_JSON_BYTES = int(os.environ.get("VIZORCH_MAX_JSON_BYTES", str(64 * 2**20)))
+# Stored result files per user and in all (bytes on disk); expired results make room first.
+VIZORCH_RESULTS_USER_BYTES = int(os.environ.get("VIZORCH_RESULTS_USER_BYTES", str(2 * 2**30)))
+VIZORCH_RESULTS_TOTAL_BYTES = int(os.environ.get("VIZORCH_RESULTS_TOTAL_BYTES", str(20 * 2**30)))
+# Statement limits of the SQL guard, checked before any engine sees a statement.
+VIZORCH_SQL_MAX_BYTES = int(os.environ.get("VIZORCH_SQL_MAX_BYTES", "100000"))
+VIZORCH_SQL_MAX_SET_TERMS = int(os.environ.get("VIZORCH_SQL_MAX_SET_TERMS", "200"))
+VIZORCH_SQL_MAX_DEPTH = int(os.environ.get("VIZORCH_SQL_MAX_DEPTH", "100"))
+VIZORCH_SQL_MAX_NODES = int(os.environ.get("VIZORCH_SQL_MAX_NODES", "10000"))
 # JSON objects mapping an engine name to a list, e.g. {"local": ["orders", "order_items"]}.
 VIZORCH_GUARD_ALLOWED_FUNCTIONS = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_FUNCTIONS"))
 VIZORCH_GUARD_ALLOWED_TABLES = env_json_object(os.environ.get("VIZORCH_GUARD_ALLOWED_TABLES"))

@@ -19,7 +19,9 @@ import httpx
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo-pass-4-tests"
-STARTUP_TIMEOUT_S = 60.0
+# Generous: on a loaded machine (parallel test runs) importing Django and the apps alone can
+# take a minute.
+STARTUP_TIMEOUT_S = 180.0
 # Debian's Chromium for the browser tests and benchmarks, never a downloaded build; these flags
 # keep it off the (closed) network.
 CHROMIUM = os.environ.get("VIZORCH_CHROMIUM", "/usr/bin/chromium")

@@ -10,33 +10,54 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
-from vizorch_site.roles import roles_of
+from core.roles import roles_of
 
 
-# The sandbox runs code the model wrote. It may load our own scripts and evaluate the component
-# (react-runner compiles with `new Function`), and nothing else: no requests, no frames, no forms.
-def sandbox_csp(vite_dev_server: str | None = None) -> str:
-    script_src = "script-src 'self' 'unsafe-eval'"
+# The sandbox runs code the model wrote. It may load our own static files and evaluate the
+# component (the SES compartment compiles with `eval`/`Function`), and nothing else: no requests to
+# any other URL (not even our own API: scripts and styles only from the static prefix, images
+# only from data: and blob:), no frames, no forms, no workers. The `sandbox` directive keeps the
+# page's origin opaque even if it is opened outside the portal's sandboxed iframe. No CSP
+# directive forbids a document to navigate itself (`navigate-to` never shipped); the sandbox page
+# closes that path in its own code (docs/sandbox.md).
+def sandbox_csp(*, static_source: str = "'self'", vite_dev_server: str | None = None) -> str:
+    script_src = f"script-src {static_source} 'unsafe-eval'"
+    style_src = f"style-src {static_source} 'unsafe-inline'"
     connect_src = "connect-src 'none'"
     if vite_dev_server:
         # Development only: the Vite dev server serves the modules and pushes HMR updates.
         ws_origin = vite_dev_server.replace("http", "ws", 1)
-        script_src += f" 'unsafe-inline' {vite_dev_server}"
+        script_src = f"script-src 'self' 'unsafe-eval' 'unsafe-inline' {vite_dev_server}"
+        style_src = f"style-src 'self' 'unsafe-inline' {vite_dev_server}"
         connect_src = f"connect-src {vite_dev_server} {ws_origin}"
     return "; ".join(
         [
             "default-src 'none'",
             script_src,
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
-            "font-src 'self' data:",
+            style_src,
+            "img-src data: blob:",
+            "font-src data:",
+            "media-src 'none'",
+            "object-src 'none'",
             connect_src,
             "frame-src 'none'",
+            "child-src 'none'",
             "worker-src 'none'",
+            "manifest-src 'none'",
             "form-action 'none'",
             "base-uri 'none'",
+            "frame-ancestors 'self'",
+            "sandbox allow-scripts",
         ]
     )
+
+
+def _static_source(request: HttpRequest) -> str:
+    """The static files' URL prefix as a CSP source: a path, so /api/ is not covered."""
+    static_url = str(settings.STATIC_URL)
+    if static_url.startswith(("http://", "https://")):
+        return static_url
+    return request.build_absolute_uri(static_url)
 
 
 def _vite_dev_server() -> str | None:
@@ -66,7 +87,11 @@ def portal(request: HttpRequest, path: str = "") -> HttpResponse:
 @xframe_options_sameorigin
 def sandbox(request: HttpRequest) -> HttpResponse:
     response = render(request, "vizorch_site/sandbox.html")
-    response["Content-Security-Policy"] = sandbox_csp(_vite_dev_server())
+    response["Content-Security-Policy"] = sandbox_csp(
+        static_source=_static_source(request), vite_dev_server=_vite_dev_server()
+    )
+    # Links rendered by a component are never followed; their host names are not resolved either.
+    response["X-DNS-Prefetch-Control"] = "off"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Referrer-Policy"] = "no-referrer"
     return response

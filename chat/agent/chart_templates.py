@@ -1,6 +1,6 @@
 """Chart components the offline model writes: one well-behaved TSX module per chart family
 (cartesian, scatter, KPI, table), specialised by constants that name the query's columns. They use
-only the sandbox scope of CONTRACTS.md (React, Recharts, @vizorch/kit) and re-render from `params`
+only the sandbox scope of docs/artifact.md (React, Recharts, @vizorch/kit) and re-render from `params`
 alone, so a control change never needs a new query."""
 
 # ruff: noqa: E501 - the TSX templates keep JSX lines whole so the generated code reads well.

@@ -1,6 +1,6 @@
 """Incremental parser for the model's streamed text: prose becomes `thought`s, the fenced ```tsx
 block streams out as code chunks while it is written, and the ```sql and ```json params fences are
-collected whole (see the agent message protocol in CONTRACTS.md)."""
+collected whole (docs/artifact.md, "The agent's final message")."""
 
 from __future__ import annotations
 
@@ -10,6 +10,32 @@ from typing import Any, Literal
 
 FENCE = "```"
 CODE_LANGUAGES = {"tsx", "jsx", "ts", "typescript", "js", "javascript", "react"}
+SQL_TAG = "sql"
+CODE_TAG = "tsx"
+PARAMS_TAG = "json params"
+
+
+def fence(tag: str, body: str) -> str:
+    """One fenced block of the final-message format; the parser below reads it back."""
+    return f"{FENCE}{tag}\n{body.rstrip()}\n{FENCE}\n"
+
+
+def params_fence(params: dict[str, Any], *, indent: int | None = None) -> str:
+    return fence(PARAMS_TAG, json.dumps(params, indent=indent, ensure_ascii=False))
+
+
+def final_message(
+    text: str, *, sql: str | None, code: str, params: dict[str, Any], indent: int | None = 2
+) -> str:
+    """The whole final message in the order docs/artifact.md gives: text, SQL, component,
+    parameters (no SQL for generate-ui and repair runs)."""
+    parts = [text.strip() + "\n\n"]
+    if sql is not None:
+        parts.append(fence(SQL_TAG, sql))
+    parts.append(fence(CODE_TAG, code))
+    parts.append(params_fence(params, indent=indent))
+    return "".join(parts)
+
 
 Piece = tuple[Literal["thought", "code"], str]
 

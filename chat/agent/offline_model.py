@@ -1,7 +1,7 @@
 """The built-in analyst: a LangChain chat model that needs no network. It reads the question (and
 the earlier questions of the conversation, for refinements), calls `run_sql` with SQL written from
 the catalog and the business vocabulary, then answers per the agent message protocol of
-CONTRACTS.md: a short reasoning, the SQL, a TSX component and its parameters."""
+docs/artifact.md: a short reasoning, the SQL, a TSX component and its parameters."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def _chart_type(text: str, default: str = "bar") -> str:
 
 
 class PlaceholderModel(BaseChatModel):
-    """Deterministic; speaks the agent message protocol of CONTRACTS.md."""
+    """Deterministic; speaks the agent message protocol of docs/artifact.md."""
 
     chunk_size: int = 48
 

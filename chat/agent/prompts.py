@@ -1,10 +1,13 @@
 """The system prompts: what the agent can query (catalog, dialects), what it must produce (the
-artifact and parameter contracts of CONTRACTS.md) and in which shape its final message comes."""
+artifact and parameter contracts of docs/artifact.md and docs/parameters.md) and in which shape
+its final message comes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from chat.agent import fences
 
 ARTIFACT_CONTRACT = """\
 The artifact is ONE TypeScript React module whose default export is
@@ -129,7 +132,7 @@ def ui_request(
         + json.dumps([list(r) for r in preview[:10]], default=str),
     ]
     if current_code:
-        parts.append(f"Current component:\n```tsx\n{current_code.rstrip()}\n```")
+        parts.append("Current component:\n" + fences.fence(fences.CODE_TAG, current_code))
     if params:
-        parts.append(f"Current parameters:\n```json params\n{json.dumps(params)}\n```")
+        parts.append("Current parameters:\n" + fences.params_fence(params))
     return "\n\n".join(parts)

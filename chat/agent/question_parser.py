@@ -1,5 +1,5 @@
 """Turns a plain-language question into a structured analytical intent, using only the catalog
-(tables, columns, sample values) and the business vocabulary of PRODUCT.md §10. The offline model
+(tables, columns, sample values) and the business vocabulary of docs/demo-data.md. The offline model
 builds SQL and a chart from the intent; anything it cannot place is reported, never guessed."""
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ OFFLINE_HINT = (
 
 
 # --------------------------------------------------------------------------------------------
-# Vocabulary (PRODUCT.md §10 plus everyday synonyms)
+# Vocabulary (docs/demo-data.md plus everyday synonyms)
 
 MONTH_NAMES = [
     "january",

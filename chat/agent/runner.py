@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from langchain_core.language_models import BaseChatModel
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from chat import conf
 from chat.agent import prompts, tools
 from chat.agent.fences import FenceParser
-from chat.agent.tools import DataFetchFailure, StoredData, ToolBox
+from chat.agent.tools import DataFetchFailure, ToolBox, data_ready_event
 from chat.events import (
     CodeChunkEvent,
     Control,
@@ -36,6 +36,9 @@ from chat.events import (
     Stage,
     ThoughtEvent,
 )
+
+if TYPE_CHECKING:
+    from executors.services import StoredResult
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +65,9 @@ class RunRequest:
     user: Any
     engine: str | None = None
     history: list[BaseMessage] = field(default_factory=list)
-    carried: StoredData | None = None
+    carried: StoredResult | None = None
     carried_sql: str = ""
-    input_data: StoredData | None = None
+    input_data: StoredResult | None = None
     input_code: str = ""
     input_params: dict[str, Any] | None = None
 
@@ -76,7 +79,7 @@ class RunOutcome:
     code: str = ""
     code_complete: bool = False
     params: dict[str, Any] | None = None
-    data: StoredData | None = None
+    data: StoredResult | None = None
     final_message: str = ""
     error: RunFailed | None = None
 
@@ -223,7 +226,7 @@ class AgentRunner:
             # A follow-up that only restyles the chart reuses the previous run's data.
             self.outcome.data = self.request.carried
             self.outcome.sql = self.request.carried_sql
-            await self._emit(self.request.carried.event())
+            await self._emit(data_ready_event(self.request.carried))
         await self._emit(CodeChunkEvent(content=piece))
 
     async def _finish(self, parser: FenceParser) -> None:

@@ -1,5 +1,5 @@
 """Builds one DuckDB statement from an analytical intent, following the business vocabulary of
-PRODUCT.md §10: joins only the tables a question needs, no status filter unless asked, time
+docs/demo-data.md: joins only the tables a question needs, no status filter unless asked, time
 buckets as the DATE that starts the bucket, oldest first."""
 
 from __future__ import annotations

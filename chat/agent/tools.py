@@ -1,7 +1,7 @@
 """The agent's tools (Pydantic-typed LangChain tools) and the data access behind them. Every
 statement goes through the executors' guard and result store; the tools report `sql`, `data` and
 `progress` events through the run's emitter and answer the model in the text protocol of
-CONTRACTS.md (JSON, or `ERROR: <message>` for a statement the model may repair)."""
+docs/artifact.md (JSON, or `ERROR: <message>` for a statement the model may repair)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from langchain_core.tools import BaseTool, StructuredTool
@@ -20,42 +20,32 @@ from chat.events import DataReadyEvent, ProgressEvent, SqlEvent, SseEvent
 from executors.engines.base import Progress
 from executors.errors import EngineUnavailable, ExecutorError, QueryCancelled
 
+if TYPE_CHECKING:
+    from executors.services import StoredResult
+
 Emit = Callable[[SseEvent], Coroutine[Any, Any, None]]
-PREVIEW_ROWS = 20
 
 
-@dataclass(frozen=True)
-class StoredData:
-    """A stored query result as the chat app sees it."""
+def tool_text(stored: StoredResult) -> str:
+    """What the model reads back from `run_sql`: the result's shape and its first rows."""
+    return json.dumps(
+        {
+            "result_id": stored.id,
+            "row_count": stored.row_count,
+            "truncated": stored.truncated,
+            "columns": stored.columns,
+            "preview": stored.preview,
+        },
+        default=str,
+    )
 
-    result_id: str
-    url: str
-    size: str
-    format: str
-    row_count: int
-    truncated: bool
-    columns: list[dict[str, Any]]
-    preview: list[list[Any]] = field(default_factory=list)
-    engine: str = ""
 
-    def tool_text(self) -> str:
-        return json.dumps(
-            {
-                "result_id": self.result_id,
-                "row_count": self.row_count,
-                "truncated": self.truncated,
-                "columns": self.columns,
-                "preview": self.preview[:PREVIEW_ROWS],
-            },
-            default=str,
-        )
-
-    def event(self) -> DataReadyEvent:
-        return DataReadyEvent(
-            url=self.url,
-            size="large" if self.size == "large" else "small",
-            format="parquet" if self.format == "parquet" else "json",
-        )
+def data_ready_event(stored: StoredResult) -> DataReadyEvent:
+    return DataReadyEvent(
+        url=stored.url,
+        size="large" if stored.size == "large" else "small",
+        format="parquet" if stored.format == "parquet" else "json",
+    )
 
 
 # --- data access (executors) -----------------------------------------------------------------
@@ -92,13 +82,13 @@ async def execute_sql(
     user: Any,
     tag: str,
     on_progress: Callable[[Progress], None] | None = None,
-) -> StoredData:
+) -> StoredResult:
     """Guard, run and store one statement; raises `executors.errors.ExecutorError` subclasses.
     A run's statement waits for its turn on the engine as long as the run lives: it is never
     refused for being busy."""
     from executors import services
 
-    stored = await services.aexecute_query(
+    return await services.aexecute_query(
         sql,
         engine_name=engine,
         owner=user,
@@ -106,55 +96,14 @@ async def execute_sql(
         on_progress=on_progress,
         max_wait_s=math.inf,
     )
-    return stored_data(stored, engine=engine or "")
 
 
-def stored_data(stored: Any, *, engine: str = "") -> StoredData:
-    """Adapt what the executors hand back (their StoredResult or a QueryResult row)."""
-
-    def pick(*names: str, default: Any = None) -> Any:
-        for name in names:
-            if isinstance(stored, dict) and name in stored:
-                return stored[name]
-            if hasattr(stored, name):
-                return getattr(stored, name)
-        return default
-
-    size = str(pick("size", default="small"))
-    columns = pick("columns", "schema", default=[]) or []
-    preview = pick("preview", default=None)
-    if preview is None:
-        preview = _preview(pick("id", "result_id"))
-    return StoredData(
-        result_id=str(pick("id", "result_id")),
-        url=str(pick("url", default=f"/api/data/{pick('id', 'result_id')}")),
-        size=size,
-        format=str(pick("format", default="parquet" if size == "large" else "json")),
-        row_count=int(pick("row_count", default=0)),
-        truncated=bool(pick("truncated", default=False)),
-        columns=[dict(c) for c in columns],
-        preview=[list(r) for r in preview],
-        engine=str(pick("engine", default=engine)),
-    )
-
-
-def _preview(result_id: Any) -> list[list[Any]]:
-    from executors import results
-    from executors.models import QueryResult
-
-    record = QueryResult.objects.filter(id=result_id).first()
-    if record is None or not record.path.exists():
-        return []
-    rows: list[list[Any]] = results.preview_from_file(record.path, PREVIEW_ROWS)
-    return rows
-
-
-def load_result(user: Any, result_id: str) -> StoredData:
-    """A result the user may read (raises Http404 otherwise)."""
+def load_result(user: Any, result_id: str) -> StoredResult:
+    """A result the user may read (raises `ResultNotFound` otherwise)."""
+    from executors import services
     from executors.access import readable_result
 
-    record = readable_result(user, result_id)
-    return stored_data(record, engine=record.engine)
+    return services.stored(readable_result(user, result_id))
 
 
 def cancel_query(engine: str | None, tag: str) -> bool:
@@ -210,7 +159,7 @@ class ToolBox:
     run_tag: str
     emit: Emit
     engine: str | None = None
-    results: list[StoredData] = field(default_factory=list)
+    results: list[StoredResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     last_sql: str = ""
     last_engine: str = ""
@@ -306,5 +255,5 @@ class ToolBox:
             self.active_engine = None
         self.results.append(stored)
         self.last_sql, self.last_engine = sql, name
-        await self.emit(stored.event())
-        return stored.tool_text()
+        await self.emit(data_ready_event(stored))
+        return tool_text(stored)

@@ -1,4 +1,4 @@
-"""The exact payload shapes of PRODUCT.md §5, written out independently of chat/events.py so a
+"""The exact payload shapes of docs/sse.md, written out independently of chat/events.py so a
 change to the models that breaks the contract fails the tests."""
 
 from __future__ import annotations

@@ -129,6 +129,7 @@ def test_generate_ui_needs_data_the_user_may_read(live_server: LiveServer, answe
             "/api/generate-ui", json={"prompt": "make it a pie chart", "result_id": result_id}
         )
     assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "No such result."}
 
 
 def test_render_error_feedback_gets_one_repair(analyst: httpx.Client) -> None:
@@ -195,6 +196,7 @@ def test_anonymous_readers_get_401(live_server: LiveServer, answered: list) -> N
         ]:
             response = anonymous.request(method, url)
             assert response.status_code == 401, (method, url, response.status_code)
+            assert response.json()["code"] == "unauthenticated", (method, url)
 
 
 def test_other_users_runs_and_conversations_are_404(
@@ -213,6 +215,7 @@ def test_other_users_runs_and_conversations_are_404(
         ]:
             response = other.request(method, url, json=body)
             assert response.status_code == 404, (method, url, response.status_code)
+            assert response.json()["code"] == "not_found", (method, url)
         assert conversation_id not in [c["id"] for c in other.get("/api/conversations").json()]
 
 

@@ -39,7 +39,7 @@ def list_tables() -> str:
 
 
 def run_sql_tool(con: duckdb.DuckDBPyConnection, sql: str) -> str:
-    """The `run_sql` tool's answer, as CONTRACTS.md shapes it."""
+    """The `run_sql` tool's answer, as docs/artifact.md shapes it."""
     try:
         rel = con.sql(sql)
         rows = rel.fetchall()

@@ -25,7 +25,7 @@ from executors.schemas import (
     GlossaryEntry,
 )
 
-YAML_PATH = Path(__file__).with_name("catalog.yaml")
+YAML_PATH = Path(__file__).parent.parent / "catalog.yaml"
 CACHE_SECONDS = 3600
 
 

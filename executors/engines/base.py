@@ -4,6 +4,7 @@ callers hand them to a worker thread so a query never blocks the event loop."""
 from __future__ import annotations
 
 import abc
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,12 @@ EngineKind = Literal["duckdb_local", "duckdb_remote", "spark"]
 @dataclass(frozen=True)
 class QueryLimits:
     """Bounds for one statement. `max_rows` is what the caller keeps; engines fetch one more row
-    so truncation can be reported honestly."""
+    so truncation can be reported honestly. `max_bytes` bounds the result's Arrow data: rows
+    beyond it are cut and the result is reported as truncated."""
 
     max_rows: int = 100_000
     timeout_s: float = 30.0
+    max_bytes: int = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,15 @@ ProgressCallback = Callable[[Progress], None]
 @dataclass
 class EngineResult:
     """What an engine hands back: an Arrow table in memory, or a Parquet file it wrote itself
-    (large Spark results). Exactly one of `table` and `parquet_path` is set."""
+    (large Spark and local DuckDB results). Exactly one of `table` and `parquet_path` is set.
+    `arrow_bytes` is the size of the data in Arrow, when the engine measured it."""
 
     table: pa.Table | None = None
     parquet_path: Path | None = None
     row_count: int = 0
     truncated: bool = False
     schema: pa.Schema | None = None
+    arrow_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,9 @@ class Engine(abc.ABC):
 
     kind: EngineKind
     dialect: Dialect
+    # Statements the engine can run at once by its own make (a pool of worker processes), or None;
+    # the scheduler never lets more than this through.
+    max_concurrency: int | None = None
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -106,6 +114,13 @@ class Engine(abc.ABC):
         on_progress: ProgressCallback | None = None,
     ) -> EngineResult:
         """Execute one statement that has already passed the SQL guard."""
+
+    def run_internal(
+        self, sql: str, *, limits: QueryLimits, tag: str | None = None
+    ) -> EngineResult:
+        """Run one of Vizorch's own statements (catalog reads, profiling) under the same limits
+        and through the same resources as user statements; it does not pass the SQL guard."""
+        return self.run(sql, limits=limits, tag=tag or f"internal-{uuid.uuid4().hex}")
 
     @abc.abstractmethod
     def cancel(self, tag: str) -> bool:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 
+from core.roles import ANALYST, CURATOR, VIEWER
 from executors import demo_data, registry
 from executors.engines.base import Engine
-from vizorch_site.roles import ANALYST, CURATOR, VIEWER
 
 DEMO_SCALE = float(os.environ.get("VIZORCH_TEST_DEMO_SCALE", "0.02"))
 

@@ -106,4 +106,6 @@ def _engine(response: Any) -> dict[str, Any]:
 
 
 def test_unknown_engine_catalog_is_404(client: Client) -> None:
-    assert client.get("/api/catalog?engine=nope").status_code == 404
+    response = client.get("/api/catalog?engine=nope")
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown_engine"

@@ -1,4 +1,4 @@
-"""The demo dataset matches PRODUCT.md §10 exactly and looks like a real business."""
+"""The demo dataset matches docs/demo-data.md exactly and looks like a real business."""
 
 from __future__ import annotations
 

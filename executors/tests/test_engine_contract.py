@@ -62,7 +62,7 @@ def test_engine_error_is_a_typed_query_failure(engine: Engine) -> None:
     with pytest.raises(QueryFailed) as failed:
         _run(engine, "SELECT no_such_column FROM stores")
     assert "no_such_column" in failed.value.message
-    assert failed.value.stage == "sql_execution"
+    assert failed.value.code == "query_failed"
 
 
 def test_engine_catalog_lists_the_demo_tables(engine: Engine) -> None:

@@ -126,7 +126,7 @@ def test_remote_all_endpoints_down_is_engine_unavailable(
         second.kill()
         with pytest.raises(EngineUnavailable) as unavailable:
             engine.run("SELECT 1", limits=QueryLimits(timeout_s=10), tag="all-down")
-        assert unavailable.value.stage == "data_fetch"
+        assert unavailable.value.kind == "unavailable"
         assert first.uri in unavailable.value.message and second.uri in unavailable.value.message
         assert not engine.health().ok
     finally:

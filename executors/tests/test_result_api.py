@@ -91,16 +91,20 @@ def test_failing_statement_answers_400(analyst_client: Client) -> None:
 def test_unknown_engine_is_named(analyst_client: Client) -> None:
     response = _query(analyst_client, "SELECT 1", engine="mainframe")
     assert response.status_code == 404
+    assert response.json()["code"] == "unknown_engine"
     assert "mainframe" in response.json()["message"]
 
 
 def test_viewer_may_not_run_sql(executor_settings: Any, viewer: Any) -> None:
     response = _query(_client(viewer), "SELECT 1")
     assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
 
 
 def test_anonymous_caller_is_unauthenticated(executor_settings: Any, db: None) -> None:
-    assert _query(Client(), "SELECT 1").status_code == 401
+    response = _query(Client(), "SELECT 1")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
 
 
 def test_json_is_the_spec_query_result_with_safe_values(
@@ -187,9 +191,11 @@ def test_other_users_get_404_not_403(
 ) -> None:
     response = _client(other_analyst).get(f"/api/data/{stored_id}")
     assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "No such result."}
     missing = analyst_client.get("/api/data/00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404
     assert response.json() == missing.json()
+    assert missing.json()["code"] == "not_found"
 
 
 def test_access_check_hook_grants_reading(
@@ -203,7 +209,9 @@ def test_access_check_hook_grants_reading(
         assert _client(other_analyst).get(f"/api/data/{stored_id}").status_code == 200
     finally:
         unregister_result_access_check(shared_with_otto)
-    assert _client(other_analyst).get(f"/api/data/{stored_id}").status_code == 404
+    response = _client(other_analyst).get(f"/api/data/{stored_id}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_concurrency_limit_answers_429_with_retry_after(
@@ -215,6 +223,7 @@ def test_concurrency_limit_answers_429_with_retry_after(
     with held_slots(scheduling.scheduler(), "local", str(analyst.pk), 1):
         response = _query(analyst_client, "SELECT 1")
     assert response.status_code == 429
+    assert response.json()["code"] == "too_many_queries"
     assert int(response["Retry-After"]) > 0
     assert response.json()["code"] == "too_many_queries"
     assert _query(analyst_client, "SELECT 1").status_code == 200

@@ -239,7 +239,7 @@ def test_spark_unreachable_cluster_is_engine_unavailable(tmp_path: Path) -> None
         assert not engine.health().ok
         with pytest.raises(EngineUnavailable) as unavailable:
             engine.run("SELECT 1", limits=LIMITS, tag="spark-down")
-        assert unavailable.value.stage == "data_fetch"
+        assert unavailable.value.kind == "unavailable"
     finally:
         engine.close()
 

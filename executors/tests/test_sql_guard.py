@@ -48,6 +48,10 @@ def test_refusal_message_says_why() -> None:
         "SELECT 1 -- a trailing comment",
         "SELECT date_trunc('month', order_date) AS month, count(*) FROM orders GROUP BY 1",
         "SELECT 1;",
+        "SELECT table_name FROM information_schema.tables",
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'orders'",
+        "SELECT * FROM json_each('[1, 2]')",
+        "SELECT CASE WHEN a OR b THEN x::INT END, j->>'k', s ~ 'a.*', coalesce(x, 0) FROM t",
     ],
 )
 def test_read_only_query_passes(sql: str) -> None:

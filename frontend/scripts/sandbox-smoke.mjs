@@ -13,18 +13,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
 const outArg = process.argv.indexOf("--out");
 const outDir = outArg > 0 ? process.argv[outArg + 1] : join(root, "smoke-output");
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self' 'unsafe-eval'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'none'",
-  "frame-src 'none'",
-  "worker-src 'none'",
-  "form-action 'none'",
-  "base-uri 'none'",
-].join("; ");
+// The production policy of vizorch_site.views.sandbox_csp, for this server's static prefix.
+const csp = (origin) =>
+  [
+    "default-src 'none'",
+    `script-src ${origin}/static/ 'unsafe-eval'`,
+    `style-src ${origin}/static/ 'unsafe-inline'`,
+    "img-src data: blob:",
+    "font-src data:",
+    "media-src 'none'",
+    "object-src 'none'",
+    "connect-src 'none'",
+    "frame-src 'none'",
+    "child-src 'none'",
+    "worker-src 'none'",
+    "manifest-src 'none'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+    "sandbox allow-scripts",
+  ].join("; ");
 
 const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8"));
 
@@ -88,7 +96,7 @@ const server = createServer((req, res) => {
   const path = new URL(req.url, "http://x").pathname;
   requests.push(path);
   if (path === "/sandbox/") {
-    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP });
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": csp(`http://${req.headers.host}`) });
     return res.end(sandboxHtml);
   }
   if (path === "/host.html") {

@@ -145,3 +145,12 @@ def run_source() -> Iterator[dict[str, Any]]:
     run_sources.register(lookup)
     yield runs
     run_sources._lookup = previous
+
+
+def error_of(response: Any) -> tuple[int, str | None]:
+    """A response's status and typed error `code` (None when the body is not an error)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return response.status_code, body.get("code") if isinstance(body, dict) else None

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from templates_app.models import Template
-from templates_app.tests.conftest import UI_CODE, client_for, send_json, template_fields
+from templates_app.tests.conftest import UI_CODE, client_for, error_of, send_json, template_fields
 
 
 def test_analyst_saves_a_template_from_a_full_body(analyst: User) -> None:
@@ -85,13 +85,13 @@ def test_saving_from_a_run_without_a_registered_source_is_404(analyst: User) -> 
         )
     finally:
         run_sources._lookup = previous
-    assert response.status_code == 404
+    assert error_of(response) == (404, "run_not_found")
 
 
 def test_viewer_cannot_save_templates(viewer: User) -> None:
     body = template_fields()
     response = send_json(client_for(viewer), "post", "/api/templates", body)
-    assert response.status_code == 403
+    assert error_of(response) == (403, "forbidden")
     assert not Template.objects.exists()
 
 
@@ -99,11 +99,11 @@ def test_saving_refused_sql_or_code_without_default_export_is_422(analyst: User)
     client = client_for(analyst)
     bad_sql = template_fields(generated_sql="COPY region_sales TO '/tmp/x.csv'")
     response = send_json(client, "post", "/api/templates", bad_sql)
-    assert response.status_code == 422
+    assert error_of(response) == (422, "invalid_template")
     assert "COPY is not allowed" in response.json()["message"]
     bad_code = template_fields(ui_code="function Viz() { return null }")
     response = send_json(client, "post", "/api/templates", bad_code)
-    assert response.status_code == 422
+    assert error_of(response) == (422, "invalid_template")
     assert "default-export" in response.json()["message"]
     assert not Template.objects.exists()
 
@@ -170,7 +170,10 @@ def test_list_paginates_and_orders(analyst: User, make_template: Callable[..., T
     assert first["total"] == 5 and first["page_size"] == 2
     newest = client.get("/api/templates").json()["items"]
     assert [i["title"] for i in newest] == ["e", "c", "a", "d", "b"]
-    assert client.get("/api/templates?ordering=owner__password").status_code == 422
+    assert error_of(client.get("/api/templates?ordering=owner__password")) == (
+        422,
+        "invalid_request",
+    )
 
 
 def test_get_tells_a_viewer_it_is_read_only(
@@ -208,7 +211,7 @@ def test_patch_without_a_version_is_428(
     response = send_json(
         client_for(analyst), "patch", f"/api/templates/{template.pk}", {"title": "x"}
     )
-    assert response.status_code == 428
+    assert error_of(response) == (428, "version_required")
     assert response.json()["detail"] == {"current_version": 1}
 
 
@@ -221,9 +224,9 @@ def test_patch_ignores_nulls_and_refuses_invalid_content(
     unchanged = send_json(client, "patch", url, {"prompt": None, "title": None, "version": 1})
     assert unchanged.status_code == 200 and unchanged.json()["version"] == 1
     response = send_json(client, "patch", url, {"generated_sql": "ATTACH 'x.db'", "version": 1})
-    assert response.status_code == 422
+    assert error_of(response) == (422, "invalid_template")
     response = send_json(client, "patch", url, {"data_url": "https://evil.example/x", "version": 1})
-    assert response.status_code == 422
+    assert error_of(response) == (422, "invalid_template")
     template.refresh_from_db()
     assert template.version == 1 and template.generated_sql.startswith("SELECT")
 
@@ -247,9 +250,10 @@ def test_shares_replace_the_list_and_make_a_private_template_shared(
     }
     assert client_for(viewer).get(f"/api/templates/{template.pk}").status_code == 200
     response = send_json(client, "put", url, {"shares": [{"user": "nobody-here"}]})
-    assert response.status_code == 422 and "nobody-here" in response.json()["message"]
+    assert error_of(response) == (422, "invalid_shares")
+    assert "nobody-here" in response.json()["message"]
     assert send_json(client, "put", url, {"shares": []}).json()["shares"] == []
-    assert client_for(viewer).get(f"/api/templates/{template.pk}").status_code == 404
+    assert error_of(client_for(viewer).get(f"/api/templates/{template.pk}")) == (404, "not_found")
 
 
 def test_delete_removes_template_with_history(
@@ -260,4 +264,7 @@ def test_delete_removes_template_with_history(
     template = make_template(owner=analyst)
     assert client_for(analyst).delete(f"/api/templates/{template.pk}").status_code == 204
     assert not Template.objects.exists() and not TemplateVersion.objects.exists()
-    assert client_for(analyst).get(f"/api/templates/{template.pk}").status_code == 404
+    assert error_of(client_for(analyst).get(f"/api/templates/{template.pk}")) == (
+        404,
+        "not_found",
+    )

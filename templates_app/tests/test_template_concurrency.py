@@ -12,9 +12,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from templates_app import services
+from templates_app.errors import VersionConflict
 from templates_app.models import Template
-from templates_app.tests.conftest import client_for, send_json
-from vizorch_site.errors import ApiError
+from templates_app.tests.conftest import client_for, error_of, send_json
 
 
 def test_stale_patch_is_409_with_the_current_version_and_loses_nothing(
@@ -53,7 +53,7 @@ def test_if_match_wins_over_the_body_version(
         {"title": "x", "version": 1},
         **{"If-Match": '"7"'},
     )
-    assert response.status_code == 409
+    assert error_of(response) == (409, "version_conflict")
 
 
 def test_the_conditional_update_refuses_a_version_changed_underneath(
@@ -61,9 +61,9 @@ def test_the_conditional_update_refuses_a_version_changed_underneath(
 ) -> None:
     template = make_template(owner=analyst)
     services.update_template(template.pk, analyst, {"title": "first"}, expected_version=1)
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(VersionConflict) as refused:
         services.update_template(template.pk, analyst, {"title": "second"}, expected_version=1)
-    assert refused.value.status == 409
+    assert refused.value.current_version == 2
     assert Template.objects.get(pk=template.pk).title == "first"
 
 

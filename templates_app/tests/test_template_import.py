@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from templates_app.importer import import_templates
 from templates_app.models import Template, TemplateVersion
 from templates_app.schemas import ImportReportOut
-from templates_app.tests.conftest import UI_CODE, client_for, record
+from templates_app.tests.conftest import UI_CODE, client_for, error_of, record
 
 pytestmark = pytest.mark.django_db
 
@@ -261,7 +261,7 @@ def test_api_import_by_a_curator_and_its_refusal_report(curator: User) -> None:
     assert done.json()["created"] == 2
     assert Template.objects.get(pk=good[0]["id"]).owner == curator
     refused = upload(as_ndjson([record(), record(data_source="oracle")]), on_conflict="fail")
-    assert refused.status_code == 400
+    assert error_of(refused) == (400, "import_refused")
     body = refused.json()
     assert body["code"] == "import_refused"
     assert body["detail"]["records"][1]["action"] == "invalid"

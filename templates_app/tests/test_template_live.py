@@ -12,6 +12,7 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from templates_app.tests.conftest import error_of
 from vizorch_site.testing import LiveServer
 
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)
@@ -58,8 +59,8 @@ def test_a_chat_run_saved_shared_opened_refreshed_exported_and_reimported(
         assert template["owner"] == "analyst" and template["can_edit"] is True
         url = f"/api/templates/{template['id']}"
 
-        assert viewer.get(url).status_code == 404
-        assert viewer.get(data_url).status_code == 404
+        assert error_of(viewer.get(url)) == (404, "not_found")
+        assert error_of(viewer.get(data_url)) == (404, "not_found")
 
         shared = analyst.put(f"{url}/shares", json={"shares": [{"user": "viewer"}]})
         assert shared.status_code == 200, shared.text
@@ -71,7 +72,8 @@ def test_a_chat_run_saved_shared_opened_refreshed_exported_and_reimported(
         refreshed = viewer.post(f"{url}/refresh")
         assert refreshed.status_code == 200, refreshed.text
         assert viewer.get(refreshed.json()["url"]).json() == data.json()
-        assert viewer.patch(url, json={"title": "mine now", "version": 2}).status_code == 403
+        edit = viewer.patch(url, json={"title": "mine now", "version": 2})
+        assert error_of(edit) == (403, "forbidden")
 
         exported = curator.get(f"/api/templates/export?ids={template['id']}")
         assert exported.status_code == 200

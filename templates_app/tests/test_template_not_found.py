@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from executors import services as executors_services
 from templates_app.models import Template
-from templates_app.tests.conftest import client_for, send_json
+from templates_app.tests.conftest import client_for, error_of, send_json
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_a_shared_reader_may_read_the_templates_result(
     reader = make_user("reader", "Viewer")
     client = client_for(reader)
     assert hidden.data_url is not None
-    assert client.get(hidden.data_url).status_code == 404
+    assert error_of(client.get(hidden.data_url)) == (404, "not_found")
     hidden.visibility = "shared"
     hidden.save()
     share(hidden, reader, ShareRole.VIEWER)
@@ -88,4 +88,4 @@ def test_import_by_a_non_curator_is_refused(make_user: Callable[..., User]) -> N
     upload = io.BytesIO(b"[]")
     upload.name = "t.json"
     response = client_for(analyst).post("/api/templates/import", {"file": upload})
-    assert response.status_code == 403
+    assert error_of(response) == (403, "forbidden")

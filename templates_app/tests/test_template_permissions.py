@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from templates_app.models import ShareRole, Template
-from templates_app.tests.conftest import client_for, send_json, share
+from templates_app.tests.conftest import client_for, error_of, send_json, share
 
 ROLES = ("Viewer", "Analyst", "Curator")
 RELATIONS = ("owner", "shared_viewer", "shared_editor", "stranger")
@@ -116,7 +116,10 @@ def test_published_templates_are_seen_by_every_role_but_not_by_users_without_one
     for role in ROLES:
         user = make_user(f"a-{role}", role)
         assert client_for(user).get(f"/api/templates/{published.pk}").status_code == 200
-    assert client_for(no_role).get(f"/api/templates/{published.pk}").status_code == 404
+    assert error_of(client_for(no_role).get(f"/api/templates/{published.pk}")) == (
+        404,
+        "not_found",
+    )
 
 
 def test_shares_do_not_apply_to_a_private_template(
@@ -126,7 +129,7 @@ def test_shares_do_not_apply_to_a_private_template(
     reader = make_user("reader", "Viewer")
     template = make_template(owner=owner, visibility="private")
     share(template, reader)
-    assert client_for(reader).get(f"/api/templates/{template.pk}").status_code == 404
+    assert error_of(client_for(reader).get(f"/api/templates/{template.pk}")) == (404, "not_found")
 
 
 def test_group_share_grants_every_member(
@@ -154,12 +157,13 @@ def test_archived_template_is_hidden_from_everyone_but_owner_and_curators(
     curator = make_user("cur", "Curator")
     template = make_template(owner=owner, visibility="organization", status="archived")
     share(template, reader)
-    assert client_for(reader).get(f"/api/templates/{template.pk}").status_code == 404
+    assert error_of(client_for(reader).get(f"/api/templates/{template.pk}")) == (404, "not_found")
     assert client_for(owner).get(f"/api/templates/{template.pk}").status_code == 200
     assert client_for(curator).get(f"/api/templates/{template.pk}").status_code == 200
 
 
 def test_anonymous_callers_get_401(make_template: Callable[..., Template]) -> None:
     template = make_template(status="published")
-    assert client_for(None).get(f"/api/templates/{template.pk}").status_code == 401
-    assert client_for(None).get("/api/templates").status_code == 401
+    unauthenticated = (401, "unauthenticated")
+    assert error_of(client_for(None).get(f"/api/templates/{template.pk}")) == unauthenticated
+    assert error_of(client_for(None).get("/api/templates")) == unauthenticated

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 
 from executors.models import QueryResult
 from templates_app.models import Template
-from templates_app.tests.conftest import client_for
+from templates_app.tests.conftest import client_for, error_of
 
 
 def test_viewer_refreshes_a_published_template_and_reads_the_new_result(
@@ -57,10 +57,10 @@ def test_a_template_can_only_point_at_results_its_author_can_read(
     template = make_template(owner=analyst)
     url = f"/api/templates/{template.pk}"
     stolen = send_json(client, "patch", url, {"data_url": theirs.url, "version": 1})
-    assert stolen.status_code == 422
+    assert error_of(stolen) == (422, "invalid_template")
     assert stolen.json()["message"] == "data_url must point at a result you can read"
     created = send_json(client, "post", "/api/templates", template_fields(data_url=theirs.url))
-    assert created.status_code == 422
+    assert error_of(created) == (422, "invalid_template")
     own = send_json(client, "patch", url, {"data_url": mine.url, "version": 1})
     assert own.status_code == 200 and own.json()["data_url"] == mine.url
     assert Template.objects.filter(result_id=theirs.id).count() == 0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.contrib.auth.models import User
 
 from templates_app.models import Template
-from templates_app.tests.conftest import client_for, send_json
+from templates_app.tests.conftest import client_for, error_of, send_json
 
 
 def test_each_change_is_a_version_with_author_and_content(
@@ -56,7 +56,7 @@ def test_restore_brings_back_old_content_as_a_new_version(
     assert restored["title"] == "Sales by region"
     versions = client.get(f"{url}/versions").json()
     assert versions[0]["change"] == "restored version 1"
-    assert client.post(f"{url}/restore/99").status_code == 404
+    assert error_of(client.post(f"{url}/restore/99")) == (404, "version_not_found")
 
 
 def test_restore_with_a_stale_if_match_is_409(
@@ -67,7 +67,7 @@ def test_restore_with_a_stale_if_match_is_409(
     client = client_for(analyst)
     send_json(client, "patch", url, {"title": "two", "version": 1})
     response = client.post(f"{url}/restore/1", headers={"If-Match": '"1"'})
-    assert response.status_code == 409
+    assert error_of(response) == (409, "version_conflict")
     assert Template.objects.get(pk=template.pk).title == "two"
 
 
@@ -77,5 +77,5 @@ def test_viewer_cannot_restore(
     template = make_template(owner=analyst, status="published")
     url = f"/api/templates/{template.pk}"
     send_json(client_for(analyst), "patch", url, {"title": "two", "version": 1})
-    assert client_for(viewer).post(f"{url}/restore/1").status_code == 403
+    assert error_of(client_for(viewer).post(f"{url}/restore/1")) == (403, "forbidden")
     assert client_for(viewer).get(f"{url}/versions").status_code == 200

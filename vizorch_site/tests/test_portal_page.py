@@ -47,6 +47,10 @@ def test_sandbox_page_has_a_strict_csp(client: Client) -> None:
     assert "connect-src 'none'" in csp
     assert "default-src 'none'" in csp
     assert "frame-src 'none'" in csp and "form-action 'none'" in csp
+    # Our own API is not a source of anything: scripts and styles come from the static prefix.
+    assert "script-src http://testserver/static/ 'unsafe-eval'" in csp
+    assert "img-src data: blob:" in csp
+    assert "sandbox allow-scripts" in csp
     entry = _manifest()["src/sandbox/main.tsx"]["file"]
     assert f"/static/{entry}" in response.content.decode()
 
@@ -54,8 +58,10 @@ def test_sandbox_page_has_a_strict_csp(client: Client) -> None:
 def test_sandbox_csp_opens_only_for_the_vite_dev_server_in_dev_mode() -> None:
     from vizorch_site.views import sandbox_csp
 
-    production = sandbox_csp()
+    production = sandbox_csp(static_source="https://example.org/static/")
     assert "unsafe-inline" not in production.split("style-src")[0]
-    development = sandbox_csp("http://localhost:5173")
+    development = sandbox_csp(
+        static_source="https://example.org/static/", vite_dev_server="http://localhost:5173"
+    )
     assert "script-src 'self' 'unsafe-eval' 'unsafe-inline' http://localhost:5173" in development
     assert "connect-src http://localhost:5173 ws://localhost:5173" in development

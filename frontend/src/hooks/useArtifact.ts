@@ -1,4 +1,4 @@
-// The artifact's state, kept as the separate pieces PRODUCT.md §6 names: isGenerating,
+// The artifact's state, kept as the separate pieces docs/parameters.md names: isGenerating,
 // generatedCode, currentParams and dataUrl (plus the controls, SQL and data format beside them).
 import { useCallback, useMemo, useReducer } from "react";
 import type { ParamControl } from "@/lib/api-schemas";

@@ -9,13 +9,13 @@ import {
   ErrorEventSchema,
   ParamsEventSchema,
   ProgressEventSchema,
-  RunEventSchema,
+  RunStartedEventSchema,
   SqlEventSchema,
   ThoughtEventSchema,
 } from "@/lib/generated/zod";
 
 const schemas = {
-  run: RunEventSchema,
+  run: RunStartedEventSchema,
   thought: ThoughtEventSchema,
   sql: SqlEventSchema,
   code: CodeChunkEventSchema,
@@ -35,7 +35,7 @@ type Known = {
 export type InvalidEvent = { kind: "invalid"; id: string | undefined; event: string; message: string };
 export type StreamEvent = Known | InvalidEvent;
 
-export type RunEventData = z.infer<typeof RunEventSchema>;
+export type RunEventData = z.infer<typeof RunStartedEventSchema>;
 export type ParamsEventData = z.infer<typeof ParamsEventSchema>;
 export type DataReadyData = z.infer<typeof DataReadyEventSchema>;
 export type ErrorEventData = z.infer<typeof ErrorEventSchema>;

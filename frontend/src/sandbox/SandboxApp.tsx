@@ -4,6 +4,8 @@ import { Component, type ErrorInfo, type ReactNode, useCallback, useEffect, useR
 import { QueryResultSchema } from "@/lib/api-schemas";
 import { decodeParquet } from "@/lib/parquet";
 import { exportChart } from "@/sandbox/export";
+import { installNavigationGuard } from "@/sandbox/guard/navigation";
+import { REFUSED, SandboxRefusal } from "@/sandbox/guard/refusal";
 import type { TabularData } from "@/sandbox/kit";
 import {
   acceptMessage,
@@ -22,6 +24,7 @@ function post(message: SandboxMessage, transfer: Transferable[] = []): void {
 }
 
 function messageOf(error: unknown): string {
+  if (error instanceof SandboxRefusal) return error.message;
   if (error instanceof Error) return `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
   return String(error);
 }
@@ -81,9 +84,24 @@ export function SandboxApp() {
   const codeCache = useRef<{ code: string; Viz: VizComponent } | null>(null);
   const stageRef = useRef<HTMLDivElement>(null);
 
+  // The render a defence acted on: that component is refused for good (its view is replaced by
+  // the reason, and it never reports `rendered`), so the portal keeps showing why.
+  const refusedRef = useRef<number | null>(null);
+
   const reportError = useCallback((phase: Phase, message: string) => {
     post(sandboxMessage({ type: "error", renderId: renderIdRef.current, phase, message }));
   }, []);
+
+  const failClosed = useCallback(
+    (message: string) => {
+      refusedRef.current = renderIdRef.current;
+      setCurrent((prev) =>
+        prev && !prev.error ? { ...prev, Viz: null, error: { phase: "render", message } } : prev,
+      );
+      reportError("render", message);
+    },
+    [reportError],
+  );
 
   const handle = useCallback(
     async (message: HostMessage) => {
@@ -171,29 +189,32 @@ export function SandboxApp() {
     // Reported to the host, so they count as handled here.
     const onError = (event: ErrorEvent) => {
       event.preventDefault();
-      reportError("render", event.message || "Script error");
+      if (event.error instanceof SandboxRefusal) failClosed(event.error.message);
+      else reportError("render", event.message || "Script error");
     };
     const onRejection = (event: PromiseRejectionEvent) => {
       event.preventDefault();
-      reportError("render", messageOf(event.reason));
+      if (event.reason instanceof SandboxRefusal) failClosed(event.reason.message);
+      else reportError("render", messageOf(event.reason));
     };
     const onViolation = (event: SecurityPolicyViolationEvent) =>
-      reportError(
-        "render",
-        `Blocked by the sandbox: ${event.effectiveDirective} ${event.blockedURI || ""}`.trim(),
+      failClosed(
+        `${REFUSED}: the frame's policy blocked a request (${event.effectiveDirective} ${event.blockedURI || ""})`,
       );
+    const removeGuard = installNavigationGuard((reason) => failClosed(`${REFUSED}: ${reason}`));
     window.addEventListener("message", onMessage);
     window.addEventListener("error", onError);
     window.addEventListener("unhandledrejection", onRejection);
     document.addEventListener("securitypolicyviolation", onViolation);
     post(sandboxMessage({ type: "ready" }));
     return () => {
+      removeGuard();
       window.removeEventListener("message", onMessage);
       window.removeEventListener("error", onError);
       window.removeEventListener("unhandledrejection", onRejection);
       document.removeEventListener("securitypolicyviolation", onViolation);
     };
-  }, [handle, reportError]);
+  }, [handle, reportError, failClosed]);
 
   if (!current) return <div className="vz-status">Waiting for a component…</div>;
   const { Viz, data, params, error, renderId, mountKey } = current;
@@ -203,7 +224,11 @@ export function SandboxApp() {
       {Viz && data && !error ? (
         <Boundary key={mountKey} onError={(e) => reportError("render", messageOf(e))}>
           <Viz data={data} params={params} />
-          <Rendered onRendered={() => post(sandboxMessage({ type: "rendered", renderId }))} />
+          <Rendered
+            onRendered={() => {
+              if (refusedRef.current !== renderId) post(sandboxMessage({ type: "rendered", renderId }));
+            }}
+          />
         </Boundary>
       ) : null}
     </div>

@@ -1,7 +1,8 @@
-// @vizorch/kit: the helpers generated components may import (CONTRACTS.md, "Sandbox scope").
+// @vizorch/kit: the helpers generated components may import (docs/artifact.md, "Imports").
 import { type RefObject, useLayoutEffect, useState } from "react";
 import { colorSchemes, getColors } from "@/lib/color-schemes";
 import type { TabularData } from "@/lib/tabular";
+import { unwrap } from "@/sandbox/guard/membrane";
 
 export type { TabularData };
 export { colorSchemes, getColors };
@@ -71,8 +72,9 @@ export function formatDate(value: string | number | Date, grain: DateGrain = "da
 export function useResize(ref: RefObject<Element | null>): { width: number; height: number } {
   const [size, setSize] = useState({ width: 0, height: 0 });
   useLayoutEffect(() => {
-    const el = ref.current;
-    if (!el) return;
+    // The component's ref holds the sandbox's view of the element (guard/membrane.ts).
+    const el = unwrap(ref.current);
+    if (!(el instanceof Element)) return;
     const measure = () => {
       const rect = el.getBoundingClientRect();
       setSize((prev) =>

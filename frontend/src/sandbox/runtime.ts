@@ -1,15 +1,14 @@
-// Compiles a generated TSX module with react-runner against the fixed scope of CONTRACTS.md:
-// react, recharts and @vizorch/kit, and nothing else.
-import * as React from "react";
-import { importCode } from "react-runner";
+// Compiles a generated TSX module and evaluates it in its own SES Compartment. The module's scope
+// is the fixed sandbox scope of docs/artifact.md (react, recharts, @vizorch/kit) plus the globals of
+// guard/globals.ts: no window, document or location, and evaluators (`Function`, `eval`) that
+// evaluate in that same confined scope. The frame runs under lockdown (guard/lockdown.ts), so
+// `constructor.constructor` is inert and the shared intrinsics are frozen.
 import * as Recharts from "recharts";
+import { transform } from "sucrase";
+import { guardExport, makeSandboxReact } from "@/sandbox/guard/elements";
+import { sandboxGlobals } from "@/sandbox/guard/globals";
+import { REFUSED } from "@/sandbox/guard/refusal";
 import * as Kit from "@/sandbox/kit";
-
-export const SANDBOX_MODULES: Record<string, unknown> = {
-  react: { ...React, default: React },
-  recharts: Recharts,
-  "@vizorch/kit": Kit,
-};
 
 export type VizComponent = React.ComponentType<{ data: Kit.TabularData; params: Record<string, unknown> }>;
 
@@ -20,18 +19,73 @@ export class CompileError extends Error {
   }
 }
 
-/** Returns the module's default export, or throws CompileError saying what is wrong. */
-export function compileViz(code: string): VizComponent {
-  if (!code.trim()) throw new CompileError("There is no component code.");
-  let exports: Record<string, unknown>;
+// Plain, frozen copies of the modules: a namespace object cannot be frozen, and a component must
+// not be able to change what the next one (or Recharts itself) sees.
+const recharts = { ...Recharts };
+const kit = { ...Kit };
+const trusted = new Set<unknown>([...Object.values(recharts), ...Object.values(kit)]);
+const react = makeSandboxReact({ trusted });
+
+let scope: { modules: Record<string, unknown>; globals: PropertyDescriptorMap } | null = null;
+
+function sandboxScope() {
+  // Hardened on first use, after lockdown (harden exists only then).
+  scope ??= {
+    modules: harden({ react, recharts, "@vizorch/kit": kit }) as Record<string, unknown>,
+    globals: sandboxGlobals({ React: react }),
+  };
+  return scope;
+}
+
+function sandboxRequire(modules: Record<string, unknown>) {
+  return (name: unknown) => {
+    if (typeof name === "string" && Object.hasOwn(modules, name)) return modules[name];
+    throw new CompileError(
+      `${REFUSED}: there is no module ${JSON.stringify(String(name))} (only react, recharts and @vizorch/kit)`,
+    );
+  };
+}
+
+function toCommonJs(code: string): string {
   try {
-    exports = importCode(code, { import: SANDBOX_MODULES }) as Record<string, unknown>;
+    // The same transform react-runner used: TypeScript and JSX (classic, React.createElement)
+    // removed, imports turned into require() calls, dynamic import() included.
+    return transform(code, { transforms: ["jsx", "typescript", "imports"], production: true }).code;
   } catch (error) {
     throw new CompileError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** Returns the module's default export, or throws CompileError saying what is wrong. */
+export function compileViz(code: string): VizComponent {
+  if (!code.trim()) throw new CompileError("There is no component code.");
+  performance.mark("vz:compile:start");
+  const source = toCommonJs(code);
+  performance.mark("vz:compile:transformed");
+  const { modules, globals } = sandboxScope();
+  const exports: Record<string, unknown> = {};
+  try {
+    const compartment = new Compartment({ __options__: true });
+    Object.defineProperties(compartment.globalThis, globals);
+    const factory = compartment.evaluate(`(function (require, exports, module) {${source}\n})`) as (
+      require: (name: unknown) => unknown,
+      exports: Record<string, unknown>,
+      module: { exports: Record<string, unknown> },
+    ) => void;
+    factory(sandboxRequire(modules), exports, { exports });
+  } catch (error) {
+    throw new CompileError(error instanceof Error ? error.message : String(error));
+  }
+  performance.mark("vz:compile:end");
+  performance.measure("vz:compile:transform", "vz:compile:start", "vz:compile:transformed");
+  performance.measure("vz:compile:compartment", "vz:compile:transformed", "vz:compile:end");
   const component = exports.default;
   if (typeof component !== "function" && !(typeof component === "object" && component !== null)) {
     throw new CompileError("The code must `export default function Viz({ data, params }) { ... }`.");
   }
-  return component as VizComponent;
+  try {
+    return guardExport(component) as VizComponent;
+  } catch (error) {
+    throw new CompileError(error instanceof Error ? error.message : String(error));
+  }
 }

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from vizorch_site.tokens import issue_token, revoke_token
+from core.tokens import issue_token, revoke_token
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 # Modules whose Pydantic models cross the wire (HTTP bodies and SSE payloads).
 SCHEMA_MODULES = (
     "vizorch_site.schemas",
-    "vizorch_site.errors",
+    "core.schemas",
     "executors.schemas",
     "chat.events",
     "chat.schemas",

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from vizorch_site.roles import ANALYST, CURATOR, VIEWER
+from core.roles import ANALYST, CURATOR, VIEWER
 
 DEMO_USERS = (("analyst", ANALYST), ("curator", CURATOR), ("viewer", VIEWER))
 

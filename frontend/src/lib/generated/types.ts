@@ -93,6 +93,9 @@ export interface ConversationDetailOut {
   title: string;
   updated_at: string;
 }
+/**
+ * A run as its owner sees it; validated from a `chat.models.Run`.
+ */
 export interface RunOut {
   conversation_id: string;
   created_at: string;
@@ -116,6 +119,9 @@ export interface RunError {
   message: string;
   stage: string;
 }
+/**
+ * A conversation; validated from a `chat.models.Conversation` annotated with `run_count`.
+ */
 export interface ConversationOut {
   created_at: string;
   id: string;
@@ -135,6 +141,9 @@ export interface ErrorEvent {
   stage: "sql_execution" | "code_generation" | "data_fetch";
   type?: "error";
 }
+/**
+ * Every API error body: a stable code, a message for the user, optional structured detail.
+ */
 export interface ErrorOut {
   code: string;
   detail?: {
@@ -230,7 +239,7 @@ export interface QueryResultData {
 /**
  * First event of every stream: which run and conversation it belongs to.
  */
-export interface RunEvent {
+export interface RunStartedEvent {
   conversation_id: string;
   run_id: string;
   type?: "run";
@@ -243,6 +252,9 @@ export interface ShareIn {
   role?: "viewer" | "editor";
   user?: string | null;
 }
+/**
+ * One share; validated from a `TemplateShare` row.
+ */
 export interface ShareOut {
   group: string | null;
   role: "viewer" | "editor";
@@ -443,7 +455,7 @@ export interface TemplateCreateIn {
   visibility?: "private" | "shared" | "organization";
 }
 /**
- * One template in the export and bulk-import format: the spec's nine fields (PRODUCT.md §7),
+ * One template in the export and bulk-import format: the nine fields of docs/templates.md,
  * always present on export, then Vizorch's curation fields, optional on import.
  */
 export interface TemplateExportRecord {
@@ -684,6 +696,9 @@ export interface TemplatePatchIn {
   version?: number | null;
   visibility?: ("private" | "shared" | "organization") | null;
 }
+/**
+ * One version of a template; validated from a `TemplateVersion` row.
+ */
 export interface TemplateVersionOut {
   author: string | null;
   change: string;

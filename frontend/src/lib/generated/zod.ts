@@ -64,7 +64,7 @@ export const QueryOutSchema = z.object({ "columns": z.array(ColumnOutSchema), "f
 
 export const QueryResultDataSchema = z.object({ "columns": z.array(z.string()), "rows": z.array(z.array(z.any())) });
 
-export const RunEventSchema = z.object({ "conversation_id": z.string(), "run_id": z.string(), "type": z.literal("run").default("run") }).strict();
+export const RunStartedEventSchema = z.object({ "conversation_id": z.string(), "run_id": z.string(), "type": z.literal("run").default("run") }).strict();
 
 export const ShareInSchema = z.object({ "group": z.union([z.string(), z.null()]).default(null), "role": z.enum(["viewer","editor"]).default("viewer"), "user": z.union([z.string(), z.null()]).default(null) });
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from vizorch_site.models import ApiToken
+from core.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,9 @@ def test_token_needs_no_csrf_for_writes(analyst: User) -> None:
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
     )
-    # Authenticated and past CSRF: the statement itself is what gets refused.
-    assert response.status_code not in (401, 403)
+    # Authenticated and past CSRF: the statement itself is what gets refused, by the guard.
+    assert response.status_code == 400
+    assert response.json()["code"] == "sql_refused"
 
 
 def test_only_a_hash_of_the_secret_is_stored(analyst: User) -> None:
@@ -72,6 +73,7 @@ def test_malformed_tokens_are_refused(client: Client, analyst: User, header: str
     _create_token("ana")
     response = client.get("/api/me", headers={"Authorization": header})
     assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
 
 
 def test_tampered_secret_is_refused(client: Client, analyst: User) -> None:
@@ -79,13 +81,16 @@ def test_tampered_secret_is_refused(client: Client, analyst: User) -> None:
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     response = client.get("/api/me", headers={"Authorization": f"Bearer {tampered}"})
     assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
 
 
 def test_token_of_a_deactivated_user_is_refused(client: Client, analyst: User) -> None:
     token = _create_token("ana")
     analyst.is_active = False
     analyst.save()
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
 
 
 def test_unknown_user_is_a_command_error(analyst: User) -> None:

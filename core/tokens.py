@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from vizorch_site.models import ApiToken
+from core.models import ApiToken
 
 TOKEN_PREFIX = "vz"
 # A token is used on every request; write `last_used_at` at most this often.

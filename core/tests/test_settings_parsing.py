@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from vizorch_site.config import channel_layers, database_config, env_bool, env_list, secret_key
+from core.config import channel_layers, database_config, env_bool, env_list, secret_key
 
 
 def test_database_defaults_to_sqlite_under_var(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_env_list_ignores_blanks() -> None:
 
 
 def test_json_object_settings_are_parsed_and_checked() -> None:
-    from vizorch_site.config import env_json_object
+    from core.config import env_json_object
 
     assert env_json_object('{"local": ["orders"]}') == {"local": ["orders"]}
     assert env_json_object(None) == {}

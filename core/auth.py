@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
-from vizorch_site.tokens import user_for_token
+from core.tokens import user_for_token
 
 
 class ApiTokenAuth(HttpBearer):
