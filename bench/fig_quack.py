@@ -38,15 +38,15 @@ START_TIMEOUT_S = 60.0
 
 @contextlib.contextmanager
 def quack_server(database: Path, token: str, log_dir: Path) -> Iterator[str]:
-    """executors.testing.quack_server on a free loopback port with the local engine's thread
+    """`manage.py quack_serve` on a free loopback port with the local engine's thread
     count and memory limit; yields its quack:host:port URI and stops it afterwards."""
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"quack-{port}.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "executors.testing.quack_server", "--database", str(database),
+            [sys.executable, "manage.py", "quack_serve", "--database", str(database),
              "--port", str(port), "--threads", "2", "--memory-limit", "1GB"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=BASE_DIR,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, cwd=BASE_DIR,
             env={**os.environ, "QUACK_TOKEN": token},
         )  # fmt: skip
     try:
@@ -99,7 +99,7 @@ def figures(var_dir: Path, reps: int) -> list[Figure]:
         title="Remote DuckDB over Quack vs local DuckDB, 10-row results",
         method=(
             "Each query runs through Vizorch's engines in the bench process, alternating: "
-            "`RemoteDuckDBEngine` against a Quack server (executors.testing.quack_server, 2 "
+            "`RemoteDuckDBEngine` against a Quack server (`manage.py quack_serve`, 2 "
             "threads, 1 GB, on loopback, serving the same demo file) and `LocalDuckDBEngine` on "
             f"the file (2 threads, 1 GB). {reps} timed runs each after one warm-up; the time is "
             "`engine.run()` returning an Arrow table of 10 rows. The extra row `raw quack_query` "

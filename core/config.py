@@ -37,6 +37,20 @@ def env_json_object(value: str | None) -> dict[str, Any]:
     return parsed
 
 
+def env_int_or_json_object(value: str | None, *, default: int) -> int | dict[str, Any]:
+    """A whole number, or a JSON object (for settings that may differ per engine)."""
+    if not value or not value.strip():
+        return default
+    if value.strip().startswith("{"):
+        return env_json_object(value)
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"expected a number or a JSON object, got {value[:40]!r}"
+        ) from exc
+
+
 def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
     """SQLite under `var/` when no URL is given; `postgres://` URLs use psycopg 3."""
     if not url:

@@ -155,8 +155,17 @@ async def get_catalog(
 
 @router.post(
     "/query",
-    response={200: QueryOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+    response={
+        200: QueryOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+        504: ErrorOut,
+    },
 )
 async def run_query(request: HttpRequest, payload: QueryIn) -> StoredResult:
-    """Run one read-only SQL statement on a data engine and store its result for /api/data/{id}."""
+    """Run one read-only SQL statement on a data engine and store its result for /api/data/{id};
+    busy answers 429 (your own queries) or 503 (the engine's) with Retry-After."""
     return await services.arun_adhoc_query(request.user, payload.sql, engine_name=payload.engine)

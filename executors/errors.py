@@ -46,10 +46,22 @@ class UnknownEngine(ExecutorError):
 
 
 class TooManyQueries(ExecutorError):
-    """The caller already has as many queries running as it may; retry after `retry_after` s."""
+    """The caller kept as many queries running as it may for the statement's whole wait; retry
+    after `retry_after` s."""
 
     kind: ErrorKind = "busy"
     code = "too_many_queries"
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
+class EngineBusy(ExecutorError):
+    """Every query slot of the engine stayed taken for the statement's whole wait; retry after
+    `retry_after` s. The engine, not the caller, is the limit."""
+
+    kind: ErrorKind = "unavailable"
+    code = "engine_busy"
 
     def __init__(self, message: str, *, retry_after: int = 2) -> None:
         super().__init__(message, retry_after=retry_after)

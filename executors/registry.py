@@ -39,6 +39,7 @@ def _config() -> tuple[Any, ...]:
         _setting("VIZORCH_DUCKDB_WORKERS", 2),
         _setting("VIZORCH_DUCKDB_WORKER_MEMORY", "2GB"),
         _setting("VIZORCH_RESULT_SMALL_BYTES", 16 * 2**20),
+        _setting("VIZORCH_RESULT_SMALL_ROWS", 50_000),
     )
 
 
@@ -81,6 +82,8 @@ def _build() -> dict[str, Engine]:
             settings.VIZORCH_SPARK_URL,
             settings.VIZORCH_SPARK_TOKEN,
             settings.VIZORCH_RESULTS_DIR,
+            # Spark writes Parquet itself exactly when the result has more rows than a "small" one.
+            small_rows=int(_setting("VIZORCH_RESULT_SMALL_ROWS", 50_000)),
         )
     return engines
 

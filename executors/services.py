@@ -1,27 +1,26 @@
-"""The one entry point for running a query: guard, engine, result store. Chat, templates and the
-API all call `execute_query` (sync, in the caller's thread) or `aexecute_query` (async: the engine
-work runs in a worker thread, never on the event loop)."""
+"""The one entry point for running a query: guard, a turn on the engine (executors/scheduling.py),
+engine, result store. Chat, templates and the API all call `execute_query` (sync, in the caller's
+thread) or `aexecute_query` (async: the engine work runs in a worker thread, never on the event
+loop)."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
+import functools
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from executors import access, registry, results
+from executors import access, registry, results, scheduling
 from executors.engines.base import (
     Dialect,
+    Engine,
     EngineResult,
     ProgressCallback,
     QueryLimits,
 )
-from executors.errors import TooManyQueries
 from executors.guard import GuardedStatement, guard
 from executors.models import QueryResult
 
@@ -82,27 +81,48 @@ def prepare(
     )
 
 
-def _run(
+def _guarded(
     sql: str,
     *,
     engine_name: str | None,
-    tag: str | None,
     limits: QueryLimits | None,
-    on_progress: ProgressCallback | None,
     source_dialect: Dialect | None,
-) -> _Ran:
+) -> tuple[Engine, QueryLimits, GuardedStatement]:
     engine = registry.get_engine(engine_name)
     limits = limits or default_limits()
     statement = prepare(
         sql, engine_name=engine.name, source_dialect=source_dialect, max_rows=limits.max_rows
     )
-    tag = tag or f"vizorch-{uuid.uuid4().hex}"
+    return engine, limits, statement
+
+
+def _run(
+    engine: Engine,
+    statement: GuardedStatement,
+    *,
+    tag: str,
+    limits: QueryLimits,
+    on_progress: ProgressCallback | None,
+) -> _Ran:
     result = engine.run(statement.sql, limits=limits, tag=tag, on_progress=on_progress)
     preview = results.preview_rows(result.table, PREVIEW_ROWS) if result.table is not None else []
     path = results.write_parquet(result, uuid.uuid4())
     if result.table is None:
         preview = results.preview_from_file(path, PREVIEW_ROWS)
     return _Ran(statement, engine.name, tag, result, path, preview)
+
+
+def _ticket(
+    engine: Engine, owner: Any, tag: str, limits: QueryLimits, max_wait_s: float | None
+) -> scheduling.Ticket:
+    return scheduling.scheduler().submit(
+        engine.name,
+        str(getattr(owner, "pk", None) or "-"),
+        tag=tag,
+        timeout_s=limits.timeout_s,
+        max_wait_s=scheduling.max_wait_s() if max_wait_s is None else max_wait_s,
+        capacity=scheduling.engine_concurrency(engine.name, engine.max_concurrency),
+    )
 
 
 def _record(ran: _Ran, owner: Any) -> StoredResult:
@@ -148,20 +168,22 @@ def execute_query(
     limits: QueryLimits | None = None,
     on_progress: ProgressCallback | None = None,
     source_dialect: Dialect | None = None,
+    max_wait_s: float | None = None,
 ) -> StoredResult:
-    """Guard `sql`, run it on the engine in this thread, store the result as Parquet and a row.
-    Raises `executors.errors.*` (refused, failed, timed out, cancelled, engine unavailable, the
-    owner's result quota reached)."""
+    """Guard `sql`, wait for its turn on the engine (at most `max_wait_s`, by default
+    VIZORCH_QUERY_MAX_WAIT_S; `math.inf` waits until cancelled), run it in this thread, store the
+    result as Parquet and a row. Raises `executors.errors.*` (refused, busy, failed, timed out,
+    cancelled, engine unavailable, the owner's result quota reached)."""
     results.ensure_room(owner)
-    ran = _run(
-        sql,
-        engine_name=engine_name,
-        tag=tag,
-        limits=limits,
-        on_progress=on_progress,
-        source_dialect=source_dialect,
+    engine, limits, statement = _guarded(
+        sql, engine_name=engine_name, limits=limits, source_dialect=source_dialect
     )
-    return _record(ran, owner)
+    tag = tag or f"vizorch-{uuid.uuid4().hex}"
+    ticket = _ticket(engine, owner, tag, limits, max_wait_s)
+    run = functools.partial(
+        _run, engine, statement, tag=tag, limits=limits, on_progress=on_progress
+    )
+    return _record(scheduling.scheduler().run(ticket, run), owner)
 
 
 async def aexecute_query(
@@ -173,20 +195,22 @@ async def aexecute_query(
     limits: QueryLimits | None = None,
     on_progress: ProgressCallback | None = None,
     source_dialect: Dialect | None = None,
+    max_wait_s: float | None = None,
 ) -> StoredResult:
-    """`execute_query` for async callers: the guard, the engine and the Parquet write run in a
-    worker thread of their own; only the quota check and the short database insert use Django's
-    sync thread.
-    `on_progress` is called from that worker thread."""
+    """`execute_query` for async callers: the guard runs in a worker thread, the wait for a turn
+    holds no thread, the engine and the Parquet write run on a statement thread; only the quota
+    check and the short database insert use Django's sync thread. `on_progress` is called from
+    the statement thread."""
     await sync_to_async(results.ensure_room)(owner)
-    ran = await sync_to_async(_run, thread_sensitive=False)(
-        sql,
-        engine_name=engine_name,
-        tag=tag,
-        limits=limits,
-        on_progress=on_progress,
-        source_dialect=source_dialect,
+    engine, limits, statement = await sync_to_async(_guarded, thread_sensitive=False)(
+        sql, engine_name=engine_name, limits=limits, source_dialect=source_dialect
     )
+    tag = tag or f"vizorch-{uuid.uuid4().hex}"
+    ticket = _ticket(engine, owner, tag, limits, max_wait_s)
+    run = functools.partial(
+        _run, engine, statement, tag=tag, limits=limits, on_progress=on_progress
+    )
+    ran = await scheduling.scheduler().arun(ticket, run)
     return await sync_to_async(_record)(ran, owner)
 
 
@@ -197,12 +221,12 @@ async def arun_for_user(
     engine_name: str | None = None,
     source_dialect: Dialect | None = None,
 ) -> StoredResult:
-    """A statement a user runs directly (ad-hoc SQL, a template refresh): it holds one of the
-    user's query slots while it runs and its result belongs to the user."""
-    with user_slot(user.pk):
-        return await aexecute_query(
-            sql, engine_name=engine_name, owner=user, source_dialect=source_dialect
-        )
+    """A statement a user runs directly (ad-hoc SQL, a template refresh): it waits at most
+    VIZORCH_QUERY_MAX_WAIT_S for its turn (then `TooManyQueries` or `EngineBusy`, with a retry
+    hint) and its result belongs to the user."""
+    return await aexecute_query(
+        sql, engine_name=engine_name, owner=user, source_dialect=source_dialect
+    )
 
 
 async def arun_adhoc_query(user: Any, sql: str, *, engine_name: str | None = None) -> StoredResult:
@@ -212,39 +236,8 @@ async def arun_adhoc_query(user: Any, sql: str, *, engine_name: str | None = Non
 
 
 def cancel_query(tag: str, *, engine_name: str | None = None) -> bool:
-    """Stop the statement running under `tag` on one engine (or on every engine)."""
+    """Stop the statement running under `tag` on one engine (or on every engine), or take it out
+    of the queue when it is still waiting for its turn."""
+    queued = scheduling.scheduler().cancel(tag)
     engines = [registry.get_engine(engine_name)] if engine_name else registry.all_engines()
-    return any([engine.cancel(tag) for engine in engines])
-
-
-# --- per-user concurrency ------------------------------------------------------------------------
-
-_running_lock = threading.Lock()
-_running: dict[Any, int] = {}
-
-
-def concurrency_limit() -> int:
-    return int(getattr(settings, "VIZORCH_QUERY_CONCURRENCY", 2))
-
-
-@contextlib.contextmanager
-def user_slot(user_key: Any, *, limit: int | None = None) -> Iterator[None]:
-    """Hold one of the user's query slots (in this process) for the duration of the block;
-    `TooManyQueries` when all are taken."""
-    limit = concurrency_limit() if limit is None else limit
-    with _running_lock:
-        if _running.get(user_key, 0) >= limit:
-            raise TooManyQueries(
-                f"You already have {limit} queries running; wait for one to finish.",
-                retry_after=2,
-            )
-        _running[user_key] = _running.get(user_key, 0) + 1
-    try:
-        yield
-    finally:
-        with _running_lock:
-            left = _running.get(user_key, 1) - 1
-            if left:
-                _running[user_key] = left
-            else:
-                _running.pop(user_key, None)
+    return any([engine.cancel(tag) for engine in engines]) or queued

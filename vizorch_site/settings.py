@@ -11,6 +11,7 @@ from core.config import (
     channel_layers,
     database_config,
     env_bool,
+    env_int_or_json_object,
     env_json_object,
     env_list,
     secret_key,
@@ -79,7 +80,9 @@ DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
-CHANNEL_LAYERS = channel_layers(REDIS_URL, os.environ.get("VIZORCH_CHANNEL_PREFIX") or "vizorch")
+# Prefix of every Redis key (channels, query slots): several installations can share one Redis.
+VIZORCH_CHANNEL_PREFIX = os.environ.get("VIZORCH_CHANNEL_PREFIX") or "vizorch"
+CHANNEL_LAYERS = channel_layers(REDIS_URL, VIZORCH_CHANNEL_PREFIX)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -170,7 +173,14 @@ VIZORCH_DUCKDB_WORKERS = int(os.environ.get("VIZORCH_DUCKDB_WORKERS", "2"))
 VIZORCH_DUCKDB_WORKER_MEMORY = os.environ.get("VIZORCH_DUCKDB_WORKER_MEMORY", "2GB")
 VIZORCH_QUERY_TIMEOUT_S = float(os.environ.get("VIZORCH_QUERY_TIMEOUT_S", "30"))
 VIZORCH_MAX_ROWS = int(os.environ.get("VIZORCH_MAX_ROWS", "100000"))
+# Statements one user runs at once (across processes with Redis), statements each engine runs at
+# once in a process (a number, or a JSON object by engine name with an optional "default"), and
+# how long a direct statement (/api/query, template refresh) waits for its turn.
 VIZORCH_QUERY_CONCURRENCY = int(os.environ.get("VIZORCH_QUERY_CONCURRENCY", "2"))
+VIZORCH_ENGINE_CONCURRENCY = env_int_or_json_object(
+    os.environ.get("VIZORCH_ENGINE_CONCURRENCY"), default=4
+)
+VIZORCH_QUERY_MAX_WAIT_S = float(os.environ.get("VIZORCH_QUERY_MAX_WAIT_S", "10"))
 VIZORCH_RESULT_SMALL_ROWS = int(os.environ.get("VIZORCH_RESULT_SMALL_ROWS", "50000"))
 VIZORCH_RESULT_SMALL_BYTES = int(os.environ.get("VIZORCH_RESULT_SMALL_BYTES", str(16 * 2**20)))
 VIZORCH_RESULT_TTL_HOURS = float(os.environ.get("VIZORCH_RESULT_TTL_HOURS", "168"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -83,11 +84,18 @@ async def execute_sql(
     tag: str,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> StoredResult:
-    """Guard, run and store one statement; raises `executors.errors.ExecutorError` subclasses."""
+    """Guard, run and store one statement; raises `executors.errors.ExecutorError` subclasses.
+    A run's statement waits for its turn on the engine as long as the run lives: it is never
+    refused for being busy."""
     from executors import services
 
     return await services.aexecute_query(
-        sql, engine_name=engine, owner=user, tag=tag, on_progress=on_progress
+        sql,
+        engine_name=engine,
+        owner=user,
+        tag=tag,
+        on_progress=on_progress,
+        max_wait_s=math.inf,
     )
 
 

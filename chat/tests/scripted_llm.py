@@ -29,6 +29,17 @@ RETURN_RATE_SQL = (
     "JOIN stores s ON o.store_id = s.store_id GROUP BY s.region ORDER BY return_rate DESC"
 )
 
+# Jobs for the Spark engine (`submit_spark`), by marker: several stages (a join, then a group by),
+# one that runs for hours unless stopped, and a result larger than a "small" one.
+SPARK_JOBS = {
+    "[spark-stages]": (
+        "SELECT a.id % 7 AS bucket, count(*) AS n, sum(b.id) AS total "
+        "FROM range(300000) a JOIN range(300000) b ON a.id = b.id GROUP BY 1 ORDER BY 1"
+    ),
+    "[spark-endless]": "SELECT count(*) AS n FROM range(1000000000000)",
+    "[spark-large]": "SELECT id, id * 2 AS twice FROM range(60000)",
+}
+
 COMPONENT = """import React, { useMemo } from "react";
 import { ResponsiveContainer, BarChart, Bar, XAxis, YAxis, Tooltip } from "recharts";
 import { rowsToObjects, formatNumber, getColors } from "@vizorch/kit";
@@ -164,6 +175,15 @@ class ScriptedLLM:
         if "[remote]" in question and not results:
             yield from _text(completion, "Querying the remote engine.")
             yield from _tool_call(completion, "run_sql", {"sql": SALES_SQL, "engine": "remote"})
+            return
+        spark_job = next((sql for marker, sql in SPARK_JOBS.items() if marker in question), None)
+        if spark_job is not None and not results:
+            yield from _text(completion, "Submitting a Spark job.")
+            yield from _tool_call(completion, "submit_spark", {"sql": spark_job})
+            return
+        if spark_job is not None and results[-1].startswith("ERROR"):
+            yield from _text(completion, "The Spark job did not finish.")
+            yield _finish(completion, "stop")
             return
         if "[repair]" in question and not results:
             yield from _text(completion, "Let me look at regions.")

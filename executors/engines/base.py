@@ -93,6 +93,9 @@ class Engine(abc.ABC):
 
     kind: EngineKind
     dialect: Dialect
+    # Statements the engine can run at once by its own make (a pool of worker processes), or None;
+    # the scheduler never lets more than this through.
+    max_concurrency: int | None = None
 
     def __init__(self, name: str) -> None:
         self.name = name

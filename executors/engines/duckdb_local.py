@@ -105,6 +105,7 @@ class LocalDuckDBEngine(Engine):
         self.max_temp_directory_size = max_temp_directory_size
         self.temp_directory = Path(temp_directory) if temp_directory else None
         self.pool_size = pool_size
+        self.max_concurrency = pool_size
         self.worker_memory = parse_size(worker_memory)
         self.spill_directory = Path(spill_directory) if spill_directory else None
         self.spill_bytes = spill_bytes

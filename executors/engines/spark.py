@@ -10,8 +10,10 @@ import re
 import shutil
 import socket
 import threading
+import time
 import uuid
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -41,6 +43,8 @@ _STALE_SESSION = ("INVALID_HANDLE", "SESSION_NOT_FOUND", "SESSION_CLOSED")
 
 
 INTERRUPT_REPEAT_S = 0.5
+# How long a stopped job may take to end on the cluster before the caller is answered anyway.
+STOP_GRACE_S = 2.0
 
 
 class _Stopped(Exception):
@@ -52,8 +56,14 @@ class _Job:
     spark_tag: str
     on_progress: ProgressCallback | None
     stopped_by: str = ""  # "", "timeout" or "cancel"
+    stopped_at: float = 0.0
     finished: bool = False
+    # The caller stopped waiting for a cluster that did not end the job.
+    abandoned: bool = False
     last: Progress | None = None
+    stages: int = 0
+    # Set when the worker is done and when a stop is asked for.
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 class SparkEngine(Engine):
@@ -155,13 +165,14 @@ class SparkEngine(Engine):
         if job is None or job.on_progress is None or not stages:
             return
         stages = list(stages)
-        finished = sum(1 for stage in stages if stage.done)
+        job.stages = len(stages)
         self._report(
             job,
-            Progress(
-                stage=f"{finished}/{len(stages)} stages done",
+            _progress(
                 done=sum(int(stage.num_completed_tasks) for stage in stages),
                 total=sum(int(stage.num_tasks) for stage in stages),
+                finished_stages=sum(1 for stage in stages if stage.done),
+                stages=len(stages),
             ),
         )
 
@@ -180,36 +191,81 @@ class SparkEngine(Engine):
         tag: str,
         on_progress: ProgressCallback | None = None,
     ) -> EngineResult:
+        """Run on a worker thread and wait for it, a cancel, or the timeout. A stop interrupts the
+        job's tag and waits up to STOP_GRACE_S for the cluster to end it; a cluster that does not
+        (frozen, or ignoring the interrupt) is left to it, and the caller gets its answer then."""
         spark = self._session()
         job = _Job(spark_tag=_spark_tag(tag), on_progress=on_progress)
         with self._lock:
             self._jobs[tag] = job
+        outcome: Future[EngineResult] = Future()
+        worker = threading.Thread(
+            target=self._work,
+            args=(spark, sql, limits, job, outcome),
+            name=f"spark-{self.name}",
+            daemon=True,
+        )
         watchdog = threading.Timer(limits.timeout_s, self._stop, args=(job, "timeout"))
         watchdog.daemon = True
-        self._local.job = job
-        spark.addTag(job.spark_tag)
-        watchdog.start()
         try:
-            result = self._collect(spark, sql, limits)
-            if job.stopped_by:
-                # Stopped between two Spark operations, or before the first one started.
-                if result.parquet_path is not None:
-                    shutil.rmtree(result.parquet_path, ignore_errors=True)
+            worker.start()
+            watchdog.start()
+            give_up = time.monotonic() + limits.timeout_s + STOP_GRACE_S
+            while not outcome.done():
+                if job.stopped_at:
+                    give_up = min(give_up, job.stopped_at + STOP_GRACE_S)
+                remaining = give_up - time.monotonic()
+                if remaining <= 0:
+                    break
+                job.wake.wait(timeout=remaining)
+                job.wake.clear()
+            if not outcome.done():
+                # The worker cleans up after itself whenever the cluster lets it go.
+                job.abandoned = True
+                job.on_progress = None
+                job.stopped_by = job.stopped_by or "timeout"
+                _discard(outcome)  # it may have ended just now
                 raise _Stopped()
-            if job.last is not None and job.last.done < job.last.total:
-                # The job succeeded; stages Spark skipped had nothing left to do.
-                self._report(job, Progress("finished", job.last.total, job.last.total))
-            return result
+            return outcome.result()
         except Exception as exc:
             raise self._translate(exc, job, limits) from exc
         finally:
-            job.finished = True
             watchdog.cancel()
-            spark.removeTag(job.spark_tag)
-            self._local.job = None
             with self._lock:
                 if self._jobs.get(tag) is job:
                     del self._jobs[tag]
+
+    def _work(
+        self,
+        spark: SparkSession,
+        sql: str,
+        limits: QueryLimits,
+        job: _Job,
+        outcome: Future[EngineResult],
+    ) -> None:
+        # Tags and the progress handler's job are per thread: this one runs the statement.
+        self._local.job = job
+        spark.addTag(job.spark_tag)
+        result: EngineResult | None = None
+        try:
+            result = self._collect(spark, sql, limits)
+            if job.stopped_by:
+                raise _Stopped()  # between two Spark operations, or before the first one
+            if job.last is not None and job.last.done < job.last.total:
+                # The job succeeded; stages Spark skipped had nothing left to do.
+                self._report(job, _progress(job.last.total, job.last.total, job.stages, job.stages))
+            outcome.set_result(result)
+        except BaseException as exc:  # handed to the waiting caller, never lost
+            if result is not None and result.parquet_path is not None:
+                shutil.rmtree(result.parquet_path, ignore_errors=True)
+            outcome.set_exception(exc)
+        finally:
+            job.finished = True
+            spark.removeTag(job.spark_tag)
+            self._local.job = None
+            if job.abandoned:
+                _discard(outcome)
+            job.wake.set()
 
     def _collect(self, spark: SparkSession, sql: str, limits: QueryLimits) -> EngineResult:
         """Fetch up to the small limit as Arrow; when the caller may keep more rows than that and
@@ -239,7 +295,10 @@ class SparkEngine(Engine):
     def _stop(self, job: _Job, reason: str) -> None:
         """Interrupt the job's tag, and again every half second until the job is over: an
         interrupt sent while no Spark operation of the tag is running yet finds nothing."""
-        job.stopped_by = job.stopped_by or reason
+        if not job.stopped_by:
+            job.stopped_by = reason
+            job.stopped_at = time.monotonic()
+            job.wake.set()
         spark = self._spark
         if job.finished or spark is None:
             return
@@ -312,6 +371,24 @@ class SparkEngine(Engine):
 
     def close(self) -> None:
         self._forget_session()
+
+
+def _discard(outcome: Future[EngineResult]) -> None:
+    """Remove the Parquet files of a result nobody waits for any more."""
+    if outcome.done() and outcome.exception() is None:
+        path = outcome.result().parquet_path
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _progress(done: int, total: int, finished_stages: int, stages: int) -> Progress:
+    """`done` and `total` count tasks, and the stage text says so: the portal shows the text
+    beside the two numbers."""
+    return Progress(
+        stage=f"Spark tasks ({finished_stages} of {stages} stages finished)",
+        done=done,
+        total=total,
+    )
 
 
 def _trim_parquet(path: Path, keep: int) -> tuple[int, bool, pa.Schema]:

@@ -1,5 +1,5 @@
 """Pytest fixtures that start real engine servers for the tests, once per session: a DuckDB Quack
-server (a Python + duckdb subprocess serving the demo data with a token) and a local Spark Connect
+server (`manage.py quack_serve` serving the demo data with a token) and a local Spark Connect
 server from the pip pyspark package (the same demo tables, registered from Parquet). Both bind
 127.0.0.1 only, on free ports, and are stopped at the end. A server that cannot start fails the
 tests that need it; nothing is skipped."""
@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -81,9 +82,16 @@ class QuackServer:
         _stop(self.process, group=False)
 
 
-def start_quack_server(database: Path, token: str, log_dir: Path) -> QuackServer:
-    """Start `python -m executors.testing.quack_server` on a free loopback port and wait for its
-    READY line; raise with the server's log when it does not come."""
+def start_quack_server(
+    database: Path,
+    token: str,
+    log_dir: Path,
+    *,
+    threads: int = 1,
+    memory_limit: str = "512MB",
+) -> QuackServer:
+    """Start `manage.py quack_serve` on a free loopback port, as a service runs (stdin closed),
+    and wait for its READY line; raise with the server's log when it does not come."""
     port = free_port()
     log = log_dir / f"quack-{port}.log"
     env = {**os.environ, "QUACK_TOKEN": token, "PYTHONPATH": str(REPO_ROOT)}
@@ -91,14 +99,18 @@ def start_quack_server(database: Path, token: str, log_dir: Path) -> QuackServer
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "executors.testing.quack_server",
+                "manage.py",
+                "quack_serve",
                 "--database",
                 str(database),
                 "--port",
                 str(port),
+                "--threads",
+                str(threads),
+                "--memory-limit",
+                memory_limit,
             ],
-            stdin=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=REPO_ROOT,
@@ -169,9 +181,48 @@ class SparkConnectServer:
     process: subprocess.Popen[bytes]
     log: Path
     work_dir: Path
+    ui_url: str = ""
 
     def stop(self) -> None:
         _stop(self.process, group=True)
+
+    def _monitoring(self, path: str, **params: str) -> list[dict[str, Any]]:
+        """A list from the driver's monitoring REST API for this server's one application."""
+        import httpx
+
+        base = f"{self.ui_url}/api/v1/applications"
+        app = httpx.get(base, timeout=60).json()[0]["id"]
+        found: list[dict[str, Any]] = httpx.get(
+            f"{base}/{app}/{path}", params=params, timeout=120
+        ).json()
+        return found
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """The cluster's own account of its jobs, with their status (RUNNING, SUCCEEDED,
+        FAILED) and job tags: what tests check a cancel against."""
+        return self._monitoring("jobs")
+
+    def sql_plans(self, job_ids: set[int]) -> list[str]:
+        """The physical plans of the SQL executions that ran any of these jobs."""
+        executions = self._monitoring("sql", details="true", planDescription="true")
+        return [
+            execution["planDescription"]
+            for execution in executions
+            if job_ids & set(execution["successJobIds"] + execution["runningJobIds"])
+        ]
+
+    def jobs_tagged(self, tag: str) -> list[dict[str, Any]]:
+        """Jobs of a Vizorch statement run under `tag` (the engine tags them `vizorch-<tag>`)."""
+        # Spark Connect wraps a session's tags: "SparkConnect_SessionTag_..._Tag_<tag>".
+        mine = f"_Tag_vizorch-{tag}"
+        return [job for job in self.jobs() if any(t.endswith(mine) for t in job["jobTags"])]
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): it answers nothing, a cancel included, until `resume`."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
 
 
 def _spark_home() -> Path:
@@ -186,7 +237,7 @@ def _spark_home() -> Path:
 def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer:
     """A local[2] Spark Connect server (spark-submit in the foreground, its own process group)
     with a bounded driver, no UI, few shuffle partitions, and every scratch path in `work_dir`."""
-    port = free_port()
+    port, ui_port = free_port(), free_port()
     log = work_dir / "spark-connect.log"
     for sub in ("local", "warehouse", "tmp"):
         (work_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -206,7 +257,10 @@ def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer
         "spark.connect.grpc.binding.port": str(port),
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
-        "spark.ui.enabled": "false",
+        # The UI's REST API is how tests see the cluster's side of a cancel.
+        "spark.ui.enabled": "true",
+        "spark.ui.port": str(ui_port),
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.local.dir": str(work_dir / "local"),
         "spark.sql.warehouse.dir": str(work_dir / "warehouse"),
@@ -255,7 +309,12 @@ def start_spark_connect_server(work_dir: Path, token: str) -> SparkConnectServer
         )
     # "localhost" (not 127.0.0.1): pyspark sends a token without TLS only to that host name.
     return SparkConnectServer(
-        url=f"sc://localhost:{port}", token=token, process=process, log=log, work_dir=work_dir
+        url=f"sc://localhost:{port}",
+        token=token,
+        process=process,
+        log=log,
+        work_dir=work_dir,
+        ui_url=f"http://127.0.0.1:{ui_port}",
     )
 
 

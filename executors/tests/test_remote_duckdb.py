@@ -3,8 +3,9 @@ round-robin and failover across endpoints, unreachable endpoints, timeouts and c
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,11 @@ from executors.testing.server_fixtures import QuackServer, free_port, start_quac
 LIMITS = QueryLimits(max_rows=1000, timeout_s=60)
 # Streams rows for a very long time: only a timeout or a cancel ends it.
 ENDLESS = "SELECT range AS n FROM range(10000000000)"
+# Computes for hours before its first row; Quack 1.5.5 cannot cancel it on the server.
+RUNAWAY = "SELECT count(*) AS n FROM range(1000000000000)"
+# Far beyond the timeouts below, far short of what the server would need: a caller still
+# waiting then is waiting for the server, not for our timeout.
+ANSWER_BOUND_S = 60
 
 
 @pytest.fixture
@@ -156,6 +162,62 @@ def test_remote_statement_timeout_stops_the_query(remote_engine: RemoteDuckDBEng
         remote_engine.run(
             ENDLESS, limits=QueryLimits(max_rows=10**12, timeout_s=1), tag="remote-timeout"
         )
+
+
+@pytest.fixture
+def own_server(quack_demo_database: Path, tmp_path: Path) -> Iterator[QuackServer]:
+    """A Quack server of this test alone: a runaway keeps it busy until it is stopped."""
+    server = start_quack_server(quack_demo_database, "own-server-token", tmp_path)
+    yield server
+    server.process.send_signal(signal.SIGCONT)
+    server.kill()
+
+
+def raised_within(call: Callable[[], object], bound_s: float = ANSWER_BOUND_S) -> BaseException:
+    """What `call` raised, on a thread of its own that must finish within `bound_s`."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=bound_s)
+    assert not worker.is_alive(), "the caller is still waiting for the server"
+    assert raised, "the call did not fail"
+    return raised[0]
+
+
+def test_remote_runaway_ends_at_the_timeout_though_the_server_cannot_cancel(
+    own_server: QuackServer,
+) -> None:
+    engine = RemoteDuckDBEngine("remote-own", [own_server.uri], own_server.token)
+    try:
+        error = raised_within(
+            lambda: engine.run(RUNAWAY, limits=QueryLimits(timeout_s=2), tag="runaway")
+        )
+        assert isinstance(error, QueryTimeout)
+        # The server is still computing the abandoned statement, and answers the next one.
+        answer = engine.run("SELECT 42 AS n", limits=LIMITS, tag="after-runaway")
+        assert answer.table is not None and answer.table.column("n").to_pylist() == [42]
+    finally:
+        engine.close()
+
+
+def test_remote_server_that_stops_answering_ends_at_the_timeout(own_server: QuackServer) -> None:
+    engine = RemoteDuckDBEngine("remote-own", [own_server.uri], own_server.token)
+    try:
+        own_server.process.send_signal(signal.SIGSTOP)  # accepts TCP connections, answers nothing
+        error = raised_within(
+            lambda: engine.run("SELECT 1", limits=QueryLimits(timeout_s=2), tag="frozen")
+        )
+        assert isinstance(error, QueryTimeout)
+    finally:
+        own_server.process.send_signal(signal.SIGCONT)
+        engine.close()
 
 
 def test_remote_cancel_stops_a_running_query(remote_engine: RemoteDuckDBEngine) -> None:

@@ -13,9 +13,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import Client
 
-from executors import services
+from executors import scheduling
 from executors.access import register_result_access_check, unregister_result_access_check
 from executors.models import QueryResult
+from executors.tests.slots import held_slots
 
 TYPED_SQL = (
     "SELECT order_id, order_date, status, CAST(12.5 AS DECIMAL(10, 2)) AS price, "
@@ -217,10 +218,31 @@ def test_concurrency_limit_answers_429_with_retry_after(
     analyst_client: Client, analyst: Any, executor_settings: Any
 ) -> None:
     executor_settings.VIZORCH_QUERY_CONCURRENCY = 1
-    with services.user_slot(analyst.pk):  # one query of this user already running
+    executor_settings.VIZORCH_QUERY_MAX_WAIT_S = 0.3
+    # One statement of this user already running, through the scheduler the API uses.
+    with held_slots(scheduling.scheduler(), "local", str(analyst.pk), 1):
         response = _query(analyst_client, "SELECT 1")
     assert response.status_code == 429
     assert response.json()["code"] == "too_many_queries"
     assert int(response["Retry-After"]) > 0
     assert response.json()["code"] == "too_many_queries"
+    assert _query(analyst_client, "SELECT 1").status_code == 200
+
+
+def test_a_full_engine_answers_503_with_retry_after(
+    analyst_client: Client, other_analyst: Any, executor_settings: Any
+) -> None:
+    executor_settings.VIZORCH_ENGINE_CONCURRENCY = {"local": 2}
+    executor_settings.VIZORCH_QUERY_MAX_WAIT_S = 0.3
+    # Another user's statements take the engine's first slot and two different users the rest.
+    with (
+        held_slots(scheduling.scheduler(), "local", str(other_analyst.pk), 1),
+        held_slots(scheduling.scheduler(), "local", "someone-else", 1),
+    ):
+        response = _query(analyst_client, "SELECT 1")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    body = response.json()
+    assert body["code"] == "engine_busy"
+    assert "local" in body["message"]
     assert _query(analyst_client, "SELECT 1").status_code == 200

@@ -9,7 +9,7 @@ import pytest
 
 from executors import registry, services
 from executors.engines.base import QueryLimits
-from executors.errors import QueryCancelled, TooManyQueries, UnknownEngine
+from executors.errors import QueryCancelled, UnknownEngine
 
 RUNAWAY = (
     "SELECT count(*) FROM order_items a, order_items b, order_items c "
@@ -72,13 +72,3 @@ def test_registry_rebuilds_when_settings_change(executor_settings: Any, tmp_path
     second = registry.get_engine("local")
     assert second is not first
     assert not second.health().ok  # no file there
-
-
-def test_user_slots_are_per_user_and_released(executor_settings: Any) -> None:
-    with services.user_slot("u1", limit=1):
-        with pytest.raises(TooManyQueries), services.user_slot("u1", limit=1):
-            pass
-        with services.user_slot("u2", limit=1):
-            pass
-    with services.user_slot("u1", limit=1):
-        pass

@@ -3,7 +3,9 @@ progress of a multi-stage job, cancel and timeout through job tags, large result
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,10 @@ MULTI_STAGE = (
 )
 # Runs for hours unless stopped.
 ENDLESS = "SELECT count(*) AS n FROM range(1000000000000)"
+PROGRESS_TEXT = re.compile(r"Spark tasks \((\d+) of (\d+) stages finished\)")
+# Far beyond the timeouts below, far short of ENDLESS: a caller still waiting then is waiting
+# for the cluster, not for our timeout.
+ANSWER_BOUND_S = 60
 
 
 @pytest.fixture
@@ -70,7 +76,24 @@ def test_spark_reports_progress_of_a_multi_stage_job(spark_engine: SparkEngine) 
     assert seen[-1].total > 0 and seen[-1].done == seen[-1].total
 
 
-def test_spark_cancel_interrupts_a_running_job(spark_engine: SparkEngine) -> None:
+def test_spark_progress_text_names_what_its_counts_count(spark_engine: SparkEngine) -> None:
+    seen: list[Progress] = []
+    spark_engine.run(MULTI_STAGE, limits=LIMITS, tag="spark-progress-text", on_progress=seen.append)
+    assert seen
+    for snapshot in seen:
+        # `done`/`total` are tasks, and the text says so; its stage counts are a different unit.
+        found = PROGRESS_TEXT.fullmatch(snapshot.stage)
+        assert found, snapshot.stage
+        finished, stages = int(found[1]), int(found[2])
+        assert 0 <= finished <= stages <= snapshot.total
+    last = PROGRESS_TEXT.fullmatch(seen[-1].stage)
+    assert last is not None and last[1] == last[2]
+    assert seen[-1].done == seen[-1].total
+
+
+def test_spark_cancel_interrupts_a_running_job(
+    spark_engine: SparkEngine, spark_connect_server: SparkConnectServer
+) -> None:
     running = threading.Event()
     outcome: list[BaseException] = []
 
@@ -93,11 +116,59 @@ def test_spark_cancel_interrupts_a_running_job(spark_engine: SparkEngine) -> Non
     assert not worker.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled)
     assert not spark_engine.cancel("spark-cancel")
+    assert_cancelled_on_the_cluster(spark_connect_server, "spark-cancel")
 
 
-def test_spark_timeout_interrupts_the_job(spark_engine: SparkEngine) -> None:
+def test_spark_timeout_interrupts_the_job(
+    spark_engine: SparkEngine, spark_connect_server: SparkConnectServer
+) -> None:
     with pytest.raises(QueryTimeout):
         spark_engine.run(ENDLESS, limits=QueryLimits(timeout_s=3), tag="spark-timeout")
+    assert_cancelled_on_the_cluster(spark_connect_server, "spark-timeout")
+
+
+def test_spark_timeout_answers_even_when_the_cluster_does_not(
+    spark_engine: SparkEngine, spark_connect_server: SparkConnectServer
+) -> None:
+    raised: list[BaseException] = []
+    running = threading.Event()
+
+    def run() -> None:
+        try:
+            spark_engine.run(
+                ENDLESS,
+                limits=QueryLimits(timeout_s=3),
+                tag="spark-frozen",
+                on_progress=lambda _progress: running.set(),
+            )
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    assert running.wait(timeout=120), "the job never reported progress"
+    spark_connect_server.pause()  # the cluster hears neither the interrupt nor anything else
+    try:
+        worker.join(timeout=ANSWER_BOUND_S)
+        assert not worker.is_alive(), "the caller is still waiting for the cluster"
+    finally:
+        spark_connect_server.resume()
+    assert len(raised) == 1 and isinstance(raised[0], QueryTimeout)
+    # Back on its feet, the cluster gets the interrupt that kept being sent and ends the job.
+    assert_cancelled_on_the_cluster(spark_connect_server, "spark-frozen")
+    assert spark_engine.run("SELECT 1 AS one", limits=LIMITS, tag="spark-after").row_count == 1
+
+
+def assert_cancelled_on_the_cluster(server: SparkConnectServer, tag: str) -> None:
+    """The driver's own account: the statement's jobs are over, at least one of them killed."""
+    deadline = time.monotonic() + ANSWER_BOUND_S
+    while True:
+        jobs = server.jobs_tagged(tag)
+        if jobs and all(job["status"] != "RUNNING" for job in jobs):
+            break
+        assert time.monotonic() < deadline, f"the cluster still runs {tag}: {jobs}"
+        time.sleep(0.2)
+    assert any(job["status"] == "FAILED" and job["numKilledTasks"] > 0 for job in jobs), jobs
 
 
 def test_spark_large_result_lands_as_parquet(small_limit_engine: SparkEngine) -> None:
