@@ -6,13 +6,15 @@ from typing import Any, Literal
 
 from ninja import Schema
 
+from core.schemas import BodyIn
+
 
 class ColumnOut(Schema):
     name: str
     type: str
 
 
-class QueryIn(Schema):
+class QueryIn(BodyIn):
     sql: str
     engine: str | None = None
 
