@@ -12,6 +12,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Header, Router
 
 from chat import consumers, services
+from chat.events import EVENT_CLASSES
 from chat.models import Conversation, Run
 from chat.schemas import (
     CancelOut,
@@ -37,12 +38,22 @@ STREAM_RESPONSES: dict[int | str, Any] = {
 }
 
 
-# The streaming operations answer 200 with Server-Sent Events (docs/sse.md), not JSON.
+# The streaming operations answer 200 with Server-Sent Events (docs/sse.md), not JSON: each
+# event has an id (`<run-id>:<seq>`), a name and a JSON payload in `data`.
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f-]{36}:[0-9]+$"},
+        "event": {"type": "string", "enum": sorted(EVENT_CLASSES)},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["id", "event", "data"],
+}
 SSE_OPENAPI: dict[str, Any] = {
     "responses": {
         "200": {
             "description": "The run's events as Server-Sent Events (see docs/sse.md).",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
         }
     }
 }

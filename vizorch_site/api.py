@@ -24,7 +24,10 @@ COMMON_ERRORS = {
     "422": "The request's parameters or body are not valid.",
     "429": "Too many failed sign-in or token attempts from this address; see Retry-After.",
 }
-BODY_ERRORS = {"413": "The request body is over the size limit."}
+BODY_ERRORS = {
+    "400": "The body cannot be read (not JSON, not UTF-8, a broken multipart form).",
+    "413": "The request body is over the size limit.",
+}
 
 
 class VizorchAPI(NinjaAPI):
