@@ -12,6 +12,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Header, Router
 
 from chat import consumers, services
+from chat.events import EVENT_CLASSES
 from chat.models import Conversation, Run
 from chat.schemas import (
     CancelOut,
@@ -37,6 +38,27 @@ STREAM_RESPONSES: dict[int | str, Any] = {
 }
 
 
+# The streaming operations answer 200 with Server-Sent Events (docs/sse.md), not JSON: each
+# event has an id (`<run-id>:<seq>`), a name and a JSON payload in `data`.
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f-]{36}:[0-9]+$"},
+        "event": {"type": "string", "enum": sorted(EVENT_CLASSES)},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["id", "event", "data"],
+}
+SSE_OPENAPI: dict[str, Any] = {
+    "responses": {
+        "200": {
+            "description": "The run's events as Server-Sent Events (see docs/sse.md).",
+            "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+        }
+    }
+}
+
+
 def sse_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
@@ -49,7 +71,7 @@ async def _start(run: Run) -> StreamingHttpResponse:
     return sse_response(stream_run(run.id))
 
 
-@router.post("/chat", response=STREAM_RESPONSES, openapi_extra=None)
+@router.post("/chat", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
 async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
     """Ask a question (or follow one up) and stream the run that answers it as SSE."""
     run = await sync_to_async(services.ask)(
@@ -62,20 +84,20 @@ async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
     return await _start(run)
 
 
-@router.post("/generate-ui", response=STREAM_RESPONSES)
+@router.post("/generate-ui", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
 async def generate_ui(request: HttpRequest, payload: GenerateUiIn) -> StreamingHttpResponse:
     """Stream a new or revised component for data that already exists, without running SQL."""
     run = await sync_to_async(services.start_ui_run)(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
-        result_id=payload.result_id,
+        result_id=str(payload.result_id),
         current_code=payload.current_code or "",
         params=payload.params,
     )
     return await _start(run)
 
 
-@router.get("/runs/{run_id}/events", response=STREAM_RESPONSES)
+@router.get("/runs/{run_id}/events", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
 async def run_events(
     request: HttpRequest,
     run_id: uuid.UUID,
@@ -100,7 +122,7 @@ async def cancel_run(request: HttpRequest, run_id: uuid.UUID) -> tuple[int, Canc
     return 202, CancelOut(run_id=run.id, status=run.status)
 
 
-@router.post("/runs/{run_id}/feedback", response=STREAM_RESPONSES)
+@router.post("/runs/{run_id}/feedback", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
 async def feedback(
     request: HttpRequest, run_id: uuid.UUID, payload: FeedbackIn
 ) -> StreamingHttpResponse:

@@ -8,22 +8,24 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from core.schemas import BodyIn
 
-class ChatIn(Schema):
+
+class ChatIn(BodyIn):
     prompt: str = Field(min_length=1, max_length=4000)
     conversation_id: uuid.UUID | None = None
     engine: str | None = Field(default=None, max_length=64)
     template_id: uuid.UUID | None = None
 
 
-class GenerateUiIn(Schema):
+class GenerateUiIn(BodyIn):
     prompt: str = Field(min_length=1, max_length=4000)
-    result_id: str = Field(min_length=1, max_length=128)
+    result_id: uuid.UUID
     current_code: str | None = Field(default=None, max_length=200_000)
     params: dict[str, Any] | None = None
 
 
-class FeedbackIn(Schema):
+class FeedbackIn(BodyIn):
     render_error: str = Field(min_length=1, max_length=20_000)
 
 

@@ -234,6 +234,16 @@ def events_after(
     return [(row.seq, row.event, row.data) for row in rows]
 
 
+def has_ended(run_id: Any, seen: int) -> bool:
+    """Whether the run's log ends (with `done`) at or before seq `seen`: a client that has seen
+    that far has seen all of it."""
+    return RunEvent.objects.filter(run_id=run_id, event=CompleteEvent.event, seq__lte=seen).exists()
+
+
+def is_finished(run_id: Any) -> bool:
+    return Run.objects.filter(id=run_id, finished_at__isnull=False).exists()
+
+
 def touch_listener(run_id: Any) -> None:
     Run.objects.filter(id=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]).update(
         listener_seen_at=timezone.now()

@@ -63,6 +63,7 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
     last = after
     touched = checked = spoke = time.monotonic()
     finished = False
+    ended_at: float | None = None
 
     async def catch_up() -> list[str]:
         """Frames the log holds after `last` (stopping at `done`)."""
@@ -79,6 +80,9 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
     try:
         for frame in await catch_up():
             yield frame
+        if not finished and last > 0:
+            # Resumed at or past the end (Last-Event-ID at or after `done`): nothing is left.
+            finished = await sync_to_async(services.has_ended)(run_id, last)
         if not finished:
             receiver = asyncio.ensure_future(receive())
         tick = min(conf.heartbeat_s(), conf.listener_touch_s(), 5.0)
@@ -96,12 +100,18 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
                 checked = now
                 await sync_to_async(services.expire_unclaimed)(run_id, conf.pickup_timeout_s())
                 await sync_to_async(services.expire_abandoned)(run_id, conf.worker_timeout_s())
+                # A finished run whose log still has nothing more for us one check later: its
+                # `done` was seen, or will never be written; the stream ends.
+                if ended_at is None and await sync_to_async(services.is_finished)(run_id):
+                    ended_at = now
             if message is None or int(message.get("seq", 0)) > last + 1:
                 # Idle, or a gap: read the log in case a live message was lost (a full or expired
                 # channel drops messages silently).
                 frames = await catch_up()
                 for frame in frames:
                     yield frame
+                if not frames and ended_at is not None and now - ended_at >= tick:
+                    break
                 if frames:
                     spoke = now
                 elif message is None and now - spoke >= conf.heartbeat_s():

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from core.errors import Forbidden
 from core.roles import ANALYST, CURATOR, roles_of
 from executors.errors import ResultNotFound
@@ -64,8 +66,20 @@ def readable_result(user: Any, result_id: uuid.UUID | str) -> QueryResult:
     `ResultNotFound`."""
     try:
         result = QueryResult.objects.get(id=result_id)
-    except (QueryResult.DoesNotExist, ValueError, TypeError):
+    except (QueryResult.DoesNotExist, ValidationError, ValueError, TypeError):
+        # A malformed id names no result either.
         raise ResultNotFound("No such result.") from None
     if not can_read(user, result) or not result.path.exists():
         raise ResultNotFound("No such result.")
     return result
+
+
+def is_foreign_result(user: Any, result_id: str) -> bool:
+    """Whether `result_id` names a stored result that `user` may not read. An id that names no
+    result here (a link exported from another installation) is not foreign: it hands out
+    nothing."""
+    try:
+        result = QueryResult.objects.filter(id=result_id).first()
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return result is not None and not can_read(user, result)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from ninja import Schema
 
+from core.schemas import BodyIn
 from executors.catalog.model import Metric, Relationship, SemanticTable
 
 
@@ -14,7 +15,7 @@ class ColumnOut(Schema):
     type: str
 
 
-class QueryIn(Schema):
+class QueryIn(BodyIn):
     sql: str
     engine: str | None = None
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from core.errors import Refused
@@ -43,7 +43,8 @@ class TemplateFilters(Schema):
     data_source: Literal["spark", "duckdb"] | None = None
     tag: str | None = None
     ordering: Literal[tuple(selectors.ORDERINGS)] = "-updated_at"  # type: ignore[valid-type]
-    page: int = 1
+    # Bounded so that the page's offset fits every database's integers.
+    page: int = Field(default=1, le=selectors.MAX_PAGE)
     page_size: int = 24
 
 
@@ -80,7 +81,7 @@ def create_template(
     request: HttpRequest, payload: TemplateCreateIn, response: HttpResponse
 ) -> Status[Template]:
     """Save a template from one of your chat runs, or from a full template body."""
-    template = services.save_template(request.user, payload.dict())
+    template = services.save_template(request.user, payload.model_dump())
     return Status(201, _with_etag(template, response))
 
 
@@ -123,7 +124,7 @@ def patch_template(
 ) -> Template:
     """Change a template, based on the version you have (`If-Match` or `version`); a stale
     version answers 409 with the current one."""
-    changes = payload.dict(exclude_unset=True)
+    changes = payload.model_dump(exclude_unset=True)
     expected = _expected_version(request, changes.pop("version", None))
     template = services.edit_template(request.user, template_id, changes, expected_version=expected)
     return _with_etag(template, response)
@@ -176,7 +177,7 @@ def get_shares(request: HttpRequest, template_id: uuid.UUID) -> dict[str, Any]:
 )
 def put_shares(request: HttpRequest, template_id: uuid.UUID, payload: SharesIn) -> dict[str, Any]:
     """Replace who the template is shared with (users or groups, as viewer or editor)."""
-    shares = [share.dict() for share in payload.shares]
+    shares = [share.model_dump() for share in payload.shares]
     template = services.share_template(request.user, template_id, shares, payload.visibility)
     return selectors.shares_out(template)
 

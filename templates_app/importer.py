@@ -18,11 +18,13 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from core.errors import Refused, TooLarge
+from core.schemas import has_lone_surrogate
+from executors.access import is_foreign_result
 from templates_app import permissions, validation
 from templates_app.models import Status, Template, TemplateVersion, Visibility
 from templates_app.schemas import ImportRecordReport, ImportReportOut, TemplateExportRecord
 from templates_app.selectors import export_record
-from templates_app.services import snapshot_fields
+from templates_app.services import default_title, snapshot_fields
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_RECORDS = 5_000
@@ -179,6 +181,10 @@ def validate_record(value: Any) -> tuple[TemplateExportRecord | None, list[str]]
     """Check one parsed record; return it validated, or None and every reason it is refused."""
     if not isinstance(value, dict):
         return None, [f"a record must be a JSON object, not {type(value).__name__}"]
+    if has_lone_surrogate(value):
+        return None, [
+            "the record holds a lone UTF-16 surrogate (such as \\ud800), which is not text"
+        ]
     depth = validation.json_depth(value)
     max_depth = validation.limit("MAX_JSON_DEPTH", validation.MAX_JSON_DEPTH)
     if depth > max_depth:
@@ -224,16 +230,9 @@ def _same(existing: Template, record: TemplateExportRecord) -> bool:
     return all(current[name] == value for name, value in _fields_of(record).items())
 
 
-def _default_title(record: TemplateExportRecord) -> str:
-    title = record.parameters.get("title")
-    if isinstance(title, str) and title.strip():
-        return title.strip()[: validation.MAX_TITLE_CHARS]
-    return record.prompt.strip()[: validation.MAX_TITLE_CHARS]
-
-
 def _new_template(record: TemplateExportRecord, owner: Any, now: Any) -> Template:
     fields = _fields_of(record)
-    fields.setdefault("title", _default_title(record))
+    fields.setdefault("title", default_title(record.parameters, record.prompt))
     fields.setdefault("status", Status.DRAFT)
     fields.setdefault("visibility", Visibility.PRIVATE)
     fields.setdefault("created_at", now)
@@ -321,6 +320,13 @@ def import_templates(
         )
         reports.append(report)
         if record is None:
+            continue
+        if actor is not None and is_foreign_result(actor, validation.result_id_of(record.data_url)):
+            # The template's readers could read that result: an import never widens access.
+            report.reasons.append(
+                f"data_url {record.data_url} names a result you may not read; importing it "
+                "would share that result with the template's readers"
+            )
             continue
         if record.id in first_index:
             report.reasons.append(f"duplicate id: the same id is at index {first_index[record.id]}")

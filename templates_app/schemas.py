@@ -10,6 +10,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from core.schemas import BodyIn
 from templates_app import permissions
 
 DataSourceName = Literal["spark", "duckdb"]
@@ -134,12 +135,14 @@ class TemplateListOut(Schema):
     page_size: int
 
 
-class TemplateCreateIn(Schema):
+class TemplateCreateIn(BodyIn):
     """Save a template: from a chat run (`run_id`), or from a full body (`prompt`,
-    `generated_sql`, `ui_code`, `parameters`, `data_source`, ...)."""
+    `generated_sql`, `ui_code`, `parameters`, `data_source`, ...). A record in the template
+    JSON format is a full body: without `title`, the title is `parameters.title` (else the
+    prompt); its `id` and timestamps are not kept, the saved template is a new one."""
 
     run_id: uuid.UUID | None = None
-    title: str = Field(min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     tags: list[str] = Field(default_factory=list, max_length=20)
     visibility: VisibilityName = "private"
@@ -152,7 +155,7 @@ class TemplateCreateIn(Schema):
     data_url: str | None = Field(default=None, max_length=500)
 
 
-class TemplatePatchIn(Schema):
+class TemplatePatchIn(BodyIn):
     """Fields to change; `version` (or an `If-Match` header) is the version the change is based
     on. `status` and `featured` need the curator role; `visibility` the right to share."""
 
@@ -202,7 +205,7 @@ class TemplateVersionOut(Schema):
         return list(row.tags)
 
 
-class ShareIn(Schema):
+class ShareIn(BodyIn):
     """A grant to exactly one of `user` (a username) or `group` (a group name)."""
 
     user: str | None = None
@@ -210,7 +213,7 @@ class ShareIn(Schema):
     role: ShareRoleName = "viewer"
 
 
-class SharesIn(Schema):
+class SharesIn(BodyIn):
     """The complete list of shares (it replaces the current one) and optionally the visibility.
     Sharing a private template makes it `shared`."""
 

@@ -16,6 +16,7 @@ from templates_app.models import Template, TemplateShare, TemplateVersion
 from templates_app.schemas import TemplateExportRecord
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
 
 ORDERINGS = {
     "updated_at": ("updated_at", "id"),

@@ -45,6 +45,7 @@ CONTENT_FIELDS = (
 CURATION_FIELDS = permissions.CURATION_FIELDS
 SHARING_FIELDS = permissions.SHARING_FIELDS
 EDITABLE_FIELDS = CONTENT_FIELDS + CURATION_FIELDS + SHARING_FIELDS
+MAX_VERSION = 2**31 - 1
 SNAPSHOT_FIELDS = (*CONTENT_FIELDS, *CURATION_FIELDS, *SHARING_FIELDS)
 
 
@@ -138,7 +139,13 @@ def update_template(
 def restore_version(
     template_id: uuid.UUID, actor: Any, version: int, *, expected_version: int | None
 ) -> Template:
-    row = TemplateVersion.objects.filter(template_id=template_id, version=version).first()
+    # A number no version can have is not looked up (it may not fit the database's integers).
+    in_range = 1 <= version <= MAX_VERSION
+    row = (
+        TemplateVersion.objects.filter(template_id=template_id, version=version).first()
+        if in_range
+        else None
+    )
     if row is None:
         raise VersionNotFound(f"Version {version} of this template does not exist.")
     content = {name: getattr(row, name) for name in CONTENT_FIELDS}
@@ -227,6 +234,14 @@ META_FIELDS = ("title", "description", "tags", "visibility")
 NULLABLE_CHANGES = frozenset({"data_url"})
 
 
+def default_title(parameters: Any, prompt: str) -> str:
+    """The title of a template that names none: its parameters' title, else its prompt."""
+    title = parameters.get("title") if isinstance(parameters, dict) else None
+    if isinstance(title, str) and title.strip():
+        return title.strip()[: validation.MAX_TITLE_CHARS]
+    return prompt.strip()[: validation.MAX_TITLE_CHARS]
+
+
 def check_data_url(user: Any, data_url: str | None) -> None:
     """A template's readers may read the result it points at, so only attach results you can
     read yourself: otherwise a template would hand out someone else's data."""
@@ -301,6 +316,7 @@ def save_template(user: Any, body: dict[str, Any]) -> Template:
         conversation_id = fields.pop("conversation_id")
     else:
         fields, conversation_id = _fields_from_body(user, body), None
+    meta["title"] = meta["title"] or default_title(fields["parameters"], fields["prompt"])
     return create_template(
         user,
         {**fields, **meta},

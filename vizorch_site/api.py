@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
@@ -15,7 +17,47 @@ from vizorch_site.errors import install_error_handlers
 from vizorch_site.health import check_all
 from vizorch_site.schemas import HealthOut, MeOut
 
-api = NinjaAPI(
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+# Answers any operation can give besides the ones it declares, each a typed ErrorOut body.
+COMMON_ERRORS = {
+    "401": "Not signed in, or an unknown or revoked token.",
+    "422": "The request's parameters or body are not valid.",
+    "429": "Too many failed sign-in or token attempts from this address; see Retry-After.",
+}
+BODY_ERRORS = {
+    "400": "The body cannot be read (not JSON, not UTF-8, a broken multipart form).",
+    "413": "The request body is over the size limit.",
+}
+
+
+class VizorchAPI(NinjaAPI):
+    """The API with an OpenAPI document that names every error answer an operation can give
+    (so a client, or a fuzzer checking conformance, knows every 4xx is an ErrorOut)."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                _declare_errors(operation)
+        return schema
+
+
+def _declare_errors(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    errors = dict(COMMON_ERRORS) if operation.get("security") else {"422": COMMON_ERRORS["422"]}
+    if "requestBody" in operation:
+        errors |= BODY_ERRORS
+    for status, description in errors.items():
+        responses.setdefault(
+            status,
+            {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
+        )
+
+
+api = VizorchAPI(
     title="Vizorch API",
     version="1",
     description="Ask questions of your data and get live charts back.",

@@ -5,10 +5,16 @@ with Redis, `manage.py runworker vizorch.runs` runs it separately."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vizorch_site.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from vizorch_site.errors import TypedErrorsASGIHandler  # noqa: E402
+
+# Django's ASGI application (what get_asgi_application() builds), with typed errors for
+# requests it cannot build.
+django_asgi_app = TypedErrorsASGIHandler()
 
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
 

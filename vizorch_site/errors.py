@@ -4,14 +4,24 @@ framework's own failures, into HTTP responses."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.handlers.asgi import ASGIHandler
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from core.errors import DomainError, ErrorKind
 from templates_app.errors import VersionConflict
+
+logger = logging.getLogger(__name__)
 
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     "invalid": 422,
@@ -79,7 +89,121 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "error"
+        if exc.status_code == 403 and "CSRF" in exc.message:
+            code, message = "csrf_failed", CSRF_MESSAGE
+        else:
+            code, message = code_for_status(exc.status_code), exc.message
+        return error_response(api, request, exc.status_code, code, message)
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(
+            api,
+            request,
+            413,
+            "body_too_large",
+            f"The request body is larger than {limit} bytes, the limit for a request.",
+            {"limit_bytes": limit},
         )
-        return error_response(api, request, exc.status_code, code, exc.message)
+
+    @api.exception_handler(TooManyFieldsSent)
+    def on_too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
+        return error_response(api, request, 400, "bad_request", "The form has too many fields.")
+
+    @api.exception_handler(MultiPartParserError)
+    def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return error_response(
+            api, request, 400, "bad_request", f"The multipart body cannot be read: {exc}"
+        )
+
+    @api.exception_handler(Exception)
+    def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A bug, not bad input: logged with its traceback, answered without it (DEBUG or not).
+        logger.error("%s %s failed", request.method, request.path, exc_info=exc)
+        return error_response(api, request, 500, "server_error", SERVER_ERROR_MESSAGE)
+
+
+CSRF_MESSAGE = (
+    "The CSRF check failed: a signed-in browser must send the csrftoken cookie's value as the "
+    "X-CSRFToken header (scripts use 'Authorization: Bearer <token>' instead)."
+)
+SERVER_ERROR_MESSAGE = "The server failed to answer this request; the failure has been logged."
+
+
+def code_for_status(status: int) -> str:
+    """The error code of a response that carries no domain error (framework-level failures)."""
+    return {
+        400: "bad_request",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "body_too_large",
+        429: "too_many_requests",
+        500: "server_error",
+    }.get(status, "error")
+
+
+Middleware = Callable[[HttpRequest], Any]
+
+
+class ApiErrorBodies:
+    """Under /api/, an error answered outside the API's handlers (an unknown URL, Django's own
+    400 or 500 pages, DEBUG's technical pages) becomes a typed JSON body too; its headers (Allow,
+    Retry-After) stay."""
+
+    async_capable = True
+    sync_capable = True
+
+    def __init__(self, get_response: Middleware) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(self.get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return self._typed(request, self.get_response(request))
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        response = await self.get_response(request)
+        return self._typed(request, response)
+
+    @staticmethod
+    def _typed(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            response.status_code < 400
+            or not request.path.startswith("/api/")
+            or response.streaming
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        message = SERVER_ERROR_MESSAGE if status >= 500 else f"{phrase}."
+        typed = JsonResponse({"code": code_for_status(status), "message": message}, status=status)
+        for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if name in response:
+                typed[name] = response[name]
+        return typed
+
+
+class TypedErrorsASGIHandler(ASGIHandler):
+    """Django's ASGI handler, except that a request it cannot even build (a body over the limit,
+    undecodable bytes) is answered under /api/ with a typed JSON body like every other error;
+    Django's own answer there is empty or plain text and never reaches any middleware."""
+
+    def create_request(self, scope: Any, body_file: Any) -> Any:
+        request, error = super().create_request(scope, body_file)
+        if error is not None and str(scope.get("path", "")).startswith("/api/"):
+            status = error.status_code
+            message = (
+                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+                if status == 413
+                else "The request cannot be read (its headers or body are not valid)."
+            )
+            error = JsonResponse(
+                {"code": code_for_status(status), "message": message}, status=status
+            )
+        return request, error

@@ -95,3 +95,29 @@ def test_run_nobody_listens_to_is_cancelled(any_layer_server: LiveServer) -> Non
         assert replay[: len(events)] == events
         assert names(replay)[-2:] == ["error", "done"]
         assert "nobody was listening" in replay[-2].data["message"]
+
+
+def test_a_stream_resumed_at_or_past_its_end_closes(live_server: LiveServer) -> None:
+    # A read timeout well under the heartbeat interval: a stream that idles instead of closing
+    # fails here instead of hanging.
+    with client_for(live_server) as client:
+        events = collect(client, "POST", "/api/chat", json={"prompt": "Show total sales by region"})
+        run_id, done = events[0].data["run_id"], events[-1]
+        assert done.event == "done"
+        client.timeout = httpx.Timeout(10.0, connect=10.0)
+        for seen in (done.seq, done.seq + 5, 10**6):
+            resumed = collect(
+                client,
+                "GET",
+                f"/api/runs/{run_id}/events",
+                headers={"Last-Event-ID": f"{run_id}:{seen}"},
+            )
+            assert resumed == [], seen
+        # From just before the end, the end is what is left.
+        last = collect(
+            client,
+            "GET",
+            f"/api/runs/{run_id}/events",
+            headers={"Last-Event-ID": f"{run_id}:{done.seq - 1}"},
+        )
+        assert last == [done]

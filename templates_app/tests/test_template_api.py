@@ -268,3 +268,32 @@ def test_delete_removes_template_with_history(
         404,
         "not_found",
     )
+
+
+def test_a_shares_body_that_is_not_an_object_is_422_and_changes_nothing(
+    analyst: User, viewer: User, make_template: Callable[..., Template]
+) -> None:
+    from templates_app.tests.conftest import share
+
+    template = make_template(owner=analyst, visibility="shared")
+    share(template, viewer)
+    url = f"/api/templates/{template.pk}/shares"
+    client = client_for(analyst)
+    for body in ("null", "123", '"x"', "[]"):
+        response = client.put(url, data=body, content_type="application/json")
+        assert error_of(response) == (422, "invalid_request"), body
+    assert client.get(url).json()["shares"] == [{"user": "vic", "group": None, "role": "viewer"}]
+
+
+def test_a_record_in_the_template_format_is_saved_with_its_parameters_title(
+    analyst: User,
+) -> None:
+    from templates_app.tests.conftest import record
+
+    seed = record(parameters={"title": "Sales by Region", "chart_type": "bar"})
+    response = send_json(client_for(analyst), "post", "/api/templates", seed)
+    assert response.status_code == 201, response.content
+    saved = response.json()
+    assert saved["title"] == "Sales by Region"
+    assert saved["prompt"] == seed["prompt"] and saved["generated_sql"] == seed["generated_sql"]
+    assert saved["id"] != seed["id"]  # a new template, not the record's

@@ -289,3 +289,32 @@ def test_command_imports_with_owner_and_dry_run(
     assert "record 0" in err.getvalue() and "PRAGMA is not allowed" in err.getvalue()
     with pytest.raises(CommandError, match="No such user"):
         call_command("import_templates", str(path), "--owner", "ghost")
+
+
+def test_an_import_never_hands_out_a_result_the_curator_may_not_read(
+    curator: User, analyst: User, engines: None
+) -> None:
+    from executors import services as executors_services
+
+    private = executors_services.execute_query(
+        "SELECT region FROM region_sales", engine_name="local", owner=analyst
+    )
+    own = executors_services.execute_query(
+        "SELECT region FROM region_sales", engine_name="local", owner=curator
+    )
+    smuggled = record(data_url=private.url, status="published")
+    report = import_templates(
+        as_array([record(data_url=own.url), smuggled]), owner=curator, actor=curator
+    )
+    assert not report.ok and not report.written
+    assert report.message == "Nothing was imported: 1 of 2 records are invalid."
+    bad = report.records[1]
+    assert (bad.id, bad.action) == (smuggled["id"], "invalid")
+    assert bad.reasons == [
+        f"data_url {private.url} names a result you may not read; importing it would share "
+        "that result with the template's readers"
+    ]
+    assert not Template.objects.exists()
+    # A link to a result this installation does not hold hands out nothing: accepted.
+    elsewhere = record(data_url="/api/data/2f1e0a6c-6d1e-4d38-9d5e-2ad4b7c1f001")
+    assert import_templates(as_array([elsewhere]), owner=curator, actor=curator).ok

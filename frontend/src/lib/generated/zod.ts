@@ -2,6 +2,8 @@
 
 import { z } from "zod";
 
+export const BodyInSchema = z.object({});
+
 export const CancelOutSchema = z.object({ "run_id": z.string().uuid(), "status": z.string() });
 
 export const MetricSchema = z.object({ "description": z.string().default(""), "expression": z.string(), "format": z.enum(["number","integer","currency","percent","date","datetime","text"]).default("number"), "name": z.string(), "stale": z.boolean().default(false), "synonyms": z.array(z.string()).default([]), "table": z.string() });
@@ -46,7 +48,7 @@ export const ErrorOutSchema = z.object({ "code": z.string(), "detail": z.any().d
 
 export const FeedbackInSchema = z.object({ "render_error": z.string().min(1).max(20000) });
 
-export const GenerateUiInSchema = z.object({ "current_code": z.union([z.string().max(200000), z.null()]).default(null), "params": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.string().min(1).max(4000), "result_id": z.string().min(1).max(128) });
+export const GenerateUiInSchema = z.object({ "current_code": z.union([z.string().max(200000), z.null()]).default(null), "params": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.string().min(1).max(4000), "result_id": z.string().uuid() });
 
 export const HealthOutSchema = z.object({ "components": z.array(ComponentHealthSchema), "status": z.enum(["ok","degraded"]) });
 
@@ -80,7 +82,7 @@ export const SqlEventSchema = z.object({ "engine": z.string(), "sql": z.string()
 
 export const SseEventSchema = z.object({}).strict();
 
-export const TemplateCreateInSchema = z.object({ "data_source": z.union([z.enum(["spark","duckdb"]), z.null()]).default(null), "data_url": z.union([z.string().max(500), z.null()]).default(null), "description": z.string().max(5000).default(""), "engine": z.union([z.string().max(64), z.null()]).default(null), "generated_sql": z.union([z.string(), z.null()]).default(null), "parameters": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.union([z.string(), z.null()]).default(null), "run_id": z.union([z.string().uuid(), z.null()]).default(null), "tags": z.array(z.string()).max(20).optional(), "title": z.string().min(1).max(200), "ui_code": z.union([z.string(), z.null()]).default(null), "visibility": z.enum(["private","shared","organization"]).default("private") });
+export const TemplateCreateInSchema = z.object({ "data_source": z.union([z.enum(["spark","duckdb"]), z.null()]).default(null), "data_url": z.union([z.string().max(500), z.null()]).default(null), "description": z.string().max(5000).default(""), "engine": z.union([z.string().max(64), z.null()]).default(null), "generated_sql": z.union([z.string(), z.null()]).default(null), "parameters": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.union([z.string(), z.null()]).default(null), "run_id": z.union([z.string().uuid(), z.null()]).default(null), "tags": z.array(z.string()).max(20).optional(), "title": z.union([z.string().min(1).max(200), z.null()]).default(null), "ui_code": z.union([z.string(), z.null()]).default(null), "visibility": z.enum(["private","shared","organization"]).default("private") });
 
 export const TemplateExportRecordSchema = z.object({ "created_at": z.union([z.string().datetime({ offset: true }), z.null()]).default(null), "data_source": z.enum(["spark","duckdb"]), "data_url": z.union([z.string(), z.null()]), "description": z.union([z.string(), z.null()]).default(null), "engine": z.union([z.string(), z.null()]).default(null), "featured": z.union([z.boolean(), z.null()]).default(null), "generated_sql": z.string(), "id": z.string().uuid(), "parameters": z.record(z.string(), z.any()), "prompt": z.string(), "status": z.union([z.enum(["draft","published","archived"]), z.null()]).default(null), "tags": z.union([z.array(z.string()), z.null()]).default(null), "title": z.union([z.string(), z.null()]).default(null), "ui_code": z.string(), "updated_at": z.union([z.string().datetime({ offset: true }), z.null()]).default(null), "visibility": z.union([z.enum(["private","shared","organization"]), z.null()]).default(null) }).strict();
 
