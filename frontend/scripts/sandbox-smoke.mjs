@@ -96,7 +96,10 @@ const server = createServer((req, res) => {
   const path = new URL(req.url, "http://x").pathname;
   requests.push(path);
   if (path === "/sandbox/") {
-    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": csp(`http://${req.headers.host}`) });
+    res.writeHead(200, {
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy": csp(`http://${req.headers.host}`),
+    });
     return res.end(sandboxHtml);
   }
   if (path === "/host.html") {
