@@ -22,8 +22,9 @@ import pytest
 
 from executors import services
 from executors.errors import EngineBusy, QueryCancelled, TooManyQueries
-from executors.scheduling import RedisUserSlots, Scheduler
+from executors.scheduling import Scheduler
 from executors.tests.slots import Held, held_slots, hold
+from executors.user_slots import RedisUserSlots
 from vizorch_site.testing import BASE_DIR
 
 
@@ -139,7 +140,8 @@ def test_a_direct_statement_over_its_users_limit_gets_429_after_its_wait(
         late.thread.join(timeout=30)  # type: ignore[union-attr]
         assert not late.started.is_set()
     assert isinstance(late.error, TooManyQueries)
-    assert late.error.http_status == 429 and late.error.retry_after >= 1
+    assert late.error.kind == "busy"
+    assert late.error.retry_after is not None and late.error.retry_after >= 1
     assert "2 queries running" in late.error.message
 
 
@@ -151,7 +153,8 @@ def test_a_direct_statement_on_a_full_engine_gets_503_after_its_wait(
         late = hold(scheduler, "local", "carol", max_wait_s=0.2)
         late.thread.join(timeout=30)  # type: ignore[union-attr]
     assert isinstance(late.error, EngineBusy)
-    assert late.error.http_status == 503 and late.error.retry_after >= 1
+    assert late.error.kind == "unavailable"
+    assert late.error.retry_after is not None and late.error.retry_after >= 1
     assert "'local' is busy" in late.error.message
     assert scheduler.snapshot("local") == (0, 0)
 
@@ -257,7 +260,7 @@ def redis_scheduler(settings: Any, redis_url: str) -> Scheduler:
 HOLDER = textwrap.dedent(
     """
     import sys, time
-    from executors.scheduling import RedisUserSlots
+    from executors.user_slots import RedisUserSlots
     url, prefix, user, ttl = sys.argv[1:5]
     slots = RedisUserSlots(url, prefix, ttl_s=float(ttl))
     assert slots.try_acquire(user, "elsewhere-1", 2) and slots.try_acquire(user, "elsewhere-2", 2)
