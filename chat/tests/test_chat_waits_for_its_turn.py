@@ -15,7 +15,8 @@ import pytest
 
 from chat.tests.contract import ANSWER_SEQUENCE, assert_contract, sequence_text
 from chat.tests.sse import Event, client_for, iter_events, open_stream
-from executors.scheduling import DEFAULT_MAX_WAIT_S, RedisUserSlots
+from executors.scheduling import DEFAULT_MAX_WAIT_S
+from executors.user_slots import RedisUserSlots
 from vizorch_site.testing import LiveServer
 
 
@@ -38,7 +39,7 @@ def analyst_slots_taken(redis_server: LiveServer) -> Iterator[TakenSlots]:
         "-c",
         "from django.contrib.auth.models import User; "
         "print(User.objects.get(username='analyst').pk)",
-    ).strip()
+    ).split()[-1]  # after the shell's own notes
     slots = RedisUserSlots(
         redis_server.env["REDIS_URL"], redis_server.env["VIZORCH_CHANNEL_PREFIX"], ttl_s=60
     )

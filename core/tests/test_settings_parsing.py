@@ -10,7 +10,25 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from core.config import channel_layers, database_config, env_bool, env_list, secret_key
+from core.config import (
+    channel_layers,
+    database_config,
+    env_bool,
+    env_int_or_json_object,
+    env_list,
+    secret_key,
+)
+
+
+def test_engine_concurrency_is_a_number_or_an_object_by_engine() -> None:
+    assert env_int_or_json_object(None, default=4) == 4
+    assert env_int_or_json_object(" 6 ", default=4) == 6
+    assert env_int_or_json_object('{"spark": 8, "default": 2}', default=4) == {
+        "spark": 8,
+        "default": 2,
+    }
+    with pytest.raises(ImproperlyConfigured, match="a number or a JSON object"):
+        env_int_or_json_object("lots", default=4)
 
 
 def test_database_defaults_to_sqlite_under_var(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
         tmp_path_factory.mktemp("fair"),
         REDIS_URL=redis_url,
         VIZORCH_ENGINE_CONCURRENCY="4",
+        VIZORCH_DUCKDB_WORKERS="4",
         VIZORCH_QUERY_CONCURRENCY="2",
         VIZORCH_QUERY_TIMEOUT_S="120",
         VIZORCH_QUERY_MAX_WAIT_S="3",
