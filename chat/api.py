@@ -23,7 +23,8 @@ from chat.schemas import (
     GenerateUiIn,
     RunOut,
 )
-from chat.streaming import parse_last_event_id, stream_run
+from chat.streaming import event_id, parse_last_event_id, stream_run
+from core.db import release_connections
 from core.schemas import ErrorOut
 
 router = Router(tags=["chat"])
@@ -67,8 +68,13 @@ def sse_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
 
 
 async def _start(run: Run) -> StreamingHttpResponse:
+    """The stream of a run just created: its `run` frame comes from the run at hand, so the
+    first event costs no read of the log; the request's connection goes back before the
+    stream starts (a stream holds none)."""
+    first = services.started_event(run).to_sse(event_id(run.id, 1))
+    await release_connections()
     await consumers.submit_run(run.id)
-    return sse_response(stream_run(run.id))
+    return sse_response(stream_run(run.id, after=1, first=first))
 
 
 @router.post("/chat", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
@@ -109,6 +115,7 @@ async def run_events(
     after = parse_last_event_id(last_event_id_header or last_event_id, run.id)
     if not run.is_finished:
         consumers.ensure_embedded_worker()
+    await release_connections()
     return sse_response(stream_run(run.id, after))
 
 

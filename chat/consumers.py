@@ -1,10 +1,13 @@
-"""The run worker. `vizorch.runs` receives `run.start` messages; each run is driven as its own task:
-the agent runs, every event is appended to the run's durable log and then `group_send` to the
-streams listening. A watchdog stops the run when it is cancelled, when nobody has listened for a
-while, or when it runs too long; the run always ends with exactly one `done`.
+"""The run worker. `vizorch.runs` receives `run.start` messages; the worker's run queue holds
+each run until one of its slots is free (the queued run's stream is told its place in line), then
+drives it as a task of its own: the agent runs, its events are written to the run's durable log in
+batches and then `group_send` to the streams listening. A watchdog stops the run when it is
+cancelled, when nobody has listened for a while, or when it runs too long; the run always ends
+with exactly one `done`. A worker that goes silent (killed) has its runs taken over by another.
 
 With the in-memory channel layer the worker lives in the web process (started lazily by the first
-chat request, in daphne's loop); with Redis it runs as `manage.py runworker vizorch.runs`."""
+chat request, in daphne's loop); with Redis it runs as `manage.py runworker vizorch.runs`. Either
+way all runs of a process share its few database threads (core/db.py)."""
 
 from __future__ import annotations
 
@@ -13,85 +16,182 @@ import contextlib
 import contextvars
 import functools
 import logging
+import os
+import socket
 import time
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.consumer import AsyncConsumer
-from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from channels.worker import Worker
 
 from chat import conf, services
 from chat.agent.providers import build_chat_model, parse_spec
 from chat.agent.runner import AgentRunner, RunOutcome
-from chat.events import CodeChunkEvent, CompleteEvent, ErrorEvent, SseEvent
+from chat.events import CodeChunkEvent, CompleteEvent, ErrorEvent, ProgressEvent, SseEvent
+from core.db import db, lane
 from executors.catalog.model import SemanticCatalog
 
 logger = logging.getLogger(__name__)
 
-# Code chunks are coalesced so a token-by-token provider does not cost one log row per token.
-CODE_FLUSH_CHARS = 160
-CODE_FLUSH_S = 0.15
+# Code is coalesced so a token-by-token provider costs a few log rows per component, not one per
+# token: a chunk leaves when it has this many characters, or this long after its first token.
+CODE_FLUSH_CHARS = 2048
+CODE_FLUSH_S = 0.25
+# This worker process, as recorded on the runs it holds.
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def run_group(run_id: Any) -> str:
     return f"vizorch.run.{str(run_id).replace('-', '')}"
 
 
-class RunEmitter:
-    """Numbers, logs and publishes a run's events, in order."""
+class Replay:
+    """A run another worker started and stopped driving (it died) is driven again from its start;
+    what its log already holds is not written twice. Events are matched in order by their kind,
+    code by its text; once the new drive says something else, everything after it is written."""
 
-    def __init__(self, run_id: str, layer: BaseChannelLayer, last_seq: int) -> None:
+    def __init__(self, logged: list[tuple[int, str, dict[str, Any]]]) -> None:
+        skipped = {"run", "progress", CodeChunkEvent.event}
+        self._events = [name for _, name, _ in logged if name not in skipped]
+        self._code = "".join(
+            str(data.get("content", "")) for _, name, data in logged if name == "code"
+        )
+        self.last_seq = max((seq for seq, _, _ in logged), default=0)
+        self.ended = any(name == CompleteEvent.event for _, name, _ in logged)
+
+    def filter(self, event: SseEvent) -> SseEvent | None:
+        if isinstance(event, ProgressEvent):
+            return event
+        if isinstance(event, CodeChunkEvent) and self._code:
+            text = event.content
+            if self._code.startswith(text):
+                self._code = self._code[len(text) :]
+                return None
+            if text.startswith(self._code):
+                text, self._code = text[len(self._code) :], ""
+                return CodeChunkEvent(content=text) if text else None
+        elif self._events and self._events[0] == event.event and not self._code:
+            self._events.pop(0)
+            return None
+        self._events, self._code = [], ""
+        return event
+
+
+class RunEmitter:
+    """Coalesces, writes and publishes a run's events, in order. Events are written in batches:
+    each write takes everything that arrived while the previous one was in flight, in one
+    transaction. An event is numbered by its write: `seq` is the last number written, and a write
+    that fails consumes none (the events it could not store are left out, logged)."""
+
+    def __init__(
+        self,
+        run_id: str,
+        layer: BaseChannelLayer,
+        last_seq: int,
+        *,
+        replay: Replay | None = None,
+    ) -> None:
         self.run_id = run_id
         self.layer = layer
         self.seq = last_seq
-        self.done = False
+        self.closed = False
+        self.replay = replay
         self._code: list[str] = []
-        self._code_since = 0.0
-        self._lock = asyncio.Lock()
-        self._pending: set[asyncio.Future[None]] = set()
+        self._code_chars = 0
+        self._code_timer: asyncio.TimerHandle | None = None
+        self._queue: list[SseEvent] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.closed
 
     async def __call__(self, event: SseEvent) -> None:
-        async with self._lock:
-            if isinstance(event, CodeChunkEvent):
-                if not self._code:
-                    self._code_since = time.monotonic()
-                    # A model that pauses mid-component still gets its chunk out promptly.
-                    asyncio.get_running_loop().call_later(CODE_FLUSH_S, self._flush_soon)
-                self._code.append(event.content)
-                if (
-                    sum(map(len, self._code)) >= CODE_FLUSH_CHARS
-                    or time.monotonic() - self._code_since >= CODE_FLUSH_S
-                ):
-                    await self._flush_code()
+        if self.closed:
+            return
+        if self.replay is not None:
+            filtered = self.replay.filter(event)
+            if filtered is None:
                 return
-            await self._flush_code()
-            await self._publish(event)
+            event = filtered
+        if isinstance(event, CodeChunkEvent):
+            self._code.append(event.content)
+            self._code_chars += len(event.content)
+            if self._code_chars >= CODE_FLUSH_CHARS:
+                self._take_code()
+                self._kick()
+            elif self._code_timer is None:
+                # A model that pauses mid-component still gets its chunk out promptly.
+                loop = asyncio.get_running_loop()
+                self._code_timer = loop.call_later(CODE_FLUSH_S, self._code_due)
+            return
+        self._take_code()
+        self._queue.append(event)
+        if isinstance(event, CompleteEvent):
+            self.closed = True
+        self._kick()
 
-    def _flush_soon(self) -> None:
-        if self._code and not self.done:
-            task = asyncio.ensure_future(self.flush())
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+    def stop(self) -> None:
+        """Write nothing more (another worker has the run now)."""
+        self.closed = True
+        self._queue.clear()
+        self._code.clear()
+
+    def _take_code(self) -> None:
+        if self._code_timer is not None:
+            self._code_timer.cancel()
+            self._code_timer = None
+        if self._code:
+            self._queue.append(CodeChunkEvent(content="".join(self._code)))
+            self._code, self._code_chars = [], 0
+
+    def _code_due(self) -> None:
+        self._code_timer = None
+        if not self.closed:
+            self._take_code()
+            self._kick()
+
+    def _kick(self) -> None:
+        if self._queue and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.ensure_future(self._write_all())
+
+    async def _write_all(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            await self._write(batch)
+
+    async def _write(self, batch: list[SseEvent]) -> None:
+        written = batch
+        try:
+            await db(services.append_events, self.run_id, self.seq + 1, batch)
+        except Exception:
+            logger.warning("could not store %d events of run %s at once", len(batch), self.run_id)
+            written = []
+            for event in batch:
+                try:
+                    await db(services.append_events, self.run_id, self.seq + 1, [event])
+                except Exception:
+                    logger.exception("left out a %s event of run %s", event.event, self.run_id)
+                    continue
+                self.seq += 1
+                written.append(event)
+            first = self.seq - len(written) + 1
+        else:
+            first = self.seq + 1
+            self.seq += len(batch)
+        for offset, event in enumerate(written):
+            await publish(self.layer, self.run_id, first + offset, event)
 
     async def flush(self) -> None:
-        async with self._lock:
-            await self._flush_code()
-
-    async def _flush_code(self) -> None:
-        if self._code:
-            content, self._code = "".join(self._code), []
-            await self._publish(CodeChunkEvent(content=content))
-
-    async def _publish(self, event: SseEvent) -> None:
-        if self.done:
-            return
-        self.seq += 1
-        await database_sync_to_async(services.append_event)(self.run_id, self.seq, event)
-        if isinstance(event, CompleteEvent):
-            self.done = True
-        await publish(self.layer, self.run_id, self.seq, event)
+        """Return once every event accepted so far is written and published."""
+        self._take_code()
+        self._kick()
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
 
 
 async def publish(layer: BaseChannelLayer, run_id: Any, seq: int, event: SseEvent) -> None:
@@ -104,25 +204,40 @@ async def publish(layer: BaseChannelLayer, run_id: Any, seq: int, event: SseEven
         logger.exception("could not publish event %s of run %s", seq, run_id)
 
 
-async def drive_run(run_id: str) -> None:
-    """Run one claimed run to its end. Safe to call for a run that is not pending (no-op)."""
-    async with ThreadSensitiveContext():
-        last = await database_sync_to_async(services.claim_run)(run_id)
-        if last is None:
-            return
+async def drive_run(
+    run_id: str, emit: RunEmitter | None = None, *, waited: bool = False, taken_over: bool = False
+) -> None:
+    """Run one run to its end. Claims it first unless `taken_over` (from a silent worker); safe
+    to call for a run that is not pending (no-op). `emit` is the emitter of a run that waited in
+    the queue (its progress events are numbered already)."""
+    async with lane():
         layer = get_channel_layer()
         assert layer is not None
-        emit = RunEmitter(run_id, layer, last)
+        if not taken_over:
+            if emit is not None:
+                await emit.flush()
+            last = await db(services.claim_run, run_id, WORKER_ID)
+            if last is None:
+                return
+            if emit is None or emit.seq != last:
+                emit = RunEmitter(run_id, layer, last)
+        assert emit is not None
+        if waited:
+            await emit(ProgressEvent(stage="Started", done=0, total=0, position=0))
         outcome: RunOutcome | None = None
         error: ErrorEvent | None = None
         stopped: str | None = None
         try:
-            request = await database_sync_to_async(services.build_request)(run_id)
+            request = await db(services.build_request, run_id)
             runner = AgentRunner(
                 functools.partial(_model_for, request.kind, request.engine), request, emit
             )
             task = asyncio.ensure_future(runner.run())
             stopped = await _watch(run_id, task, runner)
+            if stopped == services.LOST:
+                emit.stop()
+                logger.warning("run %s was taken over by another worker", run_id)
+                return
             outcome = runner.outcome
             if stopped:
                 error = ErrorEvent(message=stopped, stage=runner.stage)
@@ -143,7 +258,8 @@ async def drive_run(run_id: str) -> None:
             error = ErrorEvent(message=f"The run failed: {exc}", stage="code_generation")
             await emit(error)
         finally:
-            await asyncio.shield(_finish(run_id, emit, outcome, stopped, error))
+            if stopped != services.LOST:
+                await asyncio.shield(_finish(run_id, emit, outcome, stopped, error))
 
 
 async def _finish(
@@ -158,17 +274,17 @@ async def _finish(
     # (saves a template, sends render feedback) must find the run finished.
     await emit.flush()
     try:
-        await database_sync_to_async(services.record_outcome)(
-            run_id, outcome, cancelled=stopped, error=error
-        )
+        await db(services.record_outcome, run_id, outcome, cancelled=stopped, error=error)
     except Exception:
         logger.exception("could not record the outcome of run %s", run_id)
+    emit.replay = None  # a taken-over run's `done` is its own
     await emit(
         CompleteEvent(
             code_complete=bool(ok and outcome is not None and outcome.code_complete),
             data_ready=bool(outcome is not None and outcome.data_ready),
         )
     )
+    await emit.flush()
 
 
 def _model_for(kind: str, engine: str | None, catalog: SemanticCatalog | None) -> Any:
@@ -189,11 +305,15 @@ async def _watch(run_id: str, task: asyncio.Future[Any], runner: AgentRunner) ->
             task.result()
             return None
         now = time.monotonic()
-        alive = now - reported >= min(5.0, conf.worker_timeout_s() / 4)
+        alive = now - reported >= _report_every_s()
         if alive:
             reported = now
-        reason = await database_sync_to_async(services.run_watch_state)(
-            run_id, conf.orphan_timeout_s(), alive=alive
+        reason = await db(
+            services.run_watch_state,
+            run_id,
+            conf.orphan_timeout_s(),
+            alive=alive,
+            worker_id=WORKER_ID,
         )
         if reason is None and time.monotonic() - started > conf.max_run_s():
             reason = "The run took too long and was stopped."
@@ -212,48 +332,209 @@ async def _watch(run_id: str, task: asyncio.Future[Any], runner: AgentRunner) ->
         return reason
 
 
-class RunWorkerConsumer(AsyncConsumer):
-    """Consumes `vizorch.runs`; each run becomes a task so one worker drives many runs."""
+def _report_every_s() -> float:
+    """How often a worker records that it still holds its runs (well within the time after
+    which another worker takes them over)."""
+    return min(5.0, conf.worker_timeout_s() / 4)
 
-    tasks: set[asyncio.Task[None]]
+
+# --- the run queue ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Waiting:
+    emit: RunEmitter
+    position: int = 0
+
+
+class RunQueue:
+    """The runs one worker process holds: at most VIZORCH_MAX_CONCURRENT_RUNS running, the rest
+    waiting in the order they came. A waiting run's stream gets a `progress` event with its place
+    in line when it joins and as it moves up; all waiting runs are reported alive in one write."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.waiting: dict[str, _Waiting] = {}
+        self._joining: set[str] = set()
+        self._ticker: asyncio.Task[None] | None = None
+
+    def holds(self, run_id: Any) -> bool:
+        run_id = str(run_id)
+        return run_id in self.running or run_id in self.waiting or run_id in self._joining
+
+    async def submit(self, run_id: str) -> None:
+        """Take a pending run into the queue (unless another live worker holds it)."""
+        if self.holds(run_id):
+            return
+        self._joining.add(run_id)
+        try:
+            last = await db(services.hold_run, run_id, WORKER_ID, conf.worker_timeout_s())
+        finally:
+            self._joining.discard(run_id)
+        if last is None or self.holds(run_id):
+            return
+        layer = get_channel_layer()
+        assert layer is not None
+        emit = RunEmitter(run_id, layer, last)
+        if len(self.running) < self.capacity and not self.waiting:
+            self._start(run_id, emit)
+            return
+        waiting = self.waiting[run_id] = _Waiting(emit)
+        await self._report(waiting, len(self.waiting))
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.get_running_loop().create_task(
+                self._tick(), context=contextvars.Context()
+            )
+
+    def take_over(self, run_id: str, log: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Drive a running run whose worker went silent, from its start (see `Replay`)."""
+        layer = get_channel_layer()
+        assert layer is not None
+        replay = Replay(log)
+        self._start(
+            run_id, RunEmitter(run_id, layer, replay.last_seq, replay=replay), taken_over=True
+        )
+
+    def _start(self, run_id: str, emit: RunEmitter, **how: bool) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._drive(run_id, emit, **how), context=contextvars.Context()
+        )
+        self.running[run_id] = task
+
+    async def _drive(self, run_id: str, emit: RunEmitter, **how: bool) -> None:
+        try:
+            await drive_run(run_id, emit, **how)
+        except Exception:
+            logger.exception("run %s failed in its worker", run_id)
+        finally:
+            self.running.pop(run_id, None)
+            self._next()
+
+    def _next(self) -> None:
+        while self.waiting and len(self.running) < self.capacity:
+            run_id = next(iter(self.waiting))
+            waiting = self.waiting.pop(run_id)
+            self._start(run_id, waiting.emit, waited=True)
+
+    async def _report(self, waiting: _Waiting, position: int) -> None:
+        if waiting.position == position:
+            return
+        waiting.position = position
+        ahead = position - 1
+        stage = (
+            "Waiting for a free run slot: next in line"
+            if ahead == 0
+            else f"Waiting for a free run slot: {ahead} run{'s' if ahead > 1 else ''} ahead"
+        )
+        await waiting.emit(ProgressEvent(stage=stage, done=0, total=0, position=position))
+
+    async def _tick(self) -> None:
+        tick = max(0.2, min(conf.listener_touch_s(), _report_every_s()))
+        while self.waiting:
+            await asyncio.sleep(tick)
+            ids = list(self.waiting)
+            try:
+                pending = await db(services.touch_held, ids, WORKER_ID)
+            except Exception:
+                logger.exception("could not report the queued runs")
+                continue
+            for run_id in ids:
+                if run_id not in pending:  # cancelled or ended while it waited
+                    gone = self.waiting.pop(run_id, None)
+                    if gone is not None:
+                        gone.emit.stop()
+            for position, waiting in enumerate(list(self.waiting.values()), start=1):
+                await self._report(waiting, position)
+
+    async def reclaim_forever(self) -> None:
+        """Take over the runs of workers that went silent (killed, or cut off from the
+        database): their queued runs join this queue, their running runs start again here."""
+        while True:
+            await asyncio.sleep(max(0.25, conf.worker_timeout_s() / 4))
+            try:
+                await self.reclaim()
+            except Exception:
+                logger.exception("could not look for runs of stopped workers")
+
+    async def reclaim(self) -> None:
+        timeout = conf.worker_timeout_s()
+        for run_id, status in await db(services.stale_runs, timeout):
+            if self.holds(run_id):
+                continue
+            if status == "pending":
+                await self.submit(run_id)
+                continue
+            log = await db(services.take_over, run_id, WORKER_ID, timeout)
+            if log is not None:
+                logger.warning("taking over run %s from a worker that stopped", run_id)
+                self.take_over(run_id, log)
+
+
+_queue: RunQueue | None = None
+
+
+def run_queue() -> RunQueue:
+    global _queue
+    if _queue is None:
+        _queue = RunQueue(conf.max_concurrent_runs())
+    return _queue
+
+
+class RunWorkerConsumer(AsyncConsumer):
+    """Consumes `vizorch.runs`: each run joins this process's run queue."""
 
     async def run_start(self, message: dict[str, Any]) -> None:
-        if not hasattr(self, "tasks"):
-            self.tasks = set()
-        task = asyncio.get_running_loop().create_task(
-            _drive_in_slot(str(message["run_id"])), context=contextvars.Context()
-        )
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        await run_queue().submit(str(message["run_id"]))
 
 
-_slots: asyncio.Semaphore | None = None
+class RunWorker(Worker):
+    """Channels' worker with a listener that outlives its channel layer's errors (a Redis
+    timeout or restart): it waits and listens again instead of ending every run in flight; and
+    that takes over the runs of workers that stopped."""
 
-
-async def _drive_in_slot(run_id: str) -> None:
-    """Drive a run once one of this worker's run slots is free. Each running run holds a thread
-    and a database connection; bounding them keeps a burst of runs from exhausting PostgreSQL's
-    connections or queueing every writer on SQLite's lock. Waiting runs stay pending."""
-    global _slots
-    if _slots is None:
-        _slots = asyncio.Semaphore(conf.max_concurrent_runs())
-    while True:
-        # While it waits, the run is shown as held by a live worker, so its stream does not
-        # end it as never picked up.
-        await database_sync_to_async(services.mark_queued)(run_id)
+    async def handle(self) -> None:
+        reclaimer = asyncio.ensure_future(run_queue().reclaim_forever())
         try:
-            await asyncio.wait_for(_slots.acquire(), timeout=conf.listener_touch_s())
-            break
-        except TimeoutError:
-            continue
-    try:
-        await drive_run(run_id)
-    finally:
-        _slots.release()
+            await super().handle()
+        finally:
+            reclaimer.cancel()
+
+    async def listener(self, channel: str) -> None:
+        delay = 0.5
+        while True:
+            try:
+                message = await self.channel_layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning(
+                    "the run listener lost the channel layer (%r); listening again in %.1f s",
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(10.0, delay * 2)
+                continue
+            delay = 0.5
+            if not message.get("type"):
+                logger.warning("ignored a message without a type on %s", channel)
+                continue
+            scope = {"type": "channel", "channel": channel}
+            instance_queue = self.get_or_create_application_instance(channel, scope)
+            await instance_queue.put(message)
 
 
 def worker_routes() -> dict[str, Any]:
     return {conf.runs_channel(): RunWorkerConsumer.as_asgi()}
+
+
+def new_worker(channels: list[str], layer: BaseChannelLayer) -> RunWorker:
+    from channels.routing import ChannelNameRouter
+
+    return RunWorker(
+        application=ChannelNameRouter(worker_routes()), channels=channels, channel_layer=layer
+    )
 
 
 # --- the embedded worker (in-memory channel layer) -------------------------------------------
@@ -274,13 +555,7 @@ def ensure_embedded_worker() -> None:
         return
     if _embedded is not None and not _embedded.done():
         return
-    from channels.routing import ChannelNameRouter
-
-    worker = Worker(
-        application=ChannelNameRouter(worker_routes()),
-        channels=[conf.runs_channel()],
-        channel_layer=layer,
-    )
+    worker = new_worker([conf.runs_channel()], layer)
     loop = asyncio.get_running_loop()
     _embedded = loop.create_task(worker.handle(), context=contextvars.Context())
     _embedded.add_done_callback(_embedded_stopped)
@@ -290,6 +565,11 @@ def ensure_embedded_worker() -> None:
 def _embedded_stopped(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         logger.error("the embedded run worker stopped: %r", task.exception())
+
+
+def embedded_holds(run_id: Any) -> bool:
+    """Whether this process's embedded worker holds the run (queued or running)."""
+    return _queue is not None and uses_embedded_worker() and _queue.holds(run_id)
 
 
 async def submit_run(run_id: Any) -> None:
@@ -304,5 +584,5 @@ async def cancel_run(run_id: Any) -> None:
     """Ask the run to stop; a run no worker has picked up yet is ended right here."""
     layer = get_channel_layer()
     assert layer is not None
-    for seq, event in await database_sync_to_async(services.request_cancel)(run_id):
+    for seq, event in await db(services.request_cancel, run_id):
         await publish(layer, run_id, seq, event)

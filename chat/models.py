@@ -71,6 +71,9 @@ class Run(models.Model):
     listener_seen_at = models.DateTimeField(null=True, blank=True)
     # Refreshed by the worker driving the run; a stream ends a run whose worker went away.
     worker_seen_at = models.DateTimeField(null=True, blank=True)
+    # The worker process holding the run (queued or driving it); another worker takes the run
+    # over when this one has been silent too long.
+    worker_id = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

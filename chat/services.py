@@ -8,8 +8,8 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-from django.db.models import Count, Max
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
@@ -83,17 +83,35 @@ def template_for(user: Any, template_id: Any) -> Any:
     return template
 
 
-@transaction.atomic
-def _create_run(conversation: Conversation, user: Any, **fields: Any) -> Run:
-    run = Run.objects.create(
-        conversation=conversation, user=user, listener_seen_at=timezone.now(), **fields
-    )
-    # The `run` event is logged at once, so a stream has something to say even before a worker
-    # picks the run up.
-    started = RunStartedEvent(run_id=str(run.id), conversation_id=str(conversation.id))
-    RunEvent.objects.create(run=run, seq=1, event=started.event, data=started.payload())
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+def _create_run(
+    conversation: Conversation | None,
+    user: Any,
+    *,
+    title: str = "",
+    template_id: str = "",
+    **fields: Any,
+) -> Run:
+    """The run, its conversation when it is a new one, and the run's first event (`run`), in one
+    transaction: a stream has its first frame before any worker has seen the run."""
+    with transaction.atomic():
+        now = timezone.now()
+        if conversation is None:
+            conversation = Conversation.objects.create(
+                user=user, title=title, template_id=template_id
+            )
+        else:
+            Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+        run = Run.objects.create(
+            conversation=conversation, user=user, listener_seen_at=now, **fields
+        )
+        RunEvent.objects.create(
+            run=run, seq=1, event=RunStartedEvent.event, data=started_event(run).payload()
+        )
     return run
+
+
+def started_event(run: Run) -> RunStartedEvent:
+    return RunStartedEvent(run_id=str(run.id), conversation_id=str(run.conversation_id))
 
 
 def start_chat_run(
@@ -104,16 +122,17 @@ def start_chat_run(
     engine: str | None = None,
     template_id: Any = None,
 ) -> Run:
+    fields: dict[str, Any] = {"kind": Run.Kind.CHAT, "prompt": prompt, "engine": engine or ""}
     if conversation_id:
-        conversation = conversation_for(user, conversation_id)
-    else:
-        template = template_for(user, template_id) if template_id else None
-        conversation = Conversation.objects.create(
-            user=user,
-            title=_title(template.title if template is not None else prompt),
-            template_id=str(template.id) if template is not None else "",
-        )
-    return _create_run(conversation, user, kind=Run.Kind.CHAT, prompt=prompt, engine=engine or "")
+        return _create_run(conversation_for(user, conversation_id), user, **fields)
+    template = template_for(user, template_id) if template_id else None
+    return _create_run(
+        None,
+        user,
+        title=_title(template.title if template is not None else prompt),
+        template_id=str(template.id) if template is not None else "",
+        **fields,
+    )
 
 
 def check_engine(engine: str | None) -> None:
@@ -155,14 +174,10 @@ def start_ui_run(
     permissions.check_can_chat(user)
     load_result(user, result_id)  # not found unless the user may read the data
     source = Run.objects.filter(user=user, result_id=str(result_id)).order_by("-created_at").first()
-    conversation = (
-        source.conversation
-        if source is not None
-        else Conversation.objects.create(user=user, title=_title(prompt))
-    )
     return _create_run(
-        conversation,
+        source.conversation if source is not None else None,
         user,
+        title=_title(prompt),
         kind=Run.Kind.GENERATE_UI,
         prompt=prompt,
         source_run=source,
@@ -206,12 +221,19 @@ def start_repair_run(user: Any, run_id: Any, render_error: str) -> Run:
 # --- the worker's side -----------------------------------------------------------------------
 
 
-def claim_run(run_id: str) -> int | None:
+def claim_run(run_id: str, worker_id: str = "") -> int | None:
     """Mark a pending run as running; returns its last event seq, or None when it is not ours to
-    run (already claimed, finished or cancelled)."""
+    run (already claimed, finished or cancelled, or held by another worker)."""
     now = timezone.now()
-    claimed = Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(
-        status=Run.Status.RUNNING, started_at=now, listener_seen_at=now, worker_seen_at=now
+    pending = Run.objects.filter(id=run_id, status=Run.Status.PENDING)
+    if worker_id:
+        pending = pending.filter(worker_id__in=["", worker_id])
+    claimed = pending.update(
+        status=Run.Status.RUNNING,
+        started_at=now,
+        listener_seen_at=now,
+        worker_seen_at=now,
+        worker_id=worker_id,
     )
     if not claimed:
         return None
@@ -224,7 +246,72 @@ def last_seq(run_id: Any) -> int:
 
 
 def append_event(run_id: Any, seq: int, event: SseEvent) -> None:
-    RunEvent.objects.create(run_id=run_id, seq=seq, event=event.event, data=event.payload())
+    append_events(run_id, seq, [event])
+
+
+def append_events(run_id: Any, first_seq: int, events: list[SseEvent]) -> None:
+    """Write events numbered from `first_seq` on, all or none (one transaction)."""
+    rows = [
+        RunEvent(run_id=run_id, seq=first_seq + offset, event=event.event, data=event.payload())
+        for offset, event in enumerate(events)
+    ]
+    with transaction.atomic():
+        RunEvent.objects.bulk_create(rows)
+
+
+def hold_run(run_id: Any, worker_id: str, stale_after_s: float) -> int | None:
+    """This worker takes a pending run into its queue unless a live worker holds it already;
+    returns the run's last event seq, or None when it is not ours."""
+    stale = timezone.now() - dt.timedelta(seconds=stale_after_s)
+    held = (
+        Run.objects.filter(id=run_id, status=Run.Status.PENDING)
+        .filter(
+            Q(worker_id="")
+            | Q(worker_id=worker_id)
+            | Q(worker_seen_at__isnull=True)
+            | Q(worker_seen_at__lt=stale)
+        )
+        .update(worker_id=worker_id, worker_seen_at=timezone.now())
+    )
+    return last_seq(run_id) if held else None
+
+
+def touch_held(run_ids: list[str], worker_id: str) -> set[str]:
+    """Record that this worker still holds these queued runs; returns those still pending."""
+    held = Run.objects.filter(id__in=run_ids, status=Run.Status.PENDING, worker_id=worker_id)
+    held.update(worker_seen_at=timezone.now())
+    return {str(value) for value in held.values_list("id", flat=True)}
+
+
+def stale_runs(stale_after_s: float, limit: int = 20) -> list[tuple[str, str]]:
+    """Runs a worker held, queued or driving them, and has not reported on for `stale_after_s`
+    (it stopped): another worker takes them over."""
+    stale = timezone.now() - dt.timedelta(seconds=stale_after_s)
+    rows = (
+        Run.objects.filter(
+            status__in=[Run.Status.PENDING, Run.Status.RUNNING],
+            worker_seen_at__lt=stale,
+            cancel_requested=False,
+        )
+        .exclude(worker_id="")
+        .order_by("created_at")
+        .values_list("id", "status")[:limit]
+    )
+    return [(str(run_id), status) for run_id, status in rows]
+
+
+def take_over(
+    run_id: Any, worker_id: str, stale_after_s: float
+) -> list[tuple[int, str, dict[str, Any]]] | None:
+    """Take a running run over from a worker that went silent: returns its log so far (the run
+    is driven again and what it says again is not logged twice), or None when it is not ours."""
+    stale = timezone.now() - dt.timedelta(seconds=stale_after_s)
+    taken = Run.objects.filter(
+        id=run_id, status=Run.Status.RUNNING, worker_seen_at__lt=stale
+    ).update(worker_id=worker_id, worker_seen_at=timezone.now())
+    if not taken:
+        return None
+    return events_after(run_id, 0, limit=100_000)
 
 
 def events_after(
@@ -250,11 +337,20 @@ def touch_listener(run_id: Any) -> None:
     )
 
 
-def run_watch_state(run_id: Any, orphan_after_s: float, *, alive: bool = False) -> str | None:
+LOST = "lost"
+
+
+def run_watch_state(
+    run_id: Any, orphan_after_s: float, *, alive: bool = False, worker_id: str = ""
+) -> str | None:
     """Why the worker should stop a running run now, or None. `alive` also records that the
-    worker is still driving it."""
+    worker is still driving it; `LOST` when another worker has taken the run over."""
     if alive:
-        Run.objects.filter(id=run_id).update(worker_seen_at=timezone.now())
+        runs = Run.objects.filter(id=run_id)
+        if worker_id:
+            runs = runs.filter(worker_id=worker_id)
+        if not runs.update(worker_seen_at=timezone.now()) and worker_id:
+            return LOST
     run = Run.objects.filter(id=run_id).only("cancel_requested", "listener_seen_at").first()
     if run is None or run.cancel_requested:
         return "The run was cancelled."
@@ -271,12 +367,9 @@ def request_cancel(run_id: Any) -> list[tuple[int, SseEvent]]:
     return _end_pending(run_id, "The run was cancelled.", Run.Status.CANCELLED)
 
 
-def mark_queued(run_id: Any) -> None:
-    """A worker holds this pending run and will start it when one of its run slots frees up."""
-    Run.objects.filter(id=run_id, status=Run.Status.PENDING).update(worker_seen_at=timezone.now())
-
-
-def expire_unclaimed(run_id: Any, after_s: float) -> list[tuple[int, SseEvent]]:
+def expire_unclaimed(
+    run_id: Any, after_s: float, *, hint: str | None = None
+) -> list[tuple[int, SseEvent]]:
     """End a run no worker has picked up or held within `after_s` (no worker running)."""
     pending = Run.objects.filter(id=run_id, status=Run.Status.PENDING).values_list(
         "created_at", "worker_seen_at"
@@ -288,8 +381,11 @@ def expire_unclaimed(run_id: Any, after_s: float) -> list[tuple[int, SseEvent]]:
         return []
     return _end_pending(
         run_id,
-        "No run worker picked this run up. With REDIS_URL set, start one: "
-        f"python manage.py runworker {runs_channel()}",
+        hint
+        or (
+            "No run worker picked this run up. With REDIS_URL set, start one: "
+            f"python manage.py runworker {runs_channel()}"
+        ),
         Run.Status.FAILED,
     )
 
@@ -312,6 +408,19 @@ def expire_abandoned(run_id: Any, after_s: float) -> list[tuple[int, SseEvent]]:
 def _end_pending(
     run_id: Any, message: str, status: str, *, from_status: str = Run.Status.PENDING
 ) -> list[tuple[int, SseEvent]]:
+    for attempt in range(3):
+        try:
+            return _end_pending_once(run_id, message, status, from_status)
+        except IntegrityError:
+            # A worker wrote an event (a queued run's progress) in between: number after it.
+            if attempt == 2:
+                raise
+    return []
+
+
+def _end_pending_once(
+    run_id: Any, message: str, status: str, from_status: str
+) -> list[tuple[int, SseEvent]]:
     with transaction.atomic():
         ended = Run.objects.filter(id=run_id, status=from_status).update(
             status=status,
@@ -326,8 +435,7 @@ def _end_pending(
             (seq + 1, ErrorEvent(message=message, stage="code_generation")),
             (seq + 2, CompleteEvent(code_complete=False, data_ready=False)),
         ]
-        for number, event in events:
-            append_event(run_id, number, event)
+        append_events(run_id, seq + 1, [event for _, event in events])
     return events
 
 

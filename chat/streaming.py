@@ -11,12 +11,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from chat import conf, services
-from chat.consumers import run_group
+from chat.consumers import embedded_holds, run_group, uses_embedded_worker
 from chat.events import CompleteEvent, parse_event
+from core.db import db
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,17 @@ def _frame(run_id: Any, seq: int, name: str, data: dict[str, Any]) -> str:
     return parse_event(name, data).to_sse(event_id(run_id, seq))
 
 
-async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
-    """SSE text for run `run_id` from seq `after + 1` to its `done`."""
+EMBEDDED_NOT_STARTED = (
+    "This run was never started (the server restarted before it began); ask again."
+)
+
+
+async def stream_run(run_id: Any, after: int = 0, first: str | None = None) -> AsyncIterator[str]:
+    """SSE text for run `run_id` from seq `after + 1` to its `done`; `first` is the frame of seq
+    `after` when the caller has it at hand (the `run` event of a run it just created), sent
+    before anything else."""
+    if first is not None:
+        yield first
     layer = get_channel_layer()
     assert layer is not None
     channel = await layer.new_channel()
@@ -54,7 +63,15 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
 
     async def receive() -> None:
         while True:
-            inbox.put_nowait(await layer.receive(channel))
+            try:
+                message = await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the log is read while idle; listen again shortly
+                logger.warning("a stream lost the channel layer (%r)", exc)
+                await asyncio.sleep(1.0)
+                continue
+            inbox.put_nowait(message)
 
     # Subscribe before reading the log: whatever is logged after the read arrives live (the
     # layer holds it for the channel until the receiver starts).
@@ -69,7 +86,7 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
         """Frames the log holds after `last` (stopping at `done`)."""
         nonlocal last, finished
         frames = []
-        for seq, name, data in await sync_to_async(services.events_after)(run_id, last):
+        for seq, name, data in await db(services.events_after, run_id, last):
             frames.append(_frame(run_id, seq, name, data))
             last = seq
             if name == CompleteEvent.event:
@@ -80,9 +97,9 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
     try:
         for frame in await catch_up():
             yield frame
-        if not finished and last > 0:
+        if not finished and last > 0 and first is None:
             # Resumed at or past the end (Last-Event-ID at or after `done`): nothing is left.
-            finished = await sync_to_async(services.has_ended)(run_id, last)
+            finished = await db(services.has_ended, run_id, last)
         if not finished:
             receiver = asyncio.ensure_future(receive())
         tick = min(conf.heartbeat_s(), conf.listener_touch_s(), 5.0)
@@ -93,16 +110,15 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
                 message = None
             now = time.monotonic()
             if now - touched >= conf.listener_touch_s():
-                await sync_to_async(services.touch_listener)(run_id)
+                await db(services.touch_listener, run_id)
                 touched = now
             if message is None and now - checked >= conf.listener_touch_s():
                 # Idle: is a worker still there to drive the run (or to pick it up)?
                 checked = now
-                await sync_to_async(services.expire_unclaimed)(run_id, conf.pickup_timeout_s())
-                await sync_to_async(services.expire_abandoned)(run_id, conf.worker_timeout_s())
+                await _expire_if_nobody_drives(run_id)
                 # A finished run whose log still has nothing more for us one check later: its
                 # `done` was seen, or will never be written; the stream ends.
-                if ended_at is None and await sync_to_async(services.is_finished)(run_id):
+                if ended_at is None and await db(services.is_finished, run_id):
                     ended_at = now
             if message is None or int(message.get("seq", 0)) > last + 1:
                 # Idle, or a gap: read the log in case a live message was lost (a full or expired
@@ -131,6 +147,23 @@ async def stream_run(run_id: Any, after: int = 0) -> AsyncIterator[str]:
             receiver.add_done_callback(_ignore_outcome)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(layer.group_discard(group, channel), timeout=5)
+
+
+async def _expire_if_nobody_drives(run_id: Any) -> None:
+    """End a run no worker holds: never picked up, or its worker stopped and no other took it
+    over (other workers take a silent worker's runs over after VIZORCH_RUN_WORKER_TIMEOUT_S)."""
+    if uses_embedded_worker():
+        # The worker is in this process: a run it holds is queued or running, however long.
+        if not embedded_holds(run_id):
+            await db(
+                services.expire_unclaimed,
+                run_id,
+                conf.pickup_timeout_s(),
+                hint=EMBEDDED_NOT_STARTED,
+            )
+    else:
+        await db(services.expire_unclaimed, run_id, conf.pickup_timeout_s())
+    await db(services.expire_abandoned, run_id, 3 * conf.worker_timeout_s())
 
 
 def _ignore_outcome(future: asyncio.Future[None]) -> None:

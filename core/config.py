@@ -51,8 +51,13 @@ def env_int_or_json_object(value: str | None, *, default: int) -> int | dict[str
         ) from exc
 
 
-def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
-    """SQLite under `var/` when no URL is given; `postgres://` URLs use psycopg 3."""
+def database_config(
+    url: str | None, var_dir: Path, *, pool_size: int = 10, pool_timeout_s: float = 30.0
+) -> dict[str, Any]:
+    """SQLite under `var/` when no URL is given; `postgres://` URLs use psycopg 3 through
+    Django's connection pool: a process opens at most `pool_size` connections, and a thread that
+    finds them all in use waits up to `pool_timeout_s` for one (`pool_size` 0 turns the pool off:
+    one connection per thread, as without it)."""
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
@@ -74,6 +79,12 @@ def database_config(url: str | None, var_dir: Path) -> dict[str, Any]:
     if config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("connect_timeout", 5)
+        if pool_size > 0:
+            config["OPTIONS"]["pool"] = {
+                "min_size": min(2, pool_size),
+                "max_size": pool_size,
+                "timeout": pool_timeout_s,
+            }
     return config
 
 

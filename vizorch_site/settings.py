@@ -38,11 +38,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Before `channels`: its `runworker` command is the run worker's (chat.consumers.RunWorker).
+    "vizorch_site",
     "channels",
     "django_vite",
     "axes",
     "core",
-    "vizorch_site",
     "executors",
     "templates_app",
     "chat",
@@ -81,7 +82,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR)}
+# On PostgreSQL each process keeps a pool of at most VIZORCH_DB_POOL_SIZE connections; its ORM
+# work for runs and streams goes through VIZORCH_DB_THREADS database threads (core/db.py), so
+# a worker's needs do not grow with its runs. A deployment needs PostgreSQL `max_connections` of
+# at least (daphne processes + run workers) x VIZORCH_DB_POOL_SIZE, plus what else connects
+# (docs/deployment.md).
+VIZORCH_DB_THREADS = int(os.environ.get("VIZORCH_DB_THREADS", "4"))
+VIZORCH_DB_POOL_SIZE = int(os.environ.get("VIZORCH_DB_POOL_SIZE", "10"))
+VIZORCH_DB_POOL_TIMEOUT_S = float(os.environ.get("VIZORCH_DB_POOL_TIMEOUT_S", "30"))
+DATABASES = {
+    "default": database_config(
+        os.environ.get("DATABASE_URL"),
+        VAR_DIR,
+        pool_size=VIZORCH_DB_POOL_SIZE,
+        pool_timeout_s=VIZORCH_DB_POOL_TIMEOUT_S,
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Larger bodies are refused with a typed 413 (uploads to the template import have their own limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("VIZORCH_MAX_BODY_BYTES", str(2_621_440)))

@@ -46,8 +46,9 @@ class OfflineAnalystModel(BaseChatModel):
     catalog: SemanticCatalog | None = None
     lookup: LookupRunner | None = None
     mode: Literal["analyst", "ui"] = "analyst"
-    chunk_words: int = 4
-    """How many words each streamed text chunk carries."""
+    chunk_chars: int = 1500
+    """Streamed text comes in pieces of about this many characters, cut after a line: the
+    offline model has its whole answer at once, so it sends a handful of pieces, not tokens."""
 
     _analyst: Analyst | None = PrivateAttr(default=None)
 
@@ -186,13 +187,22 @@ class OfflineAnalystModel(BaseChatModel):
     def _text(
         self, text: str, msg_id: str, run_manager: CallbackManagerForLLMRun | None
     ) -> Iterator[ChatGenerationChunk]:
-        tokens = re.findall(r"\S+\s*|\s+", text)
-        for i in range(0, len(tokens), self.chunk_words):
-            piece = "".join(tokens[i : i + self.chunk_words])
+        for piece in _pieces(text, self.chunk_chars):
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece, id=msg_id))
             if run_manager:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
             yield chunk
+
+
+def _pieces(text: str, size: int) -> Iterator[str]:
+    """`text` in consecutive pieces of at least `size` characters (the last may be shorter),
+    each ending at a line break when there is one."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + size)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 def _content_text(message: BaseMessage) -> str:
