@@ -356,27 +356,43 @@ class RunQueue:
         self.capacity = capacity
         self.running: dict[str, asyncio.Task[None]] = {}
         self.waiting: dict[str, _Waiting] = {}
-        self._joining: set[str] = set()
+        self._arrivals: dict[str, None] = {}
+        self._holder: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
 
     def holds(self, run_id: Any) -> bool:
         run_id = str(run_id)
-        return run_id in self.running or run_id in self.waiting or run_id in self._joining
+        return run_id in self.running or run_id in self.waiting or run_id in self._arrivals
 
-    async def submit(self, run_id: str) -> None:
-        """Take a pending run into the queue (unless another live worker holds it)."""
+    def arrive(self, run_id: str) -> None:
+        """A run for this worker. It is held (recorded as this worker's, unless a live worker
+        holds it already) together with the others that arrive meanwhile, in one write."""
         if self.holds(run_id):
             return
-        self._joining.add(run_id)
-        try:
-            last = await db(services.hold_run, run_id, WORKER_ID, conf.worker_timeout_s())
-        finally:
-            self._joining.discard(run_id)
-        if last is None or self.holds(run_id):
-            return
+        self._arrivals[run_id] = None
+        if self._holder is None or self._holder.done():
+            self._holder = asyncio.get_running_loop().create_task(
+                self._hold_arrivals(), context=contextvars.Context()
+            )
+
+    async def _hold_arrivals(self) -> None:
+        while self._arrivals:
+            ids = list(self._arrivals)
+            try:
+                held = await db(services.hold_runs, ids, WORKER_ID, conf.worker_timeout_s())
+            except Exception:
+                logger.exception("could not take %d runs into the queue", len(ids))
+                await asyncio.sleep(0.5)
+                continue
+            for run_id in ids:
+                self._arrivals.pop(run_id, None)
+                if run_id in held:
+                    await self._place(run_id, held[run_id])
+
+    async def _place(self, run_id: str, last_seq: int) -> None:
         layer = get_channel_layer()
         assert layer is not None
-        emit = RunEmitter(run_id, layer, last)
+        emit = RunEmitter(run_id, layer, last_seq)
         if len(self.running) < self.capacity and not self.waiting:
             self._start(run_id, emit)
             return
@@ -418,7 +434,10 @@ class RunQueue:
             self._start(run_id, waiting.emit, waited=True)
 
     async def _report(self, waiting: _Waiting, position: int) -> None:
-        if waiting.position == position:
+        """Tell a waiting run's stream its place: when it joins, then as it moves up (each
+        quarter of the way, and every step of the last three, so a long line costs few events)."""
+        last = waiting.position
+        if last and not (position < last and (position <= 3 or position <= last * 3 / 4)):
             return
         waiting.position = position
         ahead = position - 1
@@ -463,7 +482,7 @@ class RunQueue:
             if self.holds(run_id):
                 continue
             if status == "pending":
-                await self.submit(run_id)
+                self.arrive(run_id)
                 continue
             log = await db(services.take_over, run_id, WORKER_ID, timeout)
             if log is not None:
@@ -485,7 +504,7 @@ class RunWorkerConsumer(AsyncConsumer):
     """Consumes `vizorch.runs`: each run joins this process's run queue."""
 
     async def run_start(self, message: dict[str, Any]) -> None:
-        await run_queue().submit(str(message["run_id"]))
+        run_queue().arrive(str(message["run_id"]))
 
 
 class RunWorker(Worker):
@@ -573,10 +592,13 @@ def embedded_holds(run_id: Any) -> bool:
 
 
 async def submit_run(run_id: Any) -> None:
-    """Hand a run to a worker."""
+    """Hand a run to a worker: the one in this process straight away, else through the layer."""
     layer = get_channel_layer()
     assert layer is not None
-    ensure_embedded_worker()
+    if uses_embedded_worker(layer):
+        ensure_embedded_worker()
+        run_queue().arrive(str(run_id))
+        return
     await layer.send(conf.runs_channel(), {"type": "run.start", "run_id": str(run_id)})
 
 

@@ -259,21 +259,28 @@ def append_events(run_id: Any, first_seq: int, events: list[SseEvent]) -> None:
         RunEvent.objects.bulk_create(rows)
 
 
-def hold_run(run_id: Any, worker_id: str, stale_after_s: float) -> int | None:
-    """This worker takes a pending run into its queue unless a live worker holds it already;
-    returns the run's last event seq, or None when it is not ours."""
+def hold_runs(run_ids: list[str], worker_id: str, stale_after_s: float) -> dict[str, int]:
+    """This worker takes pending runs into its queue, except those a live worker holds already;
+    returns the runs it now holds, each with its last event seq (three statements in all)."""
     stale = timezone.now() - dt.timedelta(seconds=stale_after_s)
-    held = (
-        Run.objects.filter(id=run_id, status=Run.Status.PENDING)
-        .filter(
-            Q(worker_id="")
-            | Q(worker_id=worker_id)
-            | Q(worker_seen_at__isnull=True)
-            | Q(worker_seen_at__lt=stale)
-        )
-        .update(worker_id=worker_id, worker_seen_at=timezone.now())
+    pending = Run.objects.filter(id__in=run_ids, status=Run.Status.PENDING)
+    pending.filter(
+        Q(worker_id="")
+        | Q(worker_id=worker_id)
+        | Q(worker_seen_at__isnull=True)
+        | Q(worker_seen_at__lt=stale)
+    ).update(worker_id=worker_id, worker_seen_at=timezone.now())
+    held = [
+        str(value) for value in pending.filter(worker_id=worker_id).values_list("id", flat=True)
+    ]
+    tops = (
+        RunEvent.objects.filter(run_id__in=held)
+        .values("run_id")
+        .annotate(top=Max("seq"))
+        .values_list("run_id", "top")
     )
-    return last_seq(run_id) if held else None
+    last = {str(run_id): int(top or 0) for run_id, top in tops}
+    return {run_id: last.get(run_id, 0) for run_id in held}
 
 
 def touch_held(run_ids: list[str], worker_id: str) -> set[str]:
@@ -526,11 +533,14 @@ def record_outcome(
     run = Run.objects.get(id=run_id)
     run.finished_at = timezone.now()
     if outcome is not None:
-        run.generated_sql = outcome.sql or (run.source_run.generated_sql if run.source_run else "")
+        # PostgreSQL's text columns cannot hold NUL characters; a model may write one.
+        run.generated_sql = _text(
+            outcome.sql or (run.source_run.generated_sql if run.source_run else "")
+        )
         run.sql_engine = outcome.sql_engine or run.engine
-        run.ui_code = outcome.code
+        run.ui_code = _text(outcome.code)
         run.parameters = outcome.params
-        run.final_message = outcome.final_message
+        run.final_message = _text(outcome.final_message)
         if outcome.data is not None:
             run.result_id = outcome.data.id
             run.data_url = outcome.data.url
@@ -541,9 +551,13 @@ def record_outcome(
     else:
         run.status = Run.Status.SUCCEEDED
     if error is not None:
-        run.error_stage, run.error_message = error.stage, error.message
+        run.error_stage, run.error_message = error.stage, _text(error.message)
     run.save()
     Conversation.objects.filter(pk=run.conversation_id).update(updated_at=timezone.now())
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "")
 
 
 def run_source(run_id: uuid.UUID, user: Any) -> dict[str, Any] | None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from chat.tests.scripted_llm import ScriptedLLM
 from vizorch_site.testing import BASE_DIR, LiveServer, free_port
@@ -119,3 +122,113 @@ def any_layer_server(request: pytest.FixtureRequest) -> LiveServer:
     name = "scripted_server" if request.param == "memory" else "redis_server"
     server: LiveServer = request.getfixturevalue(name)
     return server
+
+
+# --- PostgreSQL + Redis with separate run workers ---------------------------------------------
+
+# Short, so that a killed worker's runs are taken over within a test; other workers look for
+# them every quarter of it.
+WORKER_TIMEOUT_S = "3"
+DB_POOL_SIZE = 4
+
+
+@pytest.fixture(scope="session")
+def live_postgres(postgres_url: str) -> Iterator[str]:
+    """A database of its own on the real PostgreSQL server for a live server (dropped after)."""
+    base = postgres_url.rsplit("/", 1)[0]
+    name = f"test_vz_live_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
+        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
+            con.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def services_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    scripted_llm: ScriptedLLM,
+    redis_url: str,
+    live_postgres: str,
+) -> Iterator[LiveServer]:
+    """daphne on PostgreSQL and Redis with small connection pools; its run workers are started
+    by each test (`workers`)."""
+    env = {
+        **_scripted_env(scripted_llm),
+        "DATABASE_URL": live_postgres,
+        "REDIS_URL": _own_database(redis_url),
+        "VIZORCH_RUNS_CHANNEL": f"vizorch.runs.test{free_port()}",
+        "VIZORCH_RUN_WORKER_TIMEOUT_S": WORKER_TIMEOUT_S,
+        "VIZORCH_DB_POOL_SIZE": str(DB_POOL_SIZE),
+        "VIZORCH_DB_THREADS": "2",
+    }
+    server = LiveServer(var_dir=tmp_path_factory.mktemp("chat-services"), extra_env=env)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+class Workers:
+    """`manage.py runworker` processes for a live server, stopped at the end of the test."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, **env: str) -> subprocess.Popen[bytes]:
+        index = len(self.processes)
+        log = open(self.server.var_dir / f"runworker-{index}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runworker", self.server.env["VIZORCH_RUNS_CHANNEL"]],
+            cwd=BASE_DIR,
+            env={**self.server.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def workers(services_server: LiveServer) -> Iterator[Workers]:
+    started = Workers(services_server)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def queued_embedded_server(
+    tmp_path_factory: pytest.TempPathFactory, scripted_llm: ScriptedLLM
+) -> Iterator[LiveServer]:
+    """The embedded defaults with one run at a time and a pick-up timeout far shorter than a
+    run: a queued run outwaits it."""
+    env = {
+        **_scripted_env(scripted_llm),
+        "REDIS_URL": "",
+        "VIZORCH_MAX_CONCURRENT_RUNS": "1",
+        "VIZORCH_RUN_PICKUP_TIMEOUT_S": "1",
+    }
+    server = LiveServer(var_dir=tmp_path_factory.mktemp("chat-queued"), extra_env=env)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -16,7 +16,7 @@ SHAPES: dict[str, tuple[str, set[str], set[str]]] = {
     "code": ("code_chunk", {"type", "language", "content"}, set()),
     "data": ("data_ready", {"type", "url", "size", "format"}, set()),
     "params": ("parameters", {"type", "values", "controls"}, set()),
-    "progress": ("progress", {"type", "stage", "done", "total"}, set()),
+    "progress": ("progress", {"type", "stage", "done", "total"}, {"position"}),
     "error": ("error", {"type", "message", "stage"}, {"code"}),
     "clarify": ("clarify", {"type", "question", "options"}, set()),
     "done": ("complete", {"type", "code_complete", "data_ready"}, set()),
@@ -74,4 +74,6 @@ ANSWER_SEQUENCE = re.compile(r"run( thought)+ sql data( thought)*( code)+ params
 
 
 def sequence_text(events: list[Event]) -> str:
-    return " ".join(e.event for e in events)
+    """The event names in order; a queued run's `progress` events (its place in line) before
+    it starts are left out, so the sequences read the same whether the run waited or not."""
+    return " ".join(e.event for e in events if "position" not in e.data)

@@ -216,6 +216,9 @@ class ScriptedLLM:
         elif "[pause]" in question:
             yield 2.5
         final = GROUNDED_TEXT if "[grounded]" in question else FINAL_TEXT
+        if "[nul]" in question:
+            # A NUL character: PostgreSQL's jsonb cannot store it, so that event's write fails.
+            final = "A stray \x00 byte in this line.\n" + final
         for piece in _pieces(final, size):
             if delay:
                 yield delay
