@@ -40,4 +40,6 @@ for (const path of files(dist)) {
   br += brotli.length;
   count += 1;
 }
-console.log(`precompressed ${count} files: ${(raw / 1000).toFixed(1)} kB raw, ${(br / 1000).toFixed(1)} kB brotli`);
+console.log(
+  `precompressed ${count} files: ${(raw / 1000).toFixed(1)} kB raw, ${(br / 1000).toFixed(1)} kB brotli`,
+);

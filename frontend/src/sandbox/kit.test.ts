@@ -4,6 +4,7 @@ import {
   columnFormatter,
   dateGrainOf,
   downsample,
+  downsampleLine,
   formatDate,
   formatNumber,
   formatterCount,
@@ -123,5 +124,17 @@ describe("@vizorch/kit", () => {
     expect(times.map(columnFormatter(times))).toEqual(["Mar 1, 2024, 14:30", "Mar 1, 2024, 00:00"]);
     expect(columnFormatter([0.25], { format: "percent" })(0.25)).toBe("25.0%");
     expect(columnFormatter(["EU"])("EU")).toBe("EU");
+  });
+
+  it("downsampleLine keeps every bucket's peak and dip, in order", () => {
+    const points = Array.from({ length: 100_000 }, (_, i) => ({ i, v: i === 54_321 ? 1e6 : i % 7 }));
+    const out = downsampleLine(points, 1000, (p) => p.v);
+    expect(out.length).toBeLessThanOrEqual(1000);
+    expect(out.length).toBeGreaterThan(900);
+    expect(out[0]?.i).toBe(0);
+    expect(out.at(-1)?.i).toBe(99_999);
+    expect(out.some((p) => p.v === 1e6)).toBe(true);
+    expect(out.map((p) => p.i)).toEqual([...out.map((p) => p.i)].sort((a, b) => a - b));
+    expect(downsampleLine([1, 2, 3], 10, (v) => v)).toEqual([1, 2, 3]);
   });
 });

@@ -1,5 +1,5 @@
 // @vizorch/kit: the helpers generated components may import (docs/artifact.md, "Imports").
-import { type RefObject, useLayoutEffect, useState } from "react";
+import { type RefObject, useLayoutEffect, useRef, useState } from "react";
 import { colorSchemes, getColors } from "@/lib/color-schemes";
 import type { TabularData } from "@/lib/tabular";
 import { unwrap } from "@/sandbox/guard/membrane";
@@ -60,8 +60,7 @@ export function formatNumber(value: number, opts: NumberFormat = {}): string {
   const n = typeof value === "number" ? value : Number(value);
   if (!Number.isFinite(n)) return String(value);
   const { compact = false, percent = false, currency } = opts;
-  const decimals =
-    opts.decimals ?? (percent ? 1 : compact ? 1 : currency ? 2 : Number.isInteger(n) ? 0 : 2);
+  const decimals = opts.decimals ?? (percent ? 1 : compact ? 1 : currency ? 2 : Number.isInteger(n) ? 0 : 2);
   return numberFormatter({
     style: percent ? "percent" : currency ? "currency" : "decimal",
     ...(currency && !percent ? { currency } : {}),
@@ -219,7 +218,10 @@ export interface ColumnFormat {
  * A formatter for one column's values: numbers by their format (percent, currency), dates by their
  * grain (given, or the coarsest the values allow), anything else as text.
  */
-export function columnFormatter(values: readonly unknown[], column: ColumnFormat = {}): (value: unknown) => string {
+export function columnFormatter(
+  values: readonly unknown[],
+  column: ColumnFormat = {},
+): (value: unknown) => string {
   const sample = values.find((v) => v !== null && v !== undefined);
   const isDate =
     column.format === "date" ||
@@ -279,6 +281,40 @@ export function downsample<T>(points: T[], maxPoints: number): T[] {
   const step = (points.length - 1) / (maxPoints - 1);
   for (let i = 0; i < maxPoints; i++) out.push(points[Math.round(i * step)] as T);
   return out;
+}
+
+/**
+ * Reduces a series to about `maxPoints` points for drawing: the points are cut into buckets of
+ * consecutive points and each bucket keeps its lowest and its highest point (in their order), so
+ * peaks and dips survive; the first and last point are always kept.
+ */
+export function downsampleLine<T>(points: T[], maxPoints: number, measure: (point: T) => number): T[] {
+  if (points.length <= Math.max(2, maxPoints)) return points;
+  const buckets = Math.max(1, Math.floor((maxPoints - 2) / 2));
+  const size = (points.length - 2) / buckets;
+  const out: T[] = [points[0] as T];
+  for (let b = 0; b < buckets; b++) {
+    const start = 1 + Math.floor(b * size);
+    const end = Math.min(points.length - 1, 1 + Math.floor((b + 1) * size));
+    let low = start;
+    let high = start;
+    for (let i = start + 1; i < end; i++) {
+      const v = measure(points[i] as T);
+      if (v < measure(points[low] as T)) low = i;
+      if (v > measure(points[high] as T)) high = i;
+    }
+    if (end <= start) continue;
+    out.push(points[Math.min(low, high)] as T);
+    if (low !== high) out.push(points[Math.max(low, high)] as T);
+  }
+  out.push(points[points.length - 1] as T);
+  return out;
+}
+
+/** The sandbox frame's width in CSS pixels: about how many points a line across it can show. */
+export function plotWidth(): number {
+  const width = typeof window === "undefined" ? 0 : window.innerWidth;
+  return Math.max(320, Math.round(width) || 1000);
 }
 
 export function KpiCard({
@@ -346,4 +382,63 @@ export function DataTable({
       ) : null}
     </div>
   );
+}
+
+/**
+ * A scatter plot of many points (tens of thousands and more) drawn on a canvas by uPlot: a point
+ * cloud cannot be downsampled honestly, and an SVG circle per point is too slow past a few
+ * thousand. `x` and `y` are the coordinates (typed arrays pass into the kit without a copy); the
+ * axes' labels are made distinct like the kit's tick labels, in the given number formats.
+ */
+export function PointCloud({
+  x,
+  y,
+  xLabel = "",
+  yLabel = "",
+  color = "#3b82f6",
+  xFormat = {},
+  yFormat = {},
+  pointSize = 3,
+}: {
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** Axis titles. */
+  xLabel?: string;
+  yLabel?: string;
+  color?: string;
+  xFormat?: NumberFormat;
+  yFormat?: NumberFormat;
+  pointSize?: number;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  // Formats arrive as new objects on every render: the plot is rebuilt only when they change.
+  const formats = JSON.stringify([xFormat, yFormat]);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const [xFmt, yFmt] = JSON.parse(formats) as [NumberFormat, NumberFormat];
+    const xs = Float64Array.from(x);
+    const ys = Float64Array.from(y);
+    let stop: (() => void) | null = null;
+    let cancelled = false;
+    // uPlot is loaded with the first large scatter plot, not with every frame.
+    void import("@/sandbox/pointcloud").then(({ drawPointCloud }) => {
+      if (cancelled) return;
+      stop = drawPointCloud(el, {
+        x: xs,
+        y: ys,
+        color,
+        pointSize,
+        xLabels: (splits) => splits.map(tickFormatter(splits, { compact: true, ...xFmt })),
+        yLabels: (splits) => splits.map(tickFormatter(splits, { compact: true, ...yFmt })),
+        xTitle: xLabel,
+        yTitle: yLabel,
+      });
+    });
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }, [x, y, xLabel, yLabel, color, formats, pointSize]);
+  return <div className="vz-pointcloud" ref={box} data-points={x.length} />;
 }
