@@ -92,7 +92,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   const cloud = useMemo(
     () =>
       points.length > MAX_POINTS
-        ? { x: Float64Array.from(points, (p) => p.x), y: Float64Array.from(points, (p) => p.y) }
+        ? { x: points.map((p) => p.x), y: points.map((p) => p.y) }
         : null,
     [points],
   );

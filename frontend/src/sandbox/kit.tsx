@@ -387,7 +387,7 @@ export function DataTable({
 /**
  * A scatter plot of many points (tens of thousands and more) drawn on a canvas by uPlot: a point
  * cloud cannot be downsampled honestly, and an SVG circle per point is too slow past a few
- * thousand. `x` and `y` are the coordinates (typed arrays pass into the kit without a copy); the
+ * thousand. `x` and `y` are the coordinates (arrays of numbers); the
  * axes' labels are made distinct like the kit's tick labels, in the given number formats.
  */
 export function PointCloud({
