@@ -3,6 +3,7 @@
 // with the query's column roles when it writes the component; nothing else changes.
 
 import {
+  type ColumnFormat,
   DataTable,
   downsample,
   downsampleLine,
@@ -65,6 +66,12 @@ const SPEC: Spec = {
 };
 // analyst:end
 const FIRST_VALUE = SPEC.values[0] ?? "";
+// The table view's formats, from the catalog (through SPEC): the time axis by its grain, rates as
+// percentages.
+const TABLE_FORMATS: Record<string, ColumnFormat> = Object.fromEntries([
+  ...(SPEC.xIsTime ? [[SPEC.x, { format: "date", grain: SPEC.grain }]] : []),
+  ...SPEC.percent.map((column) => [column, { format: "percent" }]),
+]);
 const MAX_POINTS = 5000;
 
 function toNumber(value: unknown): number | null {
@@ -149,7 +156,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   if (chartType === "table") {
     return (
       <Frame title={title}>
-        <DataTable data={data} maxRows={topN > 0 ? topN : undefined} />
+        <DataTable data={data} maxRows={topN > 0 ? topN : undefined} formats={TABLE_FORMATS} />
       </Frame>
     );
   }

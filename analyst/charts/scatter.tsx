@@ -90,10 +90,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   }, [data]);
   // Past a few thousand points the cloud is drawn on a canvas (the kit's PointCloud), every point.
   const cloud = useMemo(
-    () =>
-      points.length > MAX_POINTS
-        ? { x: points.map((p) => p.x), y: points.map((p) => p.y) }
-        : null,
+    () => (points.length > MAX_POINTS ? { x: points.map((p) => p.x), y: points.map((p) => p.y) } : null),
     [points],
   );
 
