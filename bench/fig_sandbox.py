@@ -1,6 +1,7 @@
 """Sandbox figures in headless Chromium (the system /usr/bin/chromium, driven by Playwright): cold
 start of the sandbox page to the first paint of a bar chart, a second artifact in the same frame,
-the render of a 100k-point line chart and of a 100k-point scatter plot, and the compile step (SES compartment) of the offline analyst's typical components. The
+the render of a 100k-point line chart and of a 100k-point scatter plot, and the compile step (SES
+compartment) of the offline analyst's typical components. The
 sandbox page, its CSP and its assets come from the bench server; the host page that embeds it
 (as the portal does: an `<iframe sandbox="allow-scripts">` on the same origin) is answered by
 Playwright, so only the sandbox is measured."""
@@ -148,9 +149,7 @@ def figures(
     scatter_code, scatter_params = scatter_component()
     month_code, month_params, month_data = typical_components()["line"]
     # The next artifact of the page: another question's component (new code, compiled) and data.
-    second_message = _render(
-        2, month_code, month_params, {"format": "json", "result": month_data}
-    )
+    second_message = _render(2, month_code, month_params, {"format": "json", "result": month_data})
     host = f"{server.url}/bench-host/"
     cold: list[Sample] = []
     warm: list[Sample] = []
@@ -434,8 +433,8 @@ def _line_figure(samples: list[float], inserted: list[float]) -> Figure:
             f"{LINE_POINTS:,} rows (hourly timestamps and a value, made in the host page) and the "
             "offline model's line-chart component, which keeps about one point per pixel of the "
             "frame's width (the kit's `downsampleLine`: each bucket's lowest and highest point) "
-            "and gives its time axis a numeric tick interval. Time from posting the message (structured clone included) to "
-            "the first paint after the line appears in the DOM."
+            "and gives its time axis a numeric tick interval. Time from posting the message "
+            "(structured clone included) to the first paint after the line appears in the DOM."
         ),
     )
     figure.rows = [

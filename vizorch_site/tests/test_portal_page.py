@@ -68,7 +68,9 @@ def test_sandbox_csp_opens_only_for_the_vite_dev_server_in_dev_mode() -> None:
     assert "connect-src http://localhost:5173 ws://localhost:5173" in development
 
 
-@pytest.mark.parametrize(("accepted", "encoding"), [("br, gzip", "br"), ("gzip", "gzip"), ("", None)])
+@pytest.mark.parametrize(
+    ("accepted", "encoding"), [("br, gzip", "br"), ("gzip", "gzip"), ("", None)]
+)
 def test_built_assets_are_sent_compressed_when_the_browser_accepts_it(
     client: Client, accepted: str, encoding: str | None
 ) -> None:
