@@ -2,7 +2,19 @@
 // measures: bar, line, area, pie or table, switched by params alone. The analyst fills SPEC
 // with the query's column roles when it writes the component; nothing else changes.
 
-import { DataTable, downsample, formatDate, formatNumber, getColors, rowsToObjects } from "@vizorch/kit";
+import {
+  type ColumnFormat,
+  DataTable,
+  downsample,
+  downsampleLine,
+  formatDate,
+  formatNumber,
+  getColors,
+  niceTicks,
+  plotWidth,
+  rowsToObjects,
+  tickFormatter,
+} from "@vizorch/kit";
 import type React from "react";
 import { useMemo } from "react";
 import {
@@ -54,6 +66,12 @@ const SPEC: Spec = {
 };
 // analyst:end
 const FIRST_VALUE = SPEC.values[0] ?? "";
+// The table view's formats, from the catalog (through SPEC): the time axis by its grain, rates as
+// percentages.
+const TABLE_FORMATS: Record<string, ColumnFormat> = Object.fromEntries([
+  ...(SPEC.xIsTime ? [[SPEC.x, { format: "date", grain: SPEC.grain }]] : []),
+  ...SPEC.percent.map((column) => [column, { format: "percent" }]),
+]);
 const MAX_POINTS = 5000;
 
 function toNumber(value: unknown): number | null {
@@ -122,19 +140,23 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       }
     }
     let points = Array.from(byX.values());
+    const total = (p: Point) => keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0);
+    // Top N is always the N largest; the sort then orders the ones shown.
+    if (!SPEC.xIsTime && topN > 0) points = points.sort((a, b) => total(b) - total(a)).slice(0, topN);
     if (!SPEC.xIsTime && sort !== "none") {
-      const total = (p: Point) => keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0);
       points.sort((a, b) => (sort === "asc" ? total(a) - total(b) : total(b) - total(a)));
     }
-    if (!SPEC.xIsTime && topN > 0) points = points.slice(0, topN);
-    if (points.length > MAX_POINTS) points = downsample(points, MAX_POINTS);
+    // A time series needs no more points than the chart has pixels (each keeps its bucket's peaks).
+    if (SPEC.xIsTime && points.length > plotWidth()) {
+      points = downsampleLine(points, plotWidth(), total);
+    } else if (points.length > MAX_POINTS) points = downsample(points, MAX_POINTS);
     return { points, keys };
   }, [data, sort, topN]);
 
   if (chartType === "table") {
     return (
       <Frame title={title}>
-        <DataTable data={data} maxRows={topN > 0 ? topN : undefined} />
+        <DataTable data={data} maxRows={topN > 0 ? topN : undefined} formats={TABLE_FORMATS} />
       </Frame>
     );
   }
@@ -147,6 +169,19 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   }
 
   const crowded = !SPEC.xIsTime && points.length > 8;
+  // Given ticks (rather than Recharts' own) let the labels show as many decimals as they need.
+  const stacked = chartType === "area" && Boolean(SPEC.series);
+  const ticks = niceTicks(
+    points.flatMap((p) =>
+      stacked ? [keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0)] : keys.map((k) => p[k]),
+    ),
+  );
+  const yTick = tickFormatter(ticks, {
+    compact: true,
+    percent: SPEC.percent.includes(valueColumnOf(keys[0] ?? "")),
+  });
+  // On a time axis every label is measured unless the interval is a number: about one per 90 px.
+  const timeInterval = Math.max(0, Math.ceil(points.length / Math.max(2, plotWidth() / 90)) - 1);
   const margin = { top: 20, right: 24, bottom: xLabel ? 24 : 8, left: 8 };
   const tooltipValue = (value: unknown, name: unknown) =>
     formatValue(valueColumnOf(String(name)), value, false);
@@ -156,7 +191,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     <XAxis
       dataKey="__x"
       tickFormatter={formatX}
-      interval={crowded ? 0 : "preserveStartEnd"}
+      interval={crowded ? 0 : SPEC.xIsTime ? timeInterval : "preserveStartEnd"}
       angle={crowded ? -35 : 0}
       textAnchor={crowded ? "end" : "middle"}
       height={crowded ? 80 : 32}
@@ -165,7 +200,9 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   );
   const yAxis = (
     <YAxis
-      tickFormatter={(v: unknown) => formatValue(valueColumnOf(keys[0] ?? ""), v)}
+      ticks={ticks}
+      domain={[ticks[0] ?? 0, ticks[ticks.length - 1] ?? 0]}
+      tickFormatter={yTick}
       width={72}
       label={yLabel ? { value: yLabel, angle: -90, position: "insideLeft" } : undefined}
     />

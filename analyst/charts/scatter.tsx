@@ -1,7 +1,7 @@
 // The offline analyst's scatter plot: one point per label, two measures against each other.
 // The analyst fills SPEC with the query's column roles when it writes the component.
 
-import { DataTable, downsample, formatNumber, getColors, rowsToObjects } from "@vizorch/kit";
+import { DataTable, formatNumber, getColors, PointCloud, rowsToObjects } from "@vizorch/kit";
 import type React from "react";
 import { useMemo } from "react";
 import {
@@ -86,8 +86,13 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       if (x === null || y === null) continue;
       out.push({ x, y, name: SPEC.label ? String(row[SPEC.label]) : "" });
     }
-    return out.length > MAX_POINTS ? downsample(out, MAX_POINTS) : out;
+    return out;
   }, [data]);
+  // Past a few thousand points the cloud is drawn on a canvas (the kit's PointCloud), every point.
+  const cloud = useMemo(
+    () => (points.length > MAX_POINTS ? { x: points.map((p) => p.x), y: points.map((p) => p.y) } : null),
+    [points],
+  );
 
   if (chartType === "table") {
     return (
@@ -100,6 +105,21 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     return (
       <Frame title={title}>
         <div style={{ padding: 24, opacity: 0.7 }}>No rows match this question.</div>
+      </Frame>
+    );
+  }
+  if (cloud) {
+    return (
+      <Frame title={title}>
+        <PointCloud
+          x={cloud.x}
+          y={cloud.y}
+          xLabel={xLabel}
+          yLabel={yLabel}
+          color={colors[0]}
+          xFormat={{ percent: SPEC.percent.includes(SPEC.x) }}
+          yFormat={{ percent: SPEC.percent.includes(SPEC.y) }}
+        />
       </Frame>
     );
   }

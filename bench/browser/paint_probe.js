@@ -6,10 +6,16 @@
   const now = () => performance.timeOrigin + performance.now();
   let last = null;
   const check = () => {
-    const chart = document.querySelector(".recharts-bar-rectangle, .recharts-line-curve");
+    const chart = document.querySelector(
+      ".recharts-bar-rectangle, .recharts-line-curve, .vz-pointcloud canvas",
+    );
     if (!chart || chart === last) return;
     last = chart;
-    const kind = chart.matches(".recharts-bar-rectangle") ? "bar" : "line";
+    const kind = chart.matches(".recharts-bar-rectangle")
+      ? "bar"
+      : chart.matches(".recharts-line-curve")
+        ? "line"
+        : "scatter";
     const inserted = now();
     requestAnimationFrame(() => requestAnimationFrame(() => {
       const painted = now();

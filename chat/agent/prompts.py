@@ -22,10 +22,15 @@ The artifact is ONE TypeScript React module whose default export is
     Cell, ScatterChart, Scatter, XAxis, YAxis, ZAxis, CartesianGrid, Tooltip, Legend, LabelList }
     from "recharts";
   import { rowsToObjects, formatNumber, formatDate, getColors, colorSchemes, useResize,
-    downsample, KpiCard, DataTable } from "@vizorch/kit";
+    downsample, downsampleLine, plotWidth, niceTicks, tickFormatter, PointCloud, KpiCard,
+    DataTable } from "@vizorch/kit";
   (rowsToObjects(data) gives an array of row objects; formatNumber(value, {compact, decimals,
-  percent}); formatDate(value, grain); getColors(params.color_scheme) gives a palette;
-  downsample(points, 5000) for big series; KpiCard({label, value, format}); DataTable({data}).)
+  percent, currency}); formatDate(value, grain); getColors(params.color_scheme) gives a palette;
+  for a value axis pass ticks={niceTicks(values)} and tickFormatter={tickFormatter(ticks,
+  {compact, percent})} so labels are distinct; a time series: downsampleLine(points, plotWidth(),
+  p => p.value) and a numeric XAxis interval; more than 5,000 scatter points: <PointCloud x={xs}
+  y={ys} xLabel yLabel /> (canvas, every point); KpiCard({label, value, format});
+  DataTable({data, formats}) shows dates by grain; top N = the N largest, then sort.)
 - No network access, no DOM access outside the component, no other imports."""
 
 PARAMETER_CONTRACT = """\

@@ -3,6 +3,7 @@ down by its own CSP."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 
@@ -65,3 +66,26 @@ def test_sandbox_csp_opens_only_for_the_vite_dev_server_in_dev_mode() -> None:
     )
     assert "script-src 'self' 'unsafe-eval' 'unsafe-inline' http://localhost:5173" in development
     assert "connect-src http://localhost:5173 ws://localhost:5173" in development
+
+
+@pytest.mark.parametrize(
+    ("accepted", "encoding"), [("br, gzip", "br"), ("gzip", "gzip"), ("", None)]
+)
+def test_built_assets_are_sent_compressed_when_the_browser_accepts_it(
+    client: Client, accepted: str, encoding: str | None
+) -> None:
+    """The build writes .br/.gz copies (frontend/scripts/precompress.mjs); whitenoise sends the
+    one the browser accepts, with `Content-Encoding`, and the plain file to anyone else."""
+    entry = _manifest()["src/sandbox/main.tsx"]["file"]
+    plain = (settings.FRONTEND_DIST / entry).read_bytes()
+    response = client.get(f"/static/{entry}", HTTP_ACCEPT_ENCODING=accepted)
+    assert response.status_code == 200
+    assert response.get("Content-Encoding") == encoding
+    assert "Accept-Encoding" in response["Vary"]
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    if encoding is None:
+        assert body == plain
+    else:
+        assert len(body) < len(plain) / 2
+    if encoding == "gzip":
+        assert gzip.decompress(body) == plain

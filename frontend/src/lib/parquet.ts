@@ -1,19 +1,36 @@
 // Decodes a Parquet file into {columns, rows}: in the sandbox for rendering, and lazily in the portal
-// for the Data tab. Values are made plain for charts:
-// BigInt → number (or string beyond 2^53), Date → ISO string.
+// for the Data tab. Values are made plain for charts, as the JSON form of a result has them
+// (executors/results.py): BigInt → number (or string beyond 2^53), a DATE → `2024-01-31`, a
+// TIMESTAMP → `2024-01-31T12:00:00` (with `Z` when it is adjusted to UTC).
 import { decompress as zstdDecompress } from "fzstd";
 import { type Compressors, parquetMetadata, parquetRead, parquetSchema } from "hyparquet";
 import type { TabularData } from "@/lib/tabular";
 
-function plain(value: unknown): unknown {
+type DateKind = "date" | "timestamp" | "utc";
+
+function plain(value: unknown, kind: DateKind): unknown {
   if (typeof value === "bigint") {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
       ? Number(value)
       : value.toString();
   }
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(plain);
+  if (value instanceof Date) {
+    const iso = value.toISOString();
+    if (kind === "date") return iso.slice(0, 10);
+    const wall = iso.endsWith(".000Z") ? iso.slice(0, 19) : iso.slice(0, -1);
+    return kind === "utc" ? `${wall}Z` : wall;
+  }
+  if (Array.isArray(value)) return value.map((v) => plain(v, kind));
   return value;
+}
+
+function dateKind(element: {
+  converted_type?: string;
+  logical_type?: { type: string; isAdjustedToUTC?: boolean };
+}): DateKind {
+  if (element.logical_type?.type === "DATE" || element.converted_type === "DATE") return "date";
+  if (element.logical_type?.type === "TIMESTAMP" && element.logical_type.isAdjustedToUTC) return "utc";
+  return "timestamp";
 }
 
 // hyparquet reads Snappy and uncompressed pages itself; the backend writes Zstandard.
@@ -23,7 +40,9 @@ const compressors: Compressors = {
 
 export async function decodeParquet(buffer: ArrayBuffer): Promise<TabularData> {
   const metadata = parquetMetadata(buffer);
-  const columns = parquetSchema(metadata).children.map((child) => child.element.name);
+  const children = parquetSchema(metadata).children;
+  const columns = children.map((child) => child.element.name);
+  const kinds = children.map((child) => dateKind(child.element));
   const rows = await new Promise<unknown[][]>((resolve, reject) => {
     parquetRead({
       file: buffer,
@@ -33,5 +52,5 @@ export async function decodeParquet(buffer: ArrayBuffer): Promise<TabularData> {
       onComplete: (data) => resolve(data as unknown[][]),
     }).catch(reject);
   });
-  return { columns, rows: rows.map((row) => row.map(plain)) };
+  return { columns, rows: rows.map((row) => row.map((v, i) => plain(v, kinds[i] ?? "timestamp"))) };
 }

@@ -1,11 +1,16 @@
 import { act, cleanup, render, screen } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { type HostMessage, hostMessage, type SandboxMessage } from "@/sandbox/protocol";
 import { SandboxApp } from "@/sandbox/SandboxApp";
 
 // In jsdom the page is its own parent: the app posts to window.parent (this window) and accepts
 // messages whose source is window.parent.
 let posted: SandboxMessage[] = [];
+
+// The app loads its runtime as a chunk of its own; have it loaded before the first render message.
+beforeAll(async () => {
+  await import("@/sandbox/runtime");
+});
 
 beforeEach(() => {
   posted = [];

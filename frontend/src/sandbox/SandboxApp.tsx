@@ -1,9 +1,8 @@
 // The sandbox page: receives code, data and params from the host window, renders the generated
 // component behind an error boundary, and reports every outcome back.
 import { Component, type ErrorInfo, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
-import { QueryResultSchema } from "@/lib/api-schemas";
-import { decodeParquet } from "@/lib/parquet";
 import { exportChart } from "@/sandbox/export";
+import { endComponentTimers } from "@/sandbox/guard/globals";
 import { installNavigationGuard } from "@/sandbox/guard/navigation";
 import { REFUSED, SandboxRefusal } from "@/sandbox/guard/refusal";
 import type { TabularData } from "@/sandbox/kit";
@@ -11,10 +10,24 @@ import {
   acceptMessage,
   type HostMessage,
   HostMessageSchema,
+  isTabular,
   type SandboxMessage,
   sandboxMessage,
 } from "@/sandbox/protocol";
-import { CompileError, compileViz, type VizComponent } from "@/sandbox/runtime";
+import type { VizComponent } from "@/sandbox/runtime";
+
+// The component runtime (React's sandbox wrapper, Recharts, sucrase and the kit) is most of the
+// bundle: it loads as a chunk of its own, started now, while the frame already says `ready`, so the
+// host's first message and the parsing of the runtime overlap. The Parquet reader loads only when
+// Parquet data arrives.
+const runtime = import("@/sandbox/runtime");
+
+async function readParquet(buffer: ArrayBuffer): Promise<TabularData> {
+  const { decodeParquet } = await import("@/lib/parquet");
+  const decoded = await decodeParquet(buffer);
+  if (!isTabular(decoded)) throw new Error("The Parquet file is not a table of columns and rows.");
+  return decoded;
+}
 
 type Phase = "compile" | "render" | "data";
 
@@ -82,6 +95,7 @@ export function SandboxApp() {
   const [current, setCurrent] = useState<Current | null>(null);
   const renderIdRef = useRef(0);
   const codeCache = useRef<{ code: string; Viz: VizComponent } | null>(null);
+  const mounts = useRef(0);
   const stageRef = useRef<HTMLDivElement>(null);
 
   // The render a defence acted on: that component is refused for good (its view is replaced by
@@ -109,11 +123,17 @@ export function SandboxApp() {
         case "theme":
           document.documentElement.classList.toggle("dark", message.theme === "dark");
           return;
+        case "clear":
+          renderIdRef.current = message.renderId;
+          endComponentTimers();
+          codeCache.current = null;
+          setCurrent(null);
+          return;
         case "params":
           renderIdRef.current = message.renderId;
           setCurrent((prev) =>
             prev
-              ? { ...prev, renderId: message.renderId, params: message.params, mountKey: prev.mountKey + 1 }
+              ? { ...prev, renderId: message.renderId, params: message.params, mountKey: ++mounts.current }
               : prev,
           );
           return;
@@ -145,23 +165,23 @@ export function SandboxApp() {
         }
         case "render": {
           renderIdRef.current = message.renderId;
+          // The frame is reused for every artifact: the previous component's timers die with it, so
+          // nothing of it runs (or reports) while the next one renders.
+          endComponentTimers();
           document.documentElement.classList.toggle("dark", message.theme === "dark");
-          const base = { renderId: message.renderId, params: message.params, mountKey: Date.now() };
+          mounts.current += 1;
+          const base = { renderId: message.renderId, params: message.params, mountKey: mounts.current };
           let data: TabularData;
           try {
-            if (message.data.format === "json") {
-              data = message.data.result;
-            } else {
-              const decoded = QueryResultSchema.safeParse(await decodeParquet(message.data.buffer));
-              if (!decoded.success) throw new Error("The Parquet file is not a table of columns and rows.");
-              data = decoded.data;
-            }
+            data =
+              message.data.format === "json" ? message.data.result : await readParquet(message.data.buffer);
           } catch (error) {
             const text = messageOf(error);
             setCurrent({ ...base, Viz: null, data: null, error: { phase: "data", message: text } });
             reportError("data", text);
             return;
           }
+          const { CompileError, compileViz } = await runtime;
           if (message.renderId !== renderIdRef.current) return;
           try {
             const cached = codeCache.current;

@@ -42,6 +42,23 @@ describe("sandbox protocol", () => {
     const badData = { ...render, data: { format: "json", result: { columns: "a", rows: [] } } };
     expect(acceptMessage(event(badData, frame), frame, HostMessageSchema)).toBeNull();
     expect(acceptMessage(event("ready", frame), frame, SandboxMessageSchema)).toBeNull();
+    const notRows = { ...render, data: { format: "json", result: { columns: ["a"], rows: [1, 2] } } };
+    expect(acceptMessage(event(notRows, frame), frame, HostMessageSchema)).toBeNull();
+  });
+
+  it("checks a large result's shape without walking its rows", () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => [i, i * 2]);
+    let reads = 0;
+    const counted = new Proxy(rows, {
+      get(target, key, receiver) {
+        if (typeof key === "string" && /^\d+$/.test(key)) reads += 1;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const big = { ...render, data: { format: "json", result: { columns: ["a", "b"], rows: counted } } };
+    const accepted = acceptMessage(event(big, frame), frame, HostMessageSchema);
+    expect(accepted?.type).toBe("render");
+    expect(reads).toBeLessThanOrEqual(2);
   });
 
   it("carries Parquet as an ArrayBuffer and exports as a Blob", () => {

@@ -1,14 +1,29 @@
 // The typed postMessage protocol between the portal (host) and the sandbox iframe. Both sides parse
 // every message with these schemas and only accept messages from the expected window.
 import { z } from "zod";
-import { QueryResultSchema } from "@/lib/api-schemas";
+import type { TabularData } from "@/lib/tabular";
 
 export const CHANNEL = "vizorch-sandbox/1";
 
 const ParamsSchema = z.record(z.unknown());
 const ThemeSchema = z.enum(["light", "dark"]);
 
-const JsonDataSchema = z.object({ format: z.literal("json"), result: QueryResultSchema });
+/**
+ * Whether a value has the shape of a query result: column names and an array of row arrays. It
+ * looks at the columns and the first and last row only: a 100,000-row result is checked in
+ * microseconds (the portal validated the rows when it fetched them; a malformed row can only
+ * fail its own component's render).
+ */
+export function isTabular(value: unknown): value is TabularData {
+  if (typeof value !== "object" || value === null) return false;
+  const { columns, rows } = value as { columns?: unknown; rows?: unknown };
+  if (!Array.isArray(columns) || !columns.every((c) => typeof c === "string")) return false;
+  if (!Array.isArray(rows)) return false;
+  return rows.length === 0 || (Array.isArray(rows[0]) && Array.isArray(rows[rows.length - 1]));
+}
+
+const TabularSchema = z.custom<TabularData>(isTabular, "not a table of columns and rows");
+const JsonDataSchema = z.object({ format: z.literal("json"), result: TabularSchema });
 const ParquetDataSchema = z.object({ format: z.literal("parquet"), buffer: z.instanceof(ArrayBuffer) });
 export const SandboxDataSchema = z.discriminatedUnion("format", [JsonDataSchema, ParquetDataSchema]);
 
@@ -29,6 +44,8 @@ export const HostMessageSchema = z.discriminatedUnion("type", [
     params: ParamsSchema,
   }),
   z.object({ channel: z.literal(CHANNEL), type: z.literal("theme"), theme: ThemeSchema }),
+  // The frame outlives artifacts: "clear" ends the current one (nothing of it stays or runs).
+  z.object({ channel: z.literal(CHANNEL), type: z.literal("clear"), renderId: z.number().int() }),
   z.object({
     channel: z.literal(CHANNEL),
     type: z.literal("export"),

@@ -211,39 +211,36 @@ export function ArtifactPanel({
           forceMount
           className="relative min-h-[320px] flex-1 data-[state=inactive]:hidden"
         >
-          {hasArtifact ? (
-            <>
-              <SandboxFrame
-                ref={sandbox}
-                sandboxUrl={sandboxUrl}
-                code={renderCode}
-                params={params}
-                data={loaded.data}
-                theme={theme}
-                onRendered={() => setFailure(null)}
-                onError={(phase, message) => {
-                  // One failure often reports twice (the blocked request, then the rejected promise): keep both.
-                  setFailure((prev) =>
-                    prev && prev.phase === phase && !prev.message.includes(message)
-                      ? { phase, message: `${prev.message}\n${message}` }
-                      : { phase, message },
-                  );
-                  onErrorRef.current?.({ phase, message });
-                }}
-              />
-              {isGenerating ? (
-                <div className="pointer-events-none absolute inset-0 grid place-items-center rounded-md bg-background/60 text-sm text-muted-foreground">
-                  <span className="flex items-center gap-2">
-                    <Loader2 className="h-4 w-4 animate-spin" /> Generating...
-                  </span>
-                </div>
-              ) : null}
-            </>
-          ) : (
-            <div className="grid h-full place-items-center rounded-md border border-dashed p-6 text-center text-sm text-muted-foreground">
+          {/* Mounted with the page and kept for every artifact (SandboxFrame). */}
+          <SandboxFrame
+            ref={sandbox}
+            sandboxUrl={sandboxUrl}
+            code={renderCode}
+            params={params}
+            data={loaded.data}
+            theme={theme}
+            onRendered={() => setFailure(null)}
+            onError={(phase, message) => {
+              // One failure often reports twice (the blocked request, then the rejected promise): keep both.
+              setFailure((prev) =>
+                prev && prev.phase === phase && !prev.message.includes(message)
+                  ? { phase, message: `${prev.message}\n${message}` }
+                  : { phase, message },
+              );
+              onErrorRef.current?.({ phase, message });
+            }}
+          />
+          {!hasArtifact ? (
+            <div className="absolute inset-0 grid place-items-center rounded-md border border-dashed bg-background p-6 text-center text-sm text-muted-foreground">
               {emptyHint ?? "Ask a question to see a chart here."}
             </div>
-          )}
+          ) : isGenerating ? (
+            <div className="pointer-events-none absolute inset-0 grid place-items-center rounded-md bg-background/60 text-sm text-muted-foreground">
+              <span className="flex items-center gap-2">
+                <Loader2 className="h-4 w-4 animate-spin" /> Generating...
+              </span>
+            </div>
+          ) : null}
         </TabsContent>
         <TabsContent value="code" className="min-h-0 flex-1 overflow-auto" ref={codeView}>
           {generatedCode ? (

@@ -1,5 +1,7 @@
 // Hosts the sandbox iframe (sandbox="allow-scripts", never allow-same-origin) and drives it over the
 // typed postMessage protocol: full renders when code or data change, params-only messages otherwise.
+// The frame is mounted with the page, before any artifact, and reused for every artifact after it:
+// users pay the sandbox's start once, and each new artifact is one `render` message.
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from "react";
 import type { LoadedData } from "@/lib/data";
 import type { ParamValues } from "@/lib/params";
@@ -88,6 +90,13 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
   // A theme change alone is sent by the next effect; it must not re-render the component.
   // biome-ignore lint/correctness/useExhaustiveDependencies: theme is read only for full renders
   useEffect(() => {
+    if (ready && !code && !data && sent.current) {
+      // No artifact any more (a new conversation): the previous one must not stay behind.
+      renderId.current += 1;
+      postToSandbox(hostMessage({ type: "clear", renderId: renderId.current }));
+      sent.current = null;
+      return;
+    }
     if (!ready || !code || !data || code === blockedCode.current) return;
     const last = sent.current;
     if (last && last.code === code && last.data === data) {

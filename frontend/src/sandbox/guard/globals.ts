@@ -86,12 +86,34 @@ export const DENIED_GLOBALS = [
 
 type Fn = (...args: unknown[]) => unknown;
 
-function timer(name: string, schedule: (callback: () => void, ms?: number) => number) {
+// Every timer and animation frame components scheduled and that may still fire. The frame is
+// reused for artifact after artifact: when the next one renders, the previous one's are cancelled
+// (endComponentTimers), so none of its code runs again, sees what comes next or reports as it.
+const pending = { timeouts: new Set<number>(), intervals: new Set<number>(), frames: new Set<number>() };
+
+/** Cancels every timer, interval and animation frame a component scheduled and did not clear. */
+export function endComponentTimers(): void {
+  for (const id of pending.timeouts) window.clearTimeout(id);
+  for (const id of pending.intervals) window.clearInterval(id);
+  for (const id of pending.frames) window.cancelAnimationFrame(id);
+  pending.timeouts.clear();
+  pending.intervals.clear();
+  pending.frames.clear();
+}
+
+function timer(name: string, repeat: boolean) {
+  const ids = repeat ? pending.intervals : pending.timeouts;
   return (callback: unknown, ms?: unknown, ...args: unknown[]) => {
     // A string would be evaluated by the page's own (unconfined) evaluator.
     if (typeof callback !== "function")
       return refuse(`${name} needs a function; the sandbox never evaluates strings`);
-    return schedule(() => (callback as Fn)(...args), Number(ms) || 0);
+    const run = () => {
+      if (!repeat) ids.delete(id);
+      (callback as Fn)(...args);
+    };
+    const id = repeat ? window.setInterval(run, Number(ms) || 0) : window.setTimeout(run, Number(ms) || 0);
+    ids.add(id);
+    return id;
   };
 }
 
@@ -120,15 +142,27 @@ export function sandboxGlobals(endowments: Record<string, unknown>): PropertyDes
       error: console.error.bind(console),
       debug: console.debug.bind(console),
     }),
-    setTimeout: timer("setTimeout", (f, ms) => window.setTimeout(f, ms)),
-    setInterval: timer("setInterval", (f, ms) => window.setInterval(f, ms)),
-    clearTimeout: (id: unknown) => window.clearTimeout(Number(id)),
-    clearInterval: (id: unknown) => window.clearInterval(Number(id)),
+    setTimeout: timer("setTimeout", false),
+    setInterval: timer("setInterval", true),
+    clearTimeout: (id: unknown) => {
+      // Only a component's own timers: never one the sandbox page itself scheduled.
+      if (pending.timeouts.delete(Number(id))) window.clearTimeout(Number(id));
+    },
+    clearInterval: (id: unknown) => {
+      if (pending.intervals.delete(Number(id))) window.clearInterval(Number(id));
+    },
     requestAnimationFrame: (callback: unknown) => {
       if (typeof callback !== "function") return refuse("requestAnimationFrame needs a function");
-      return window.requestAnimationFrame((time) => (callback as Fn)(time));
+      const id = window.requestAnimationFrame((time) => {
+        pending.frames.delete(id);
+        (callback as Fn)(time);
+      });
+      pending.frames.add(id);
+      return id;
     },
-    cancelAnimationFrame: (id: unknown) => window.cancelAnimationFrame(Number(id)),
+    cancelAnimationFrame: (id: unknown) => {
+      if (pending.frames.delete(Number(id))) window.cancelAnimationFrame(Number(id));
+    },
     queueMicrotask: (callback: unknown) => {
       if (typeof callback !== "function") return refuse("queueMicrotask needs a function");
       queueMicrotask(() => (callback as Fn)());

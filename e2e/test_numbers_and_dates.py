@@ -1,0 +1,76 @@
+"""Issue 13, finding 7: numbers and dates read as an analyst expects. An axis of averages has
+distinct labels (percentages when the catalog says the measure is one), a table shows dates by
+their grain instead of ISO timestamps, and "Top N" keeps the N largest whatever the sort order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.helpers import BAR, DEMO_REGIONS, UI_TIMEOUT_MS, ask, expect_bars, expect_complete, sandbox
+
+pytestmark = pytest.mark.e2e
+
+Y_TICKS = ".recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value"
+X_TICKS = ".recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value"
+
+
+def _choose(page: Page, name: str, option: str) -> None:
+    control = page.get_by_test_id(f"param-{name}")
+    expect(control).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    control.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_axis_of_averages_has_distinct_percent_ticks(sign_in: Callable[[str], Page]) -> None:
+    page = sign_in("analyst")
+    expect_complete(ask(page, "Show average discount by region"))
+    expect_bars(page, DEMO_REGIONS)
+    ticks = sandbox(page).locator(Y_TICKS)
+    expect(ticks.first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    labels = ticks.all_text_contents()
+    assert len(labels) >= 3, labels
+    assert len(set(labels)) == len(labels), labels
+    # The catalog knows the discount is a rate: the axis says so.
+    assert all(label.endswith("%") for label in labels), labels
+
+
+def test_table_shows_dates_by_their_grain(sign_in: Callable[[str], Page]) -> None:
+    page = sign_in("analyst")
+    expect_complete(ask(page, "Show total sales by month"))
+    _choose(page, "chart_type", "table")
+    cells = sandbox(page).locator(".vz-table tbody tr td:first-child")
+    expect(cells.first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    months = cells.all_inner_texts()
+    assert len(months) >= 2, months
+    # "Jan 2021", not "2021-01-01" or "2021-01-01T00:00:00.000Z".
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in months), months[:5]
+
+
+def test_top_n_ascending_shows_the_largest_in_ascending_order(
+    sign_in: Callable[[str], Page],
+) -> None:
+    page = sign_in("analyst")
+    expect_complete(ask(page, "Show total sales by region"))
+    expect_bars(page, DEMO_REGIONS)
+    page.get_by_test_id("tab-data").click()
+    rows = page.get_by_test_id("data-table").locator("tbody tr")
+    expect(rows).to_have_count(DEMO_REGIONS, timeout=UI_TIMEOUT_MS)
+    sales: dict[str, float] = {}
+    for row in rows.all():
+        region, value = row.locator("td").all_inner_texts()[:2]
+        sales[region] = float(value.replace(",", ""))
+    largest = sorted(sales, key=lambda region: sales[region], reverse=True)[:3]
+    page.get_by_test_id("tab-preview").click()
+
+    top_n = page.get_by_test_id("param-top_n")
+    expect(top_n).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    top_n.fill("3")
+    _choose(page, "sort", "asc")
+    expect(sandbox(page).locator(BAR)).to_have_count(3, timeout=UI_TIMEOUT_MS)
+    shown = sandbox(page).locator(X_TICKS)
+    ordered: list[str] = sorted(largest, key=lambda region: sales[region])
+    expect(shown).to_have_text(ordered, timeout=UI_TIMEOUT_MS)
