@@ -114,6 +114,7 @@ def test_clicking_a_suggestion_asks_it_and_a_chart_renders(
     sign_in: Callable[[str], Page], api_as: Callable[[str], Api]
 ) -> None:
     questions = _suggestions(api_as("analyst"), "local")
+    catalog = _catalog(api_as("analyst"), "local")
     assert len(questions) >= 3
     page = sign_in("analyst")
     chips = page.get_by_test_id("suggestion")
@@ -125,6 +126,10 @@ def test_clicking_a_suggestion_asks_it_and_a_chart_renders(
     expect_complete(run)
     expect(run).to_contain_text(questions[0])
     expect(sandbox(page).locator(".recharts-surface").first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    # For the picture: one table opened, showing its columns.
+    biggest = max(catalog["tables"], key=lambda t: t["row_count"] or 0)
+    page.locator(f"[data-table='{biggest['name']}'] button").first.click()
+    expect(page.get_by_test_id("catalog-column").first).to_be_visible()
     screenshot(page, "portal-catalog")
 
 

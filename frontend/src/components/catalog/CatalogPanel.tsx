@@ -1,6 +1,6 @@
-// The selected engine's semantic catalog beside the chat: named metrics, then tables with their
-// columns (readable name, role, type, description). A search filters all three; clicking a metric
-// or a column puts its name into the prompt.
+// The selected engine's semantic catalog beside the chat: tables with their columns (readable
+// name, role, type, description), then the named metrics. A search filters all three; clicking
+// a column or a metric puts its name into the prompt.
 import { ChevronRight, Search, Sigma, Table2, X } from "lucide-react";
 import { useMemo, useState } from "react";
 import { Badge } from "@/components/ui/badge";
@@ -63,7 +63,7 @@ export function CatalogPanel({
           type="search"
           value={query}
           onChange={(e) => setQuery(e.target.value)}
-          placeholder="Search tables, columns, metrics"
+          placeholder="Search the catalog"
           aria-label="Search the catalog"
           data-testid="catalog-search"
           className="pl-8"
@@ -78,8 +78,20 @@ export function CatalogPanel({
         {!view && !problem ? <p className="text-muted-foreground">Loading the catalog…</p> : null}
         {view ? (
           <>
+            {view.tables.length ? (
+              <h3 className="mb-1 text-xs font-medium uppercase tracking-wide text-muted-foreground">
+                Tables
+              </h3>
+            ) : null}
+            <ul className="mb-3 flex flex-col gap-1">
+              {view.tables.map(({ table, columns }) => (
+                <li key={table.name}>
+                  <TableItem table={table} columns={columns} expanded={searching} onInsert={onInsert} />
+                </li>
+              ))}
+            </ul>
             {view.metrics.length ? (
-              <div className="mb-3">
+              <div>
                 <h3 className="mb-1 text-xs font-medium uppercase tracking-wide text-muted-foreground">
                   Metrics
                 </h3>
@@ -92,18 +104,6 @@ export function CatalogPanel({
                 </ul>
               </div>
             ) : null}
-            {view.tables.length ? (
-              <h3 className="mb-1 text-xs font-medium uppercase tracking-wide text-muted-foreground">
-                Tables
-              </h3>
-            ) : null}
-            <ul className="flex flex-col gap-1">
-              {view.tables.map(({ table, columns }) => (
-                <li key={table.name}>
-                  <TableItem table={table} columns={columns} expanded={searching} onInsert={onInsert} />
-                </li>
-              ))}
-            </ul>
             {searching && !view.tables.length && !view.metrics.length ? (
               <p className="text-muted-foreground" data-testid="catalog-empty">
                 Nothing matches “{query.trim()}”.
@@ -180,18 +180,23 @@ function TableItem({
                 title={onInsert ? `Add “${c.label}” to the question` : undefined}
                 onClick={() => onInsert?.(c.label)}
               >
+                <span className="flex items-baseline gap-2">
+                  <span className="min-w-0 flex-1 break-words">{c.label}</span>
+                  <span className="shrink-0 font-mono text-[11px] text-muted-foreground">{c.type}</span>
+                </span>
                 <span className="flex items-center gap-2">
-                  <span className="min-w-0 truncate">{c.label}</span>
-                  <Badge variant="outline" className={cn("border-0 px-1.5 font-normal", ROLE_STYLES[c.role])}>
+                  <Badge
+                    variant="outline"
+                    className={cn("border-0 px-1.5 py-0 font-normal", ROLE_STYLES[c.role])}
+                  >
                     {c.role}
                   </Badge>
-                  <span className="ml-auto shrink-0 font-mono text-[11px] text-muted-foreground">
-                    {c.type}
-                  </span>
+                  {c.label !== c.name ? (
+                    <span className="min-w-0 truncate font-mono text-[11px] text-muted-foreground">
+                      {c.name}
+                    </span>
+                  ) : null}
                 </span>
-                {c.label !== c.name ? (
-                  <span className="font-mono text-[11px] text-muted-foreground">{c.name}</span>
-                ) : null}
                 {c.description ? (
                   <span className="text-xs text-muted-foreground">{c.description}</span>
                 ) : null}
