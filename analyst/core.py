@@ -14,6 +14,7 @@ from analyst.intent import Clarify, Decline, Intent, NeedsLookup, parse_question
 from analyst.lookup import LookupRunner, lookup_sql, with_values
 from analyst.schema import Schema
 from analyst.sql import BuiltQuery, build_sql
+from analyst.suggestions import candidate_questions
 from analyst.vocabulary import CHART_TYPES, COLOR_SCHEMES, ChartType, normalize
 from executors.catalog.model import SemanticCatalog
 
@@ -46,6 +47,9 @@ class Component:
 
 
 Plan = Answer | Clarify | Decline
+
+# Candidates tried per suggestion wanted, bounding the look-ups a catalog's suggestions cost.
+MAX_TRIES_PER_SUGGESTION = 4
 
 
 @dataclass
@@ -109,15 +113,13 @@ class Analyst:
 
     # --- what it can answer -----------------------------------------------------------------
     def suggestions(self, limit: int = 3) -> list[str]:
-        """Questions this catalog answers, each checked by planning it."""
+        """Questions this catalog answers, each checked by planning it as a question (value
+        look-ups included): a suggestion is never declined nor asked back."""
         out: list[str] = []
-        for question in _candidate_questions(self.schema):
+        for question in candidate_questions(self.schema)[: limit * MAX_TRIES_PER_SUGGESTION]:
             if len(out) >= limit:
                 break
-            parsed = parse_question(question, self.schema, looked_up=True)
-            if isinstance(parsed, Intent) and isinstance(
-                build_sql(parsed, self.schema), BuiltQuery
-            ):
+            if isinstance(self.plan(question), Answer):
                 out.append(question)
         return out
 
@@ -138,41 +140,6 @@ class Analyst:
         """UI-only: a component for data that exists (generate-ui, render-error repair), from its
         columns and the request's chart words; no query runs."""
         return revise_component(request, columns, row_count, current_code, current_params)
-
-
-def _candidate_questions(schema: Schema) -> list[str]:
-    tables = sorted(schema.tables.values(), key=lambda t: -(t.row_count or 0))
-    out: list[str] = []
-    for m in schema.metrics[:1]:
-        table = schema.tables[m.table]
-        dims = [c for c in table.columns if c.is_groupable and c.role != "identifier"]
-        if dims:
-            out.append(f"{m.name} by {dims[0].label}")
-    for t in tables:
-        measures = [c for c in t.columns if c.is_measure]
-        dims = sorted(
-            (
-                c
-                for c in t.columns
-                if c.is_groupable and c.role != "identifier" and (c.distinct_count or 99) <= 50
-            ),
-            key=lambda c: (not c.is_text, c.distinct_count or 99),
-        )
-        times = [c for c in t.columns if c.is_time]
-        if measures and dims:
-            label = measures[0].label
-            agg = "average" if measures[0].aggregation == "avg" else "total"
-            named = label.split()[0] in ("total", "average", "sum", "mean")
-            out.append(f"{label if named else f'{agg} {label}'} by {dims[0].label}")
-        if dims:
-            out.append(f"number of {t.plural} by {dims[-1].label}")
-        if times:
-            out.append(
-                f"monthly number of {t.plural}"
-                if times[0].is_date
-                else f"number of {t.plural} by year"
-            )
-    return [q[:1].upper() + q[1:] for q in dict.fromkeys(out)]
 
 
 # --------------------------------------------------------------------------------------------

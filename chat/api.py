@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Header, Router
 
-from chat import consumers, services
+from chat import consumers, selectors, services
 from chat.events import EVENT_CLASSES
 from chat.models import Conversation, Run
 from chat.schemas import (
@@ -22,6 +22,7 @@ from chat.schemas import (
     FeedbackIn,
     GenerateUiIn,
     RunOut,
+    SuggestionsOut,
 )
 from chat.streaming import event_id, parse_last_event_id, stream_run
 from core.db import release_connections
@@ -88,6 +89,20 @@ async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
         template_id=payload.template_id,
     )
     return await _start(run)
+
+
+@router.get(
+    "/suggestions", response={200: SuggestionsOut, 401: ErrorOut, 404: ErrorOut, 503: ErrorOut}
+)
+async def suggestions(
+    request: HttpRequest, engine: str | None = None, limit: int = selectors.DEFAULT_SUGGESTIONS
+) -> SuggestionsOut:
+    """Questions to start from on an engine's data (your default engine without `engine=`)."""
+    return await sync_to_async(selectors.suggestions_out)(
+        request.auth,  # type: ignore[attr-defined]
+        engine,
+        limit,
+    )
 
 
 @router.post("/generate-ui", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)

@@ -18,6 +18,13 @@ class ChatIn(BodyIn):
     template_id: uuid.UUID | None = None
 
 
+class SuggestionsOut(Schema):
+    """Questions the built-in analyst answers on `engine`'s data, made from its catalog."""
+
+    engine: str
+    questions: list[str]
+
+
 class GenerateUiIn(BodyIn):
     prompt: str = Field(min_length=1, max_length=4000)
     result_id: uuid.UUID

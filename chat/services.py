@@ -20,8 +20,8 @@ from chat.conf import runs_channel
 from chat.events import CompleteEvent, ErrorEvent, RunStartedEvent, SseEvent
 from chat.models import Conversation, Run, RunEvent
 from core.errors import Conflict, NotFound, Refused
-from executors import registry
-from executors.errors import ResultNotFound
+from executors import access, registry
+from executors.errors import ResultNotFound, UnknownEngine
 
 if TYPE_CHECKING:
     from executors.services import StoredResult
@@ -135,16 +135,15 @@ def start_chat_run(
     )
 
 
-def check_engine(engine: str | None) -> None:
-    """An engine a run names must be one of the configured engines."""
-    if not engine:
-        return
-    names = registry.engine_names()
-    if engine not in names:
-        raise Refused(
-            f"There is no engine called {engine!r}; configured: {', '.join(names)}.",
-            code="unknown_engine",
-        )
+def check_engine(user: Any, engine: str | None) -> str | None:
+    """An engine a run names must be one the user may use; a run naming none runs on the
+    deployment's default, or on the user's first engine when the default is not open to them."""
+    if not engine and access.can_use_engine(user, registry.default_engine_name()):
+        return None
+    try:
+        return access.check_engine(user, engine)
+    except UnknownEngine as exc:
+        raise Refused(exc.message, code="unknown_engine") from None
 
 
 def ask(
@@ -157,7 +156,7 @@ def ask(
 ) -> Run:
     """A question from the portal or a script: a new chat run for a user who may chat."""
     permissions.check_can_chat(user)
-    check_engine(engine)
+    engine = check_engine(user, engine)
     return start_chat_run(
         user, prompt, conversation_id=conversation_id, engine=engine, template_id=template_id
     )

@@ -1,4 +1,6 @@
-"""Who may do what with the executors: run ad-hoc SQL, and read a stored result. A result is
+"""Who may do what with the executors: use an engine, run ad-hoc SQL, and read a stored result.
+An engine is open to every signed-in user unless VIZORCH_ENGINE_ROLES names the roles that may
+use it; an engine a user may not use answers as an unknown one. A result is
 readable by its owner; other apps (templates_app, which may import executors but never the
 reverse) register checks that grant more, e.g. "the user can see a template that references this
 result". A result a user may not read is `ResultNotFound`, so ids of other people's results do
@@ -10,17 +12,57 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from core.errors import Forbidden
 from core.roles import ANALYST, CURATOR, roles_of
-from executors.errors import ResultNotFound
+from executors import registry
+from executors.errors import ResultNotFound, UnknownEngine
 from executors.models import QueryResult
 
 AccessCheck = Callable[[Any, QueryResult], bool]
 SQL_ROLES = {ANALYST, CURATOR}
 
 _checks: list[AccessCheck] = []
+
+
+def can_use_engine(user: Any, name: str) -> bool:
+    """VIZORCH_ENGINE_ROLES maps an engine name to the roles that may use it (absent: every
+    signed-in user); superusers use every engine."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    allowed = (getattr(settings, "VIZORCH_ENGINE_ROLES", None) or {}).get(name)
+    if allowed is None:
+        return True
+    return bool(set(allowed) & set(roles_of(user)))
+
+
+def usable_engines(user: Any) -> list[str]:
+    """The configured engines `user` may use, in the registry's order."""
+    return [name for name in registry.engine_names() if can_use_engine(user, name)]
+
+
+def default_engine_for(user: Any) -> str | None:
+    """The deployment's default engine when `user` may use it, else their first usable one."""
+    usable = usable_engines(user)
+    default = registry.default_engine_name()
+    if default in usable:
+        return default
+    return usable[0] if usable else None
+
+
+def check_engine(user: Any, name: str | None) -> str:
+    """The engine `user` asks for (their default when None), if they may use it; else
+    `UnknownEngine` naming only the engines they may use, so the others do not leak."""
+    usable = usable_engines(user)
+    wanted = name or default_engine_for(user)
+    if wanted is None or wanted not in usable:
+        shown = ", ".join(usable) or "none"
+        raise UnknownEngine(f"There is no engine called {wanted!r}; yours: {shown}.")
+    return wanted
 
 
 def can_run_sql(user: Any) -> bool:

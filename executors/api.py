@@ -19,7 +19,7 @@ from executors.access import readable_result
 from executors.catalog import selectors as catalog_selectors
 from executors.errors import ResultTooLarge
 from executors.models import QueryResult
-from executors.schemas import CatalogOut, QueryIn, QueryOut
+from executors.schemas import CatalogOut, EnginesOut, QueryIn, QueryOut
 from executors.services import StoredResult
 
 router = Router(tags=["executors"])
@@ -150,7 +150,15 @@ async def get_catalog(
     descriptions, relationships and metrics (`refresh=1` profiles the data again)."""
     if refresh:
         await sync_to_async(access.check_can_profile)(request.user)
-    return await sync_to_async(catalog_selectors.catalog_out)(engine=engine, refresh=refresh)
+    return await sync_to_async(catalog_selectors.catalog_out)(
+        request.user, engine=engine, refresh=refresh
+    )
+
+
+@router.get("/engines", response={200: EnginesOut})
+async def list_engines(request: HttpRequest) -> EnginesOut:
+    """The data engines you may ask questions on, and the one used when a question names none."""
+    return await sync_to_async(catalog_selectors.engines_out)(request.user)
 
 
 @router.post(

@@ -38,6 +38,24 @@ class QueryResultData(Schema):
     rows: list[list[Any]]
 
 
+class EngineOut(Schema):
+    """A data engine the user may use; `label` is its readable name for the portal."""
+
+    name: str
+    kind: str
+    dialect: str
+    label: str
+    default: bool
+
+
+class EnginesOut(Schema):
+    """The engines the user may use, in configuration order; `default` is the one a question
+    without an engine runs on (None when no engine is open to the user)."""
+
+    default: str | None
+    engines: list[EngineOut]
+
+
 class EngineCatalog(Schema):
     """One engine's semantic catalog as the portal sees it (hidden tables and columns left out);
     `error` says why an engine that was never profiled cannot be read."""
@@ -45,6 +63,7 @@ class EngineCatalog(Schema):
     name: str
     kind: str
     dialect: str
+    label: str = ""
     default: bool
     tables: list[SemanticTable] = []
     relationships: list[Relationship] = []

@@ -232,6 +232,7 @@ async def arun_for_user(
 async def arun_adhoc_query(user: Any, sql: str, *, engine_name: str | None = None) -> StoredResult:
     """`/api/query`: ad-hoc SQL, for the roles that may write SQL."""
     await sync_to_async(access.check_can_run_sql)(user)
+    engine_name = await sync_to_async(access.check_engine)(user, engine_name)
     return await arun_for_user(user, sql, engine_name=engine_name)
 
 

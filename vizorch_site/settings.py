@@ -200,6 +200,9 @@ VIZORCH_REMOTE_DUCKDB_TOKEN = os.environ.get("VIZORCH_REMOTE_DUCKDB_TOKEN") or N
 VIZORCH_SPARK_URL = os.environ.get("VIZORCH_SPARK_URL") or None
 VIZORCH_SPARK_TOKEN = os.environ.get("VIZORCH_SPARK_TOKEN") or None
 VIZORCH_DEFAULT_ENGINE = os.environ.get("VIZORCH_DEFAULT_ENGINE") or "local"
+# Which roles may use an engine, by engine name (e.g. {"spark": ["Analyst", "Curator"]}); an
+# engine not named is open to every signed-in user.
+VIZORCH_ENGINE_ROLES = env_json_object(os.environ.get("VIZORCH_ENGINE_ROLES"))
 
 # Local DuckDB lock-down and query limits (executors).
 VIZORCH_DUCKDB_MEMORY_LIMIT = os.environ.get("VIZORCH_DUCKDB_MEMORY_LIMIT", "1GB")

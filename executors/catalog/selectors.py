@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from executors import registry
+from executors import access, registry
 from executors.catalog import references
 from executors.catalog.curation import apply_document
 from executors.catalog.model import (
@@ -27,7 +27,7 @@ from executors.catalog.profile import schema_fingerprint
 from executors.engines.base import Engine
 from executors.errors import ExecutorError
 from executors.models import Catalog, CatalogColumn, CatalogTable
-from executors.schemas import CatalogOut, EngineCatalog
+from executors.schemas import CatalogOut, EngineCatalog, EngineOut, EnginesOut
 
 _lock = threading.Lock()
 # engine name -> (stamp, full catalog, what models see)
@@ -205,20 +205,56 @@ def visible_part(catalog: SemanticCatalog) -> SemanticCatalog:
     )
 
 
-def catalog_out(*, engine: str | None = None, refresh: bool = False) -> CatalogOut:
-    """Every engine's visible catalog (or one engine's) for `GET /api/catalog`; an engine that
-    cannot be read carries the reason instead. `refresh` profiles the data again first."""
-    default = registry.default_engine_name()
-    engines = [registry.get_engine(engine)] if engine else registry.all_engines()
+KIND_LABELS = {"duckdb_local": "Local DuckDB", "duckdb_remote": "Remote DuckDB", "spark": "Spark"}
+CONFIGURED_NAMES = {"local", "remote", "spark"}
+
+
+def engine_label(engine: Engine) -> str:
+    """ "Local DuckDB", "Remote DuckDB", "Spark"; an engine added under another name keeps it."""
+    kind = KIND_LABELS.get(engine.kind, engine.kind)
+    return kind if engine.name in CONFIGURED_NAMES else f"{engine.name} ({kind})"
+
+
+def engines_out(user: Any) -> EnginesOut:
+    """The engines `user` may use and the one their questions run on by default."""
+    default = access.default_engine_for(user)
+    return EnginesOut(
+        default=default,
+        engines=[
+            EngineOut(
+                name=e.name,
+                kind=e.kind,
+                dialect=e.dialect,
+                label=engine_label(e),
+                default=e.name == default,
+            )
+            for e in (registry.get_engine(name) for name in access.usable_engines(user))
+        ],
+    )
+
+
+def catalog_out(user: Any, *, engine: str | None = None, refresh: bool = False) -> CatalogOut:
+    """The visible catalog of every engine `user` may use (or of one: `UnknownEngine` when they
+    may not use it) for `GET /api/catalog`; an engine that cannot be read carries the reason
+    instead. `refresh` profiles the data again first."""
+    default = access.default_engine_for(user) or ""
+    names = [access.check_engine(user, engine)] if engine else access.usable_engines(user)
     return CatalogOut(
         default_engine=default,
-        engines=[_engine_entry(e, default=default, refresh=refresh) for e in engines],
+        engines=[
+            _engine_entry(registry.get_engine(name), default=default, refresh=refresh)
+            for name in names
+        ],
     )
 
 
 def _engine_entry(engine: Engine, *, default: str, refresh: bool) -> EngineCatalog:
     entry = EngineCatalog(
-        name=engine.name, kind=engine.kind, dialect=engine.dialect, default=engine.name == default
+        name=engine.name,
+        kind=engine.kind,
+        dialect=engine.dialect,
+        label=engine_label(engine),
+        default=engine.name == default,
     )
     try:
         if refresh:

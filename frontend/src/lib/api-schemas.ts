@@ -3,14 +3,19 @@
 import { z } from "zod";
 import type { Control } from "@/lib/generated/types";
 import {
+  CatalogOutSchema,
   ControlSchema,
   ConversationDetailOutSchema,
   ConversationOutSchema,
+  type EngineCatalogSchema,
+  type EngineOutSchema,
+  EnginesOutSchema,
   MeOutSchema,
   QueryOutSchema,
   QueryResultDataSchema,
   type RunOutSchema,
   SharesOutSchema,
+  SuggestionsOutSchema,
   TemplateListOutSchema,
   TemplateOutSchema,
   TemplateVersionOutSchema,
@@ -47,3 +52,12 @@ export type ConversationSummary = z.infer<typeof ConversationOutSchema>;
 export const ConversationSchema = ConversationDetailOutSchema;
 export type Conversation = z.infer<typeof ConversationSchema>;
 export type StoredRun = z.infer<typeof RunOutSchema>;
+
+export const EnginesSchema = EnginesOutSchema;
+export type Engine = z.infer<typeof EngineOutSchema>;
+export const CatalogSchema = CatalogOutSchema;
+export type EngineCatalog = z.infer<typeof EngineCatalogSchema>;
+export type CatalogTable = EngineCatalog["tables"][number];
+export type CatalogColumn = CatalogTable["columns"][number];
+export type CatalogMetric = EngineCatalog["metrics"][number];
+export const SuggestionsSchema = SuggestionsOutSchema;

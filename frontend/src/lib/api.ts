@@ -2,10 +2,13 @@
 // every response validated with Zod before the UI sees it.
 import type { z } from "zod";
 import {
+  CatalogSchema,
   ConversationListSchema,
   ConversationSchema,
+  EnginesSchema,
   RefreshResultSchema,
   SharesSchema,
+  SuggestionsSchema,
   TemplateListSchema,
   TemplateSchema,
   TemplateVersionListSchema,
@@ -94,6 +97,11 @@ export const api = {
   getConversation: (id: string) =>
     requestJson(`/api/conversations/${encodeURIComponent(id)}`, ConversationSchema),
   cancelRun: (runId: string) => request(`/api/runs/${encodeURIComponent(runId)}/cancel`, json("POST", {})),
+  listEngines: () => requestJson("/api/engines", EnginesSchema),
+  getCatalog: (engine: string) =>
+    requestJson(`/api/catalog?engine=${encodeURIComponent(engine)}`, CatalogSchema),
+  getSuggestions: (engine: string) =>
+    requestJson(`/api/suggestions?engine=${encodeURIComponent(engine)}`, SuggestionsSchema),
   sendFeedback: (runId: string, renderError: string) =>
     request(`/api/runs/${encodeURIComponent(runId)}/feedback`, json("POST", { render_error: renderError })),
 };

@@ -1,7 +1,10 @@
 // Ask questions, watch the run stream, tune the resulting chart, save it as a template.
-import { History, Plus } from "lucide-react";
-import { useCallback, useEffect, useState } from "react";
+import { BookOpen, History, Plus } from "lucide-react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ArtifactPanel } from "@/components/artifact/ArtifactPanel";
+import { CatalogPanel } from "@/components/catalog/CatalogPanel";
+import { CatalogSheet } from "@/components/catalog/CatalogSheet";
+import { EngineSelect } from "@/components/catalog/EngineSelect";
 import { ChatPanel } from "@/components/chat/ChatPanel";
 import { SaveTemplateDialog } from "@/components/templates/SaveTemplateDialog";
 import { Button } from "@/components/ui/button";
@@ -13,10 +16,13 @@ import {
   DropdownMenuTrigger,
 } from "@/components/ui/dropdown-menu";
 import { useArtifact } from "@/hooks/useArtifact";
+import { useCatalog } from "@/hooks/useCatalog";
 import { useChatStream } from "@/hooks/useChatStream";
+import { useMediaQuery } from "@/hooks/useMediaQuery";
 import { api } from "@/lib/api";
 import type { ConversationSummary } from "@/lib/api-schemas";
 import type { Route } from "@/lib/router";
+import { cn } from "@/lib/utils";
 
 export function WorkspacePage({
   conversationId,
@@ -37,7 +43,18 @@ export function WorkspacePage({
     (id: string) => navigate({ name: "workspace", conversationId: id }, { replace: true }),
     [navigate],
   );
-  const chat = useChatStream({ artifact: dispatch, onConversation });
+  const data = useCatalog();
+  // The catalog sits beside the chat on wide screens (open at first) and is a sheet on narrow ones.
+  const wide = useMediaQuery("(min-width: 1280px)");
+  const [catalogOpen, setCatalogOpen] = useState(wide);
+  useEffect(() => setCatalogOpen(wide), [wide]);
+  const catalogToggle = useRef<HTMLButtonElement>(null);
+  const [insert, setInsert] = useState<{ text: string; nonce: number } | null>(null);
+  const insertIntoPrompt = (text: string) => {
+    setInsert({ text, nonce: Date.now() });
+    if (!wide) setCatalogOpen(false);
+  };
+  const chat = useChatStream({ artifact: dispatch, engine: data.engine ?? undefined, onConversation });
   const { loadConversation, reset } = chat;
 
   // Opening /app/c/<id> (or picking one from the history) loads that conversation.
@@ -58,8 +75,29 @@ export function WorkspacePage({
   const lastRun = chat.runs[chat.runs.length - 1];
   const canSave = Boolean(artifact.runId && artifact.generatedCode && !artifact.isGenerating);
 
+  const catalogPanel = (
+    <CatalogPanel
+      catalog={data.catalog}
+      error={data.error}
+      onInsert={insertIntoPrompt}
+      onClose={() => setCatalogOpen(false)}
+      className="h-full"
+    />
+  );
+
   return (
-    <div className="grid h-full min-h-0 grid-cols-1 gap-4 p-4 lg:grid-cols-[minmax(320px,2fr)_minmax(0,3fr)]">
+    <div
+      className={cn(
+        "grid h-full min-h-0 grid-cols-1 gap-4 p-4 lg:grid-cols-[minmax(320px,2fr)_minmax(0,3fr)]",
+        wide && catalogOpen && "xl:grid-cols-[minmax(240px,1fr)_minmax(320px,2fr)_minmax(0,3fr)]",
+      )}
+    >
+      {wide && catalogOpen ? catalogPanel : null}
+      {!wide ? (
+        <CatalogSheet open={catalogOpen} onOpenChange={setCatalogOpen} returnFocusTo={catalogToggle}>
+          {catalogPanel}
+        </CatalogSheet>
+      ) : null}
       <div className="flex min-h-0 min-w-0 flex-col gap-2">
         <div className="flex items-center justify-between">
           <h2 className="text-sm font-semibold">Conversation</h2>
@@ -102,12 +140,37 @@ export function WorkspacePage({
             </Button>
           </div>
         </div>
+        <div className="flex flex-wrap items-center gap-2">
+          <Button
+            ref={catalogToggle}
+            variant={catalogOpen && wide ? "secondary" : "outline"}
+            size="sm"
+            data-testid="catalog-toggle"
+            aria-expanded={catalogOpen}
+            onClick={() => setCatalogOpen((open) => !open)}
+          >
+            <BookOpen /> Catalog
+          </Button>
+          <EngineSelect
+            engines={data.engines}
+            value={data.engine}
+            onChange={data.setEngine}
+            disabled={chat.isStreaming}
+          />
+        </div>
         {loadError ? (
           <p role="alert" className="text-sm text-destructive">
             {loadError}
           </p>
         ) : null}
-        <ChatPanel runs={chat.runs} isStreaming={chat.isStreaming} onSend={chat.send} onStop={chat.stop} />
+        <ChatPanel
+          runs={chat.runs}
+          isStreaming={chat.isStreaming}
+          onSend={chat.send}
+          onStop={chat.stop}
+          suggestions={data.suggestions ?? []}
+          insert={insert}
+        />
       </div>
       <div className="flex min-h-0 min-w-0 flex-col gap-2">
         {saved ? (

@@ -4,22 +4,21 @@ import { PromptBox } from "@/components/chat/PromptBox";
 import { RunView } from "@/components/chat/RunView";
 import type { RunState } from "@/hooks/useChatStream";
 
-const EXAMPLES = [
-  "Show total sales by region",
-  "Monthly revenue trend for 2024",
-  "Top 10 customers by orders",
-];
-
 export function ChatPanel({
   runs,
   isStreaming,
   onSend,
   onStop,
+  suggestions = [],
+  insert,
 }: {
   runs: RunState[];
   isStreaming: boolean;
   onSend: (prompt: string) => void;
   onStop: () => void;
+  /** Questions to start from, made by the server from the selected engine's catalog. */
+  suggestions?: string[];
+  insert?: { text: string; nonce: number } | null;
 }) {
   const end = useRef<HTMLDivElement>(null);
   const last = runs[runs.length - 1];
@@ -33,11 +32,12 @@ export function ChatPanel({
         {runs.length === 0 ? (
           <div className="flex h-full flex-col items-center justify-center gap-3 text-center text-sm text-muted-foreground">
             <p>Ask a question about your data. The answer comes back as a chart you can tune.</p>
-            <div className="flex flex-wrap justify-center gap-2">
-              {EXAMPLES.map((e) => (
+            <div className="flex flex-wrap justify-center gap-2" data-testid="suggestions">
+              {suggestions.map((e) => (
                 <button
                   key={e}
                   type="button"
+                  data-testid="suggestion"
                   className="rounded-full border px-3 py-1 text-xs hover:bg-muted"
                   onClick={() => onSend(e)}
                 >
@@ -60,6 +60,7 @@ export function ChatPanel({
         onStop={onStop}
         isStreaming={isStreaming}
         placeholder={runs.length ? "Refine the chart…" : "Ask about your data…"}
+        insert={insert}
       />
     </section>
   );

@@ -1,6 +1,7 @@
 // Prompt input: Enter sends, Shift+Enter adds a newline, Esc (or Stop) cancels the running stream.
+// `insert` adds words to the draft from outside (a column or metric clicked in the catalog).
 import { ArrowUp, Square } from "lucide-react";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Textarea } from "@/components/ui/textarea";
 
@@ -9,13 +10,21 @@ export function PromptBox({
   onStop,
   isStreaming,
   placeholder,
+  insert,
 }: {
   onSend: (prompt: string) => void;
   onStop: () => void;
   isStreaming: boolean;
   placeholder: string;
+  insert?: { text: string; nonce: number } | null;
 }) {
   const [text, setText] = useState("");
+  const input = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (!insert) return;
+    setText((draft) => (draft.trim() ? `${draft.trimEnd()} ${insert.text}` : insert.text));
+    input.current?.focus();
+  }, [insert]);
   const submit = () => {
     if (isStreaming || !text.trim()) return;
     onSend(text);
@@ -30,6 +39,7 @@ export function PromptBox({
       }}
     >
       <Textarea
+        ref={input}
         aria-label="Prompt"
         data-testid="prompt-input"
         value={text}

@@ -24,6 +24,7 @@ export interface EngineCatalog {
   dialect: string;
   error?: string | null;
   kind: string;
+  label?: string;
   metrics?: Metric[];
   name: string;
   notes?: string[];
@@ -194,6 +195,24 @@ export interface DataReadyEvent {
   url: string;
 }
 /**
+ * A data engine the user may use; `label` is its readable name for the portal.
+ */
+export interface EngineOut {
+  default: boolean;
+  dialect: string;
+  kind: string;
+  label: string;
+  name: string;
+}
+/**
+ * The engines the user may use, in configuration order; `default` is the one a question
+ * without an engine runs on (None when no engine is open to the user).
+ */
+export interface EnginesOut {
+  default: string | null;
+  engines: EngineOut[];
+}
+/**
  * The run failed or was refused; `code` "declined" when the model chose not to answer (it
  * says why and what it can answer instead), absent for failures.
  */
@@ -346,6 +365,13 @@ export interface SqlEvent {
  * Base of every event: `event` is the SSE event name, `type` the payload's discriminator.
  */
 export interface SseEvent {}
+/**
+ * Questions the built-in analyst answers on `engine`'s data, made from its catalog.
+ */
+export interface SuggestionsOut {
+  engine: string;
+  questions: string[];
+}
 /**
  * Save a template: from a chat run (`run_id`), or from a full body (`prompt`,
  * `generated_sql`, `ui_code`, `parameters`, `data_source`, ...). A record in the template

@@ -14,7 +14,7 @@ export const SemanticColumnSchema = z.object({ "default_aggregation": z.enum(["s
 
 export const SemanticTableSchema = z.object({ "columns": z.array(SemanticColumnSchema), "description": z.string().default(""), "hidden": z.boolean().default(false), "label": z.string(), "name": z.string(), "primary_key": z.array(z.string()).default([]), "row_count": z.union([z.number().int(), z.null()]).default(null), "sampled_rows": z.union([z.number().int(), z.null()]).default(null), "stale": z.boolean().default(false), "synonyms": z.array(z.string()).default([]) });
 
-export const EngineCatalogSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "error": z.union([z.string(), z.null()]).default(null), "kind": z.string(), "metrics": z.array(MetricSchema).default([]), "name": z.string(), "notes": z.array(z.string()).default([]), "profiled_at": z.union([z.string(), z.null()]).default(null), "relationships": z.array(RelationshipSchema).default([]), "revision": z.number().int().default(0), "tables": z.array(SemanticTableSchema).default([]) });
+export const EngineCatalogSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "error": z.union([z.string(), z.null()]).default(null), "kind": z.string(), "label": z.string().default(""), "metrics": z.array(MetricSchema).default([]), "name": z.string(), "notes": z.array(z.string()).default([]), "profiled_at": z.union([z.string(), z.null()]).default(null), "relationships": z.array(RelationshipSchema).default([]), "revision": z.number().int().default(0), "tables": z.array(SemanticTableSchema).default([]) });
 
 export const CatalogOutSchema = z.object({ "default_engine": z.string(), "engines": z.array(EngineCatalogSchema) });
 
@@ -41,6 +41,10 @@ export const ConversationDetailOutSchema = z.object({ "created_at": z.string().d
 export const ConversationOutSchema = z.object({ "created_at": z.string().datetime({ offset: true }), "id": z.string().uuid(), "run_count": z.number().int(), "template_id": z.union([z.string(), z.null()]), "title": z.string(), "updated_at": z.string().datetime({ offset: true }) });
 
 export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "size": z.enum(["small","large"]), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
+
+export const EngineOutSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "kind": z.string(), "label": z.string(), "name": z.string() });
+
+export const EnginesOutSchema = z.object({ "default": z.union([z.string(), z.null()]), "engines": z.array(EngineOutSchema) });
 
 export const ErrorEventSchema = z.object({ "code": z.union([z.literal("declined"), z.null()]).default(null), "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
 
@@ -81,6 +85,8 @@ export const SharesOutSchema = z.object({ "shares": z.array(ShareOutSchema), "vi
 export const SqlEventSchema = z.object({ "engine": z.string(), "sql": z.string(), "type": z.literal("sql").default("sql") }).strict();
 
 export const SseEventSchema = z.object({}).strict();
+
+export const SuggestionsOutSchema = z.object({ "engine": z.string(), "questions": z.array(z.string()) });
 
 export const TemplateCreateInSchema = z.object({ "data_source": z.union([z.enum(["spark","duckdb"]), z.null()]).default(null), "data_url": z.union([z.string().max(500), z.null()]).default(null), "description": z.string().max(5000).default(""), "engine": z.union([z.string().max(64), z.null()]).default(null), "generated_sql": z.union([z.string(), z.null()]).default(null), "parameters": z.union([z.record(z.string(), z.any()), z.null()]).default(null), "prompt": z.union([z.string(), z.null()]).default(null), "run_id": z.union([z.string().uuid(), z.null()]).default(null), "tags": z.array(z.string()).max(20).optional(), "title": z.union([z.string().min(1).max(200), z.null()]).default(null), "ui_code": z.union([z.string(), z.null()]).default(null), "visibility": z.enum(["private","shared","organization"]).default("private") });
 
