@@ -51,33 +51,43 @@ def run_group(run_id: Any) -> str:
 
 class Replay:
     """A run another worker started and stopped driving (it died) is driven again from its start;
-    what its log already holds is not written twice. Events are matched in order by their kind,
-    code by its text; once the new drive says something else, everything after it is written."""
+    what its log already holds is not written twice. The new drive's events are matched in
+    order against the log, by kind (code by its text); once the new drive says something else,
+    everything from there on is written."""
 
     def __init__(self, logged: list[tuple[int, str, dict[str, Any]]]) -> None:
-        skipped = {"run", "progress", CodeChunkEvent.event}
-        self._events = [name for _, name, _ in logged if name not in skipped]
-        self._code = "".join(
-            str(data.get("content", "")) for _, name, data in logged if name == "code"
-        )
+        self._said: list[tuple[str, str]] = []  # (event name, code text)
+        for _, name, data in logged:
+            if name in ("run", "progress"):
+                continue
+            if name == CodeChunkEvent.event and self._said and self._said[-1][0] == name:
+                self._said[-1] = (name, self._said[-1][1] + str(data.get("content", "")))
+            else:
+                self._said.append((name, str(data.get("content", ""))))
         self.last_seq = max((seq for seq, _, _ in logged), default=0)
-        self.ended = any(name == CompleteEvent.event for _, name, _ in logged)
 
     def filter(self, event: SseEvent) -> SseEvent | None:
-        if isinstance(event, ProgressEvent):
+        if isinstance(event, ProgressEvent) or not self._said:
             return event
-        if isinstance(event, CodeChunkEvent) and self._code:
-            text = event.content
-            if self._code.startswith(text):
-                self._code = self._code[len(text) :]
-                return None
-            if text.startswith(self._code):
-                text, self._code = text[len(self._code) :], ""
-                return CodeChunkEvent(content=text) if text else None
-        elif self._events and self._events[0] == event.event and not self._code:
-            self._events.pop(0)
+        name, code = self._said[0]
+        if name != event.event:
+            self._said = []
+            return event
+        if not isinstance(event, CodeChunkEvent):
+            self._said.pop(0)
             return None
-        self._events, self._code = [], ""
+        text = event.content
+        if code.startswith(text):
+            code = code[len(text) :]
+            if code:
+                self._said[0] = (name, code)
+            else:
+                self._said.pop(0)
+            return None
+        self._said = []
+        if text.startswith(code):
+            rest = text[len(code) :]
+            return CodeChunkEvent(content=rest) if rest else None
         return event
 
 

@@ -37,14 +37,21 @@ FILE_CHUNK = 256 * 1024
     response={200: Any, 304: None, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut},
     summary="Fetch a stored result",
 )
-async def get_data(request: HttpRequest, result_id: uuid.UUID, format: str | None = None) -> Any:
+async def get_data(
+    request: HttpRequest,
+    result_id: uuid.UUID,
+    format: str | None = None,
+    codec: str | None = None,
+) -> Any:
     """A stored query result as JSON (`QueryResult`), Parquet or an Arrow IPC stream, chosen by
-    `format=` or the Accept header; large results, and JSON beyond VIZORCH_MAX_JSON_BYTES, refuse
-    JSON with a 413 that points to the Parquet form."""
+    `format=` or the Accept header (`codec=zstd`: Arrow with dictionary-encoded strings and zstd
+    buffers); large results, and JSON beyond VIZORCH_MAX_JSON_BYTES, refuse JSON with a 413 that
+    points to the Parquet form."""
     user = request.user
     record = await sync_to_async(readable_result)(user, result_id)
     chosen = negotiate(format, request.headers.get("Accept", ""), record)
-    etag = f'"{record.id}.{chosen}"'
+    compact = chosen == "arrow" and _compact_arrow(codec)
+    etag = f'"{record.id}.{chosen}{".zstd" if compact else ""}"'
     headers = _cache_headers(record, etag)
     if _matches(request.headers.get("If-None-Match", ""), etag):
         return _with_headers(HttpResponse(status=304), headers)
@@ -61,7 +68,8 @@ async def get_data(request: HttpRequest, result_id: uuid.UUID, format: str | Non
         response["Content-Disposition"] = f'inline; filename="{record.id}.parquet"'
     else:
         response = StreamingHttpResponse(
-            _in_worker(results.arrow_stream_chunks(record)), content_type=MEDIA_TYPES["arrow"]
+            _in_worker(results.arrow_stream_chunks(record, compact=compact)),
+            content_type=MEDIA_TYPES["arrow"],
         )
     return _with_headers(response, headers)
 
@@ -84,6 +92,14 @@ def negotiate(format_param: str | None, accept: str, record: QueryResult) -> str
             f"from {record.url}?format=parquet (or as Arrow with ?format=arrow)."
         )
     return chosen
+
+
+def _compact_arrow(codec: str | None) -> bool:
+    if codec is None or codec.lower() in {"", "none"}:
+        return False
+    if codec.lower() != "zstd":
+        raise Refused(f"Unknown codec {codec!r}: use zstd or none.", code="unknown_codec")
+    return True
 
 
 def _from_accept(accept: str) -> str | None:

@@ -32,15 +32,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from executors.engines import parquet_options
 from executors.engines.base import EngineResult
 from executors.errors import ResultQuotaExceeded, ResultTooLarge
 from executors.models import QueryResult
 
-PARQUET_COMPRESSION = "zstd"
 ARROW_CHUNK_BYTES = 1024 * 1024
 # Rows measured (or turned into JSON) at a time: small enough that one slice of very wide rows
 # stays small.
 MEASURE_BATCH_ROWS = 2048
+# Compact Arrow batches are larger: compression and dictionaries pay off over more rows.
+COMPACT_BATCH_ROWS = 65_536
 DEFAULT_SMALL_ROWS = 50_000
 DEFAULT_SMALL_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
@@ -101,7 +103,7 @@ def write_parquet(result: EngineResult, result_id: uuid.UUID) -> Path:
         result.table, result.row_count = table, table.num_rows
         result.truncated = result.truncated or cut
         result.arrow_bytes = table.nbytes
-        pq.write_table(table, partial, compression=PARQUET_COMPRESSION)
+        pq.write_table(table, partial, **parquet_options.write_options(table.schema))
     elif result.parquet_path is not None:
         source = Path(result.parquet_path)
         if source.is_dir():
@@ -149,7 +151,8 @@ def _merge_parts(directory: Path, target: Path, limit: int) -> tuple[int, bool]:
         directory, format="parquet", exclude_invalid_files=True, ignore_prefixes=[".", "_"]
     )
     kept = 0
-    with pq.ParquetWriter(target, dataset.schema, compression=PARQUET_COMPRESSION) as writer:
+    options = parquet_options.write_options(dataset.schema)
+    with pq.ParquetWriter(target, dataset.schema, **options) as writer:
         for batch in dataset.to_batches(batch_size=MEASURE_BATCH_ROWS):
             if kept + batch.nbytes > limit:
                 piece, _ = within_bytes(pa.Table.from_batches([batch]), limit - kept)
@@ -291,15 +294,27 @@ def preview_from_file(path: Path, n: int = 20) -> list[list[Any]]:
     return []
 
 
-def arrow_stream_chunks(record: QueryResult) -> Iterator[bytes]:
+def arrow_stream_chunks(record: QueryResult, *, compact: bool = False) -> Iterator[bytes]:
     """The result as an Arrow IPC stream, produced batch by batch from the Parquet file so a
-    large result never sits in memory whole."""
-    parquet = pq.ParquetFile(record.path)
+    large result never sits in memory whole. `compact`: strings dictionary-encoded (read as the
+    file's own dictionaries) and buffers compressed with zstd, in larger batches."""
+    if compact:
+        schema = pq.ParquetFile(record.path).schema_arrow
+        strings = [
+            f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
+        parquet = pq.ParquetFile(record.path, read_dictionary=strings)
+        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        batch_rows = COMPACT_BATCH_ROWS
+    else:
+        parquet = pq.ParquetFile(record.path)
+        options = pa.ipc.IpcWriteOptions()
+        batch_rows = MEASURE_BATCH_ROWS
     sink = io.BytesIO()
-    with pa.ipc.new_stream(sink, parquet.schema_arrow) as writer:
+    with pa.ipc.new_stream(sink, parquet.schema_arrow, options=options) as writer:
         # Small batches bound the memory a wide result takes while it is served; the bytes go
         # out in chunks of about ARROW_CHUNK_BYTES.
-        for batch in parquet.iter_batches(batch_size=MEASURE_BATCH_ROWS):
+        for batch in parquet.iter_batches(batch_size=batch_rows):
             writer.write_batch(batch)
             if sink.tell() >= ARROW_CHUNK_BYTES:
                 yield _drain(sink)

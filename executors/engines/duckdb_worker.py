@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from executors.engines import parquet_options
 from executors.engines.base import TableInfo
 from executors.engines.duckdb_schema import read_schema
 
@@ -33,7 +34,6 @@ BATCH_ROWS = 2048
 # Rows and bytes gathered before a Parquet row group is written.
 ROW_GROUP_ROWS = 64_000
 ROW_GROUP_BYTES = 64 * 1024 * 1024
-PARQUET_COMPRESSION = "zstd"
 # Text columns with at most this many distinct values get sample values in the catalog.
 ORPHAN_CHECK_S = 1.0
 # Fixed when the instance starts: no extension is ever installed or loaded on demand.
@@ -223,7 +223,7 @@ class _Collector:
         spill = self.request.spill_path is not None and self.bytes > self.request.spill_bytes
         if spill and self.writer is None:
             self.writer = pq.ParquetWriter(
-                self.request.spill_path, self.schema, compression=PARQUET_COMPRESSION
+                self.request.spill_path, self.schema, **parquet_options.write_options(self.schema)
             )
         if self.writer is not None and (
             self.pending_rows >= ROW_GROUP_ROWS or self.pending_bytes >= ROW_GROUP_BYTES
