@@ -186,7 +186,8 @@ def test_the_engine_selector_switches_the_catalog_and_the_suggestions(
     # The question goes to the selected engine.
     with page.expect_request(lambda r: r.url.endswith("/api/chat")) as sent:
         page.get_by_test_id("suggestion").first.click()
-    assert sent.value.post_data_json["engine"] == "remote"
+    body = sent.value.post_data_json
+    assert body is not None and body["engine"] == "remote"
     run = page.get_by_test_id("run").first
     expect(run.and_(page.locator(FINISHED))).to_be_visible(timeout=RUN_TIMEOUT_MS)
     expect_complete(run)

@@ -59,7 +59,9 @@ def check_engine(user: Any, name: str | None) -> str:
     `UnknownEngine` naming only the engines they may use, so the others do not leak."""
     usable = usable_engines(user)
     wanted = name or default_engine_for(user)
-    if wanted is None or wanted not in usable:
+    if wanted is None:
+        raise UnknownEngine("No data engine is open to you; ask an administrator.")
+    if wanted not in usable:
         shown = ", ".join(usable) or "none"
         raise UnknownEngine(f"There is no engine called {wanted!r}; yours: {shown}.")
     return wanted

@@ -133,7 +133,7 @@ class AgentRunner:
         await self._emit(ThoughtEvent(content="Analyzing your request..."))
         try:
             catalog = await self.toolbox.read_catalog()
-            engines = await sync_to_async(tools.engines, thread_sensitive=False)()
+            engines = await sync_to_async(tools.engines)(self.toolbox.user)
             default = await sync_to_async(tools.default_engine, thread_sensitive=False)()
         except tools.EngineUnavailable as exc:
             raise RunFailed("data_fetch", exc.message) from exc

@@ -55,11 +55,21 @@ def data_ready_event(stored: StoredResult) -> DataReadyEvent:
 # --- data access (executors) -----------------------------------------------------------------
 
 
-def engines() -> list[tuple[str, str]]:
-    """(name, dialect) of every configured engine."""
-    from executors import registry
+def engines(user: Any = None) -> list[tuple[str, str]]:
+    """(name, dialect) of every configured engine (of those `user` may use, when given)."""
+    from executors import access, registry
 
-    return [(engine.name, engine.dialect) for engine in registry.all_engines()]
+    return [
+        (engine.name, engine.dialect)
+        for engine in registry.all_engines()
+        if user is None or access.can_use_engine(user, engine.name)
+    ]
+
+
+def _may_use(user: Any, engine: str) -> bool:
+    from executors import access
+
+    return access.can_use_engine(user, engine)
 
 
 def default_engine() -> str:
@@ -235,6 +245,10 @@ class ToolBox:
     async def _execute(self, sql: str, engine: str | None) -> str:
         loop = asyncio.get_running_loop()
         name = engine or default_engine()
+        if self.user is not None and not await sync_to_async(_may_use)(self.user, name):
+            # A model may name any engine; only those the user may use run anything.
+            self.failures.append(f"engine {name!r} is not available")
+            return f"ERROR: there is no engine called {name!r}; use one listed in the prompt."
         self.active_engine = name
         await self.emit(SqlEvent(engine=name, sql=sql))
 
