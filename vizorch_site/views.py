@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -85,9 +86,15 @@ def _portal_page(request: HttpRequest, status: int = 200) -> HttpResponse:
     return render(request, "vizorch_site/portal.html", {"boot": boot}, status=status)
 
 
+# The client routes under /app/ (frontend/src/lib/router.ts); anything else there is not found.
+APP_ROUTE = re.compile(r"^(templates(/[^/]+)?|c/[^/]+)/?$")
+
+
 @require_GET
 @login_required
-def portal(request: HttpRequest, path: str = "") -> HttpResponse:
+def portal(request: HttpRequest, path: str | None = None) -> HttpResponse:
+    if path is not None and not APP_ROUTE.match(path):
+        return _portal_page(request, status=404)
     return _portal_page(request)
 
 

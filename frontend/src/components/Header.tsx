@@ -98,7 +98,6 @@ export function Header({
               size="sm"
               data-testid="user-menu"
               className="max-w-[10rem] sm:max-w-none"
-              aria-label={`Account: ${boot.user.username}`}
             >
               <span data-testid="current-user" className="truncate">
                 {boot.user.username}

@@ -94,6 +94,19 @@ export async function errorFrom(response: Response): Promise<HttpError> {
   return new HttpError(response.status, code, message);
 }
 
+/** Resolves when the browser is online (at once if it is, or if it cannot tell) or the signal fires. */
+function online(signal: AbortSignal): Promise<void> {
+  if (typeof navigator === "undefined" || navigator.onLine !== false) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      window.removeEventListener("online", done);
+      resolve();
+    };
+    window.addEventListener("online", done);
+    signal.addEventListener("abort", done);
+  });
+}
+
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -177,8 +190,10 @@ export async function streamRun(options: StreamOptions): Promise<StreamOutcome> 
       if (options.signal.aborted) return "aborted";
       if (error instanceof HttpError) throw error;
       if (!runId || attempt >= maxReconnects) throw error;
+      options.onReconnect?.(attempt + 1);
+      // Offline, no attempt is spent: the stream resumes once the network is back.
+      await online(options.signal);
       attempt += 1;
-      options.onReconnect?.(attempt);
       await wait(delay * attempt, options.signal);
       if (options.signal.aborted) return "aborted";
       request = resume(runId, lastId);

@@ -158,8 +158,8 @@ export function ArtifactPanel({
 
   const hasArtifact = Boolean(generatedCode || dataUrl);
   const renderCode = isGenerating ? "" : generatedCode;
-  // Until a chart has been drawn the sandbox shows its own "waiting" line: the "Generating…" overlay
-  // covers it rather than sitting on top of it.
+  // Until a chart has been drawn the sandbox shows its own "waiting" line: it stays hidden under the
+  // "Generating…" overlay rather than showing through it.
   const [drawn, setDrawn] = useState(false);
   useEffect(() => {
     if (!hasArtifact) setDrawn(false);
@@ -256,27 +256,29 @@ export function ArtifactPanel({
         >
           {hasArtifact ? (
             <>
-              <SandboxFrame
-                ref={sandbox}
-                sandboxUrl={sandboxUrl}
-                code={renderCode}
-                params={params}
-                data={loaded.data}
-                theme={theme}
-                onRendered={() => {
-                  setFailure(null);
-                  setDrawn(true);
-                }}
-                onError={(phase, message) => {
-                  // One failure often reports twice (the blocked request, then the rejected promise): keep both.
-                  setFailure((prev) =>
-                    prev && prev.phase === phase && !prev.message.includes(message)
-                      ? { phase, message: `${prev.message}\n${message}` }
-                      : { phase, message },
-                  );
-                  onErrorRef.current?.({ phase, message });
-                }}
-              />
+              <div className={isGenerating && !drawn ? "invisible h-full" : "h-full"}>
+                <SandboxFrame
+                  ref={sandbox}
+                  sandboxUrl={sandboxUrl}
+                  code={renderCode}
+                  params={params}
+                  data={loaded.data}
+                  theme={theme}
+                  onRendered={() => {
+                    setFailure(null);
+                    setDrawn(true);
+                  }}
+                  onError={(phase, message) => {
+                    // One failure often reports twice (the blocked request, then the rejected promise): keep both.
+                    setFailure((prev) =>
+                      prev && prev.phase === phase && !prev.message.includes(message)
+                        ? { phase, message: `${prev.message}\n${message}` }
+                        : { phase, message },
+                    );
+                    onErrorRef.current?.({ phase, message });
+                  }}
+                />
+              </div>
               {isGenerating ? (
                 <div
                   data-testid="artifact-overlay"

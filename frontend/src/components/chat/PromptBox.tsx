@@ -98,7 +98,7 @@ export function PromptBox({
         )}
       >
         {over
-          ? `${(length - maxLength).toLocaleString()} characters too long: a question can have at most ${maxLength.toLocaleString()}.`
+          ? `${(length - maxLength).toLocaleString()} ${length - maxLength === 1 ? "character" : "characters"} too long: a question can have at most ${maxLength.toLocaleString()}.`
           : `${length.toLocaleString()} / ${maxLength.toLocaleString()}`}
       </p>
     </form>
