@@ -16,7 +16,8 @@ from vizorch_site.testing import LiveServer
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).resolve().parent.parent / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
 
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, FilePayload, expect
 
 from e2e.helpers import UI_TIMEOUT_MS, sign_in_page, unique
 from vizorch_site.testing import LiveServer
@@ -32,16 +32,12 @@ def test_the_dry_run_lists_every_reason_and_the_record_title(
         "parameters": ["not", "an", "object"],
     }
     page.goto(f"{live_server.url}/admin/templates_app/template/import/")
-    page.set_input_files(
-        "#id_file",
-        files=[
-            {
-                "name": "templates.json",
-                "mimeType": "application/json",
-                "buffer": json.dumps([record]).encode(),
-            }
-        ],
-    )
+    upload: FilePayload = {
+        "name": "templates.json",
+        "mimeType": "application/json",
+        "buffer": json.dumps([record]).encode(),
+    }
+    page.set_input_files("#id_file", files=[upload])
     page.get_by_role("button", name="Check file (dry run)").click()
     row = page.locator("#import-report tbody tr").first
     expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)

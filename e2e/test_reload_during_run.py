@@ -40,9 +40,7 @@ def test_reload_during_a_run_follows_it_live_with_stop(
     conversation_url = page.url
 
     events: list[str] = []
-    page.on(
-        "request", lambda r: events.append(r.url) if r.url.endswith("/events") else None
-    )
+    page.on("request", lambda r: events.append(r.url) if r.url.endswith("/events") else None)
     page.reload()
     expect(page).to_have_url(conversation_url)
     run = last_run(page)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyst.core import Analyst, Answer
 from analyst import replies
+from analyst.core import Analyst, Answer
 from analyst.intent import Clarify, Decline
 
 

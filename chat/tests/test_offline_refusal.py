@@ -11,8 +11,8 @@ from analyst.core import Analyst
 from analyst.intent import Decline
 from analyst.replies import DECLINE_PREFIX
 from chat.agent.fences import FenceParser
-from chat.agent.runner import strip_fences
 from chat.agent.offline_model import OfflineAnalystModel
+from chat.agent.runner import strip_fences
 from executors.catalog.model import SemanticCatalog
 
 # The demo database and catalog fixtures.
