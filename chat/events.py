@@ -90,11 +90,15 @@ class ParamsEvent(SseEvent):
 
 
 class ProgressEvent(SseEvent):
+    """How far a long step has come. `position` is set while the run (or its statement) waits
+    for its turn: its place in the line, 1 being next; 0 once it has started."""
+
     event: ClassVar[str] = "progress"
     type: Literal["progress"] = "progress"
     stage: str
     done: int
     total: int
+    position: int | None = None
 
 
 ErrorCode = Literal["declined"]

@@ -18,6 +18,7 @@ const run: RunState = {
   sql: null,
   codeChars: 0,
   progress: null,
+  waiting: null,
   error: null,
   clarify: null,
   hasData: false,
@@ -161,5 +162,22 @@ describe("a refusal or a question back is shown once", () => {
 
   it("keeps thoughts that do not end with the message", () => {
     expect(withoutEcho("Running the query.", "The engine could not be reached.")).toBe("Running the query.");
+  });
+});
+
+describe("a run waiting for a free slot", () => {
+  it("shows its place in the line, then the run's own progress once it starts", () => {
+    const progress = (data: Record<string, unknown>) =>
+      ev("progress", { type: "progress", stage: "s", done: 0, total: 0, ...data });
+    let state = applyRunEvent(run, progress({ position: 3 }));
+    expect(state.waiting).toBe(2);
+    expect(state.progress).toBeNull();
+    state = applyRunEvent(state, progress({ position: 1 }));
+    expect(state.waiting).toBe(0);
+    state = applyRunEvent(state, progress({ position: 0, stage: "Started" }));
+    expect(state.waiting).toBeNull();
+    expect(state.progress).toBeNull();
+    state = applyRunEvent(state, progress({ stage: "Spark tasks", done: 2, total: 4 }));
+    expect(state.progress).toEqual({ stage: "Spark tasks", done: 2, total: 4 });
   });
 });

@@ -20,6 +20,8 @@ export interface RunState {
   sql: { engine: string; sql: string } | null;
   codeChars: number;
   progress: { stage: string; done: number; total: number } | null;
+  /** While the run waits for a free slot: how many runs are ahead of it (0: it is next). */
+  waiting: number | null;
   error: {
     message: string;
     stage: string;
@@ -75,11 +77,17 @@ export function applyRunEvent(run: RunState, event: StreamEvent): RunState {
       return { ...run, sql: { engine: event.data.engine, sql: event.data.sql } };
     case "code":
       return { ...run, codeChars: run.codeChars + event.data.content.length };
-    case "progress":
+    case "progress": {
+      const position = event.data.position;
+      // A place in the line is not a step's progress: shown as "waiting, n ahead", gone once it starts.
+      if (position !== null && position !== undefined)
+        return { ...run, waiting: position > 0 ? position - 1 : null };
       return {
         ...run,
+        waiting: null,
         progress: { stage: event.data.stage, done: event.data.done, total: event.data.total },
       };
+    }
     case "data":
       return { ...run, hasData: true };
     case "params":
@@ -119,6 +127,7 @@ function newRun(prompt: string): RunState {
     sql: null,
     codeChars: 0,
     progress: null,
+    waiting: null,
     error: null,
     clarify: null,
     hasData: false,

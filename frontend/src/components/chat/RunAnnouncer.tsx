@@ -8,6 +8,8 @@ export function announcement(run: RunState | undefined): string {
   if (!run) return "";
   if (run.status === "streaming") {
     if (run.reconnecting) return "Connection lost, resuming.";
+    if (run.waiting !== null)
+      return run.waiting === 0 ? "Waiting: next in line." : `Waiting, ${run.waiting} ahead.`;
     if (run.hasParams) return "Chart ready, finishing.";
     if (run.codeChars > 0) return "Writing the chart.";
     if (run.hasData) return "Data ready, writing the chart.";

@@ -150,6 +150,11 @@ export function RunView({ run, onAsk }: { run: RunState; onAsk?: ((prompt: strin
             <CodeBlock code={run.sql.sql} language="sql" testId="run-sql" label="SQL" />
           </div>
         ) : null}
+        {run.waiting !== null && streaming ? (
+          <p className="text-xs text-muted-foreground" data-testid="run-waiting">
+            {run.waiting === 0 ? "Waiting for a free slot: you are next." : `Waiting, ${run.waiting} ahead.`}
+          </p>
+        ) : null}
         {run.progress && streaming ? <Progress {...run.progress} /> : null}
         {run.codeChars > 0 ? (
           <span className="text-xs text-muted-foreground">

@@ -276,8 +276,13 @@ export interface ParamsEvent {
     [k: string]: unknown;
   };
 }
+/**
+ * How far a long step has come. `position` is set while the run (or its statement) waits
+ * for its turn: its place in the line, 1 being next; 0 once it has started.
+ */
 export interface ProgressEvent {
   done: number;
+  position?: number | null;
   stage: string;
   total: number;
   type?: "progress";

@@ -60,7 +60,7 @@ export const MeOutSchema = z.object({ "is_staff": z.boolean(), "roles": z.array(
 
 export const ParamsEventSchema = z.object({ "controls": z.array(ControlSchema).optional(), "type": z.literal("parameters").default("parameters"), "values": z.record(z.string(), z.any()) }).strict();
 
-export const ProgressEventSchema = z.object({ "done": z.number().int(), "stage": z.string(), "total": z.number().int(), "type": z.literal("progress").default("progress") }).strict();
+export const ProgressEventSchema = z.object({ "done": z.number().int(), "position": z.union([z.number().int(), z.null()]).default(null), "stage": z.string(), "total": z.number().int(), "type": z.literal("progress").default("progress") }).strict();
 
 export const QueryInSchema = z.object({ "engine": z.union([z.string(), z.null()]).default(null), "sql": z.string() });
 
