@@ -109,7 +109,7 @@ class Analyst:
         return found
 
     def decline_text(self, decline: Decline) -> str:
-        return replies.decline_text(decline, self.suggestions())
+        return replies.decline_text(decline)
 
     # --- what it can answer -----------------------------------------------------------------
     def suggestions(self, limit: int = 3) -> list[str]:

@@ -7,11 +7,12 @@ from analyst.intent import Clarify, Decline, Intent, Measure
 from analyst.schema import Schema
 from analyst.sql import BuiltQuery
 
-DECLINE_PREFIX = "I can't answer that offline"
+DECLINE_PREFIX = "I can't answer that"
 
 
-def decline_text(decline: Decline, suggestions: list[str]) -> str:
-    """The message of a declined question: why, what was understood, what to ask instead."""
+def decline_text(decline: Decline) -> str:
+    """The message of a declined question, in the analyst's words: why, and what was understood.
+    The questions to ask instead travel beside it (the portal shows them as buttons)."""
     if decline.reason == "destructive":
         text = (
             f"{DECLINE_PREFIX}: Vizorch only reads data, it never changes or deletes it, so this "
@@ -30,18 +31,18 @@ def decline_text(decline: Decline, suggestions: list[str]) -> str:
         text = f"{DECLINE_PREFIX}: {decline.detail}."
     if decline.understood:
         text += f" I understood: {decline.understood}."
-    if suggestions and decline.reason != "destructive":
-        listed = ", ".join(f"\u201c{s}\u201d" for s in suggestions)
-        text += f" Questions I can answer on this data: {listed}."
-    if decline.reason in ("not_understood", "unsupported"):
-        text += " An LLM (VIZORCH_LLM) answers open-ended questions."
     return text
+
+
+def suggestions_for(decline: Decline, suggestions: list[str]) -> list[str]:
+    """The questions offered instead of a declined one (none after a destructive request)."""
+    return [] if decline.reason == "destructive" else suggestions
 
 
 def failed_query_text(detail: str) -> str:
     return (
-        f"{DECLINE_PREFIX}: the query I wrote failed ({detail}) and I cannot repair SQL without "
-        "an LLM; configure one with VIZORCH_LLM."
+        f"{DECLINE_PREFIX}: the query I wrote failed ({detail}) and I cannot repair it. "
+        "Try asking it another way."
     )
 
 

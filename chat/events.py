@@ -113,6 +113,8 @@ class ErrorEvent(SseEvent):
     message: str
     stage: Stage
     code: ErrorCode | None = None
+    suggestions: list[str] | None = None
+    """With a decline: questions the model can answer instead, each complete (sent as asked)."""
 
 
 class ClarifyEvent(SseEvent):

@@ -192,7 +192,8 @@ def validate_record(value: Any) -> tuple[TemplateExportRecord | None, list[str]]
     try:
         record = TemplateExportRecord.model_validate(value)
     except ValidationError as exc:
-        return None, _pydantic_reasons(exc)
+        # A badly typed field must not hide what else is wrong (a DELETE in the SQL, say).
+        return None, _pydantic_reasons(exc) + _raw_content_problems(value)
     problems = validation.text_problems(
         prompt=record.prompt,
         title=record.title,
@@ -205,6 +206,28 @@ def validate_record(value: Any) -> tuple[TemplateExportRecord | None, list[str]]
     problems += validation.parameters_problems(record.parameters)
     problems += validation.data_url_problems(record.data_url)
     return (None if problems else record), problems
+
+
+def _raw_content_problems(value: dict[str, Any]) -> list[str]:
+    """The content checks of the fields that are well typed in a record that failed validation."""
+    problems: list[str] = []
+    sql, source = value.get("generated_sql"), value.get("data_source")
+    if isinstance(sql, str):
+        problems += validation.sql_problems(sql, source if source == "spark" else "duckdb")
+    if isinstance(value.get("ui_code"), str):
+        problems += validation.ui_code_problems(value["ui_code"])
+    if isinstance(value.get("parameters"), dict):
+        problems += validation.parameters_problems(value["parameters"])
+    data_url = value.get("data_url")
+    if data_url is None or isinstance(data_url, str):
+        problems += validation.data_url_problems(data_url)
+    return problems
+
+
+def _record_title(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("title"), str):
+        return value["title"][:200]
+    return None
 
 
 def _record_id(value: Any) -> str | None:
@@ -314,6 +337,7 @@ def import_templates(
         report = ImportRecordReport(
             index=raw.index,
             id=str(record.id) if record else _record_id(raw.value),
+            title=record.title if record else _record_title(raw.value),
             source=raw.source,
             action="invalid",
             reasons=list(problems),

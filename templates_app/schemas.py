@@ -247,6 +247,7 @@ class ImportRecordReport(Schema):
 
     index: int = Field(description="0-based position of the record in the upload.")
     id: str | None
+    title: str | None = Field(default=None, description="The record's title, when it has one.")
     source: str | None = Field(description="File (inside a zip) and line the record came from.")
     action: ImportAction
     reasons: list[str] = Field(default_factory=list)

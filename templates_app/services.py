@@ -314,6 +314,9 @@ def save_template(user: Any, body: dict[str, Any]) -> Template:
     if run_id is not None:
         fields = _fields_from_run(user, run_id)
         conversation_id = fields.pop("conversation_id")
+        # The parameters as the user tuned them, in the same first version.
+        if body.get("parameters") is not None:
+            fields["parameters"] = body["parameters"]
     else:
         fields, conversation_id = _fields_from_body(user, body), None
     meta["title"] = meta["title"] or default_title(fields["parameters"], fields["prompt"])

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
@@ -72,15 +77,55 @@ async def ping(request: HttpRequest) -> HttpResponse:
     return HttpResponse("pong", content_type="text/plain")
 
 
-@require_GET
-@login_required
-def portal(request: HttpRequest, path: str = "") -> HttpResponse:
+def _portal_page(request: HttpRequest, status: int = 200) -> HttpResponse:
     boot = {
         "user": {"username": request.user.get_username(), "roles": roles_of(request.user)},
         "csrfToken": get_token(request),
         "sandboxUrl": "/sandbox/",
     }
-    return render(request, "vizorch_site/portal.html", {"boot": boot})
+    return render(request, "vizorch_site/portal.html", {"boot": boot}, status=status)
+
+
+# The client routes under /app/ (frontend/src/lib/router.ts); anything else there is not found.
+APP_ROUTE = re.compile(r"^(templates(/[^/]+)?|c/[^/]+)/?$")
+
+
+@require_GET
+@login_required
+def portal(request: HttpRequest, path: str | None = None) -> HttpResponse:
+    if path is not None and not APP_ROUTE.match(path):
+        return _portal_page(request, status=404)
+    return _portal_page(request)
+
+
+@require_GET
+@login_required
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other page: the portal itself answers 404 and shows its own not-found view (with a
+    way back), never the framework's page. `/login` finds `/login/` as before."""
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not-found":
+            return HttpResponseRedirect(request.path + "/")
+    return _portal_page(request, status=404)
+
+
+class SignOutView(auth_views.LogoutView):
+    """POST signs out (as Django's LogoutView). GET, which a typed or bookmarked /logout/ sends,
+    asks to confirm with a button that POSTs, or goes to the sign-in page when nobody is signed
+    in: never a 405 dead end."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        return render(
+            request, "registration/logout_confirm.html", {"username": request.user.get_username()}
+        )
 
 
 @require_GET

@@ -15,6 +15,7 @@ SQL_TAG = "sql"
 CODE_TAG = "tsx"
 PARAMS_TAG = "json params"
 CLARIFY_TAG = "json clarify"
+SUGGESTIONS_TAG = "json suggestions"
 
 
 def fence(tag: str, body: str) -> str:
@@ -46,6 +47,15 @@ def clarify_message(question: str, options: list[str]) -> str:
     return f"{question.strip()}\n\n" + fence(CLARIFY_TAG, asked)
 
 
+def decline_message(text: str, suggestions: list[str]) -> str:
+    """A refusal: why, as prose, then the questions to ask instead (each a complete question),
+    which the runner sends with the `error` event for the portal to offer as buttons."""
+    if not suggestions:
+        return text.strip()
+    offered = json.dumps(suggestions, ensure_ascii=False)
+    return f"{text.strip()}\n\n" + fence(SUGGESTIONS_TAG, offered)
+
+
 Piece = tuple[Literal["thought", "code"], str]
 
 
@@ -59,6 +69,7 @@ class ParsedMessage:
     params: dict[str, Any] | None = None
     params_error: str | None = None
     clarify: dict[str, Any] | None = None
+    suggestions: list[str] = field(default_factory=list)
 
     @property
     def code_complete(self) -> bool:
@@ -176,7 +187,8 @@ class FenceParser:
         else:
             self._mode = "other"
             if language == "json":
-                self._fence_kind = "clarify" if words[1:2] == ["clarify"] else "params"
+                kind = words[1] if len(words) > 1 else ""
+                self._fence_kind = kind if kind in ("clarify", "suggestions") else "params"
             else:
                 self._fence_kind = language
             self._body = []
@@ -193,6 +205,13 @@ class FenceParser:
                 asked = None
             if isinstance(asked, dict) and isinstance(asked.get("question"), str):
                 self.result.clarify = asked
+        elif self._fence_kind == "suggestions" and body:
+            try:
+                offered = json.loads(body)
+            except json.JSONDecodeError:
+                offered = None
+            if isinstance(offered, list):
+                self.result.suggestions = [str(s) for s in offered if str(s).strip()][:6]
         elif self._fence_kind == "params" and body:
             try:
                 value = json.loads(body)

@@ -32,7 +32,7 @@ from analyst import replies
 from analyst.core import Analyst, Answer
 from analyst.intent import Clarify, Decline
 from analyst.lookup import LookupRunner
-from chat.agent.fences import clarify_message, final_message
+from chat.agent.fences import clarify_message, decline_message, final_message
 from executors.catalog.model import SemanticCatalog
 
 RUN_SQL = "run_sql"
@@ -106,7 +106,7 @@ class OfflineAnalystModel(BaseChatModel):
             return
         questions = _questions(messages)
         if not questions:
-            text = self.analyst.decline_text(Decline("not_understood", "there is no question"))
+            text = self.decline(Decline("not_understood", "there is no question"))
             yield from self._text(text, msg_id, run_manager)
             return
         question = questions[-1][0]
@@ -126,7 +126,13 @@ class OfflineAnalystModel(BaseChatModel):
     def reply_without_query(self, plan: Clarify | Decline) -> str:
         if isinstance(plan, Clarify):
             return clarify_message(replies.clarify_text(plan), list(plan.options))
-        return self.analyst.decline_text(plan)
+        return self.decline(plan)
+
+    def decline(self, plan: Decline) -> str:
+        return decline_message(
+            self.analyst.decline_text(plan),
+            replies.suggestions_for(plan, self.analyst.suggestions()),
+        )
 
     def after_query(self, plan: Answer | Clarify | Decline, result: str) -> str:
         """The final message once `run_sql` answered `result`."""

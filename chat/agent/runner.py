@@ -51,11 +51,18 @@ CHART_TYPES = {"bar", "line", "area", "pie", "scatter", "table", "kpi"}
 
 
 class RunFailed(Exception):
-    def __init__(self, stage: Stage, message: str, code: ErrorCode | None = None) -> None:
+    def __init__(
+        self,
+        stage: Stage,
+        message: str,
+        code: ErrorCode | None = None,
+        suggestions: list[str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.stage: Stage = stage
         self.message = message
         self.code: ErrorCode | None = code
+        self.suggestions = suggestions or None
 
 
 @dataclass
@@ -123,7 +130,12 @@ class AgentRunner:
         except RunFailed as failure:
             self.outcome.error = failure
             await self._emit(
-                ErrorEvent(message=failure.message, stage=failure.stage, code=failure.code)
+                ErrorEvent(
+                    message=failure.message,
+                    stage=failure.stage,
+                    code=failure.code,
+                    suggestions=failure.suggestions,
+                )
             )
         return self.outcome
 
@@ -275,7 +287,9 @@ class AgentRunner:
                 raise RunFailed("sql_execution", self.toolbox.failures[-1])
             if text:
                 # The model explained why it does not answer: a refusal, not a failure.
-                raise RunFailed("code_generation", text, code="declined")
+                raise RunFailed(
+                    "code_generation", text, code="declined", suggestions=parsed.suggestions
+                )
             raise RunFailed("code_generation", "The model did not write a component.")
         outcome.code = parsed.code
         if "export default" not in parsed.code:

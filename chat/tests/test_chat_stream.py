@@ -154,7 +154,8 @@ def test_offline_decline_is_a_code_generation_error(analyst: httpx.Client) -> No
     (error,) = [e for e in events if e.event == "error"]
     assert error.data["stage"] == "code_generation"
     assert error.data["code"] == "declined"
-    assert error.data["message"].startswith("I can't answer that offline")
+    assert error.data["message"].startswith("I can't answer that")
+    assert "VIZORCH_LLM" not in error.data["message"]
     assert events[-1].data["code_complete"] is False
 
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from chat.agent.fences import FenceParser, Piece, clarify_message
+from chat.agent.fences import FenceParser, Piece, clarify_message, decline_message
 
 CODE = (
     'import React from "react";\n'
@@ -93,3 +93,10 @@ def test_a_question_back_is_read_whole_and_its_prose_is_a_thought() -> None:
         "options": ["Sales by store name", "Sales by city"],
     }
     assert not parser.result.code_started and parser.result.params is None
+
+
+def test_a_decline_carries_its_suggested_questions_beside_the_text() -> None:
+    message = decline_message("I can't answer that: no such table.", ["Sales by region"])
+    parser, pieces = feed_in_pieces(message, 5)
+    assert pieces == [("thought", "I can't answer that: no such table.")]
+    assert parser.result.suggestions == ["Sales by region"]

@@ -98,7 +98,7 @@ def test_a_destructive_request_is_declined_and_runs_nothing(analyst: httpx.Clien
     assert "sql" not in names(events) and "data" not in names(events)
     (error,) = [e.data for e in events if e.event == "error"]
     assert error["stage"] == "code_generation" and error["code"] == "declined"
-    assert error["message"].startswith("I can't answer that offline: Vizorch only reads data")
+    assert error["message"].startswith("I can't answer that: Vizorch only reads data")
     count = gold(analyst, "SELECT COUNT(*) FROM orders")
     assert count[0][0] > 0
 

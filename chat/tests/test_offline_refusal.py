@@ -10,7 +10,9 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from analyst.core import Analyst
 from analyst.intent import Decline
 from analyst.replies import DECLINE_PREFIX
+from chat.agent.fences import FenceParser
 from chat.agent.offline_model import OfflineAnalystModel
+from chat.agent.runner import strip_fences
 from executors.catalog.model import SemanticCatalog
 
 # The demo database and catalog fixtures.
@@ -69,11 +71,16 @@ def test_questions_it_cannot_read_are_declined_with_questions_it_can_answer(
 ) -> None:
     reply = reply_to(model, "tell me something interesting")
     assert reply.tool_calls == []
-    text = str(reply.content)
-    assert text.startswith(DECLINE_PREFIX) and "VIZORCH_LLM" in text
-    suggested = text.split("Questions I can answer on this data: ")[1].split("\u201d")[::2]
-    offered = [s.strip(" ,.\u201c") for s in suggested if s.strip(" ,.\u201c")]
+    parser = FenceParser()
+    parser.feed(str(reply.content))
+    parser.close()
+    text = strip_fences(parser.result.text)
+    # In the analyst's words: nothing about configuring the server.
+    assert text.startswith(DECLINE_PREFIX) and "VIZORCH_LLM" not in text
+    offered = parser.result.suggestions
     assert 2 <= len(offered) <= 3
+    # The questions travel beside the text (the portal shows them as buttons), not inside it.
+    assert not any(question in text for question in offered)
     analyst = Analyst(demo_catalog)
     for question in offered:
         assert not isinstance(analyst.plan(question), Decline), question

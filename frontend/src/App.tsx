@@ -1,10 +1,11 @@
 // The portal shell: header, client routes, theme.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Header } from "@/components/Header";
 import { TooltipProvider } from "@/components/ui/tooltip";
 import { useTheme } from "@/hooks/useTheme";
 import { type Boot, canChat } from "@/lib/boot";
 import { type Route, useRoute } from "@/lib/router";
+import { NotFoundPage } from "@/pages/NotFoundPage";
 import { TemplatePage } from "@/pages/TemplatePage";
 import { TemplatesPage } from "@/pages/TemplatesPage";
 import { WorkspacePage } from "@/pages/WorkspacePage";
@@ -13,7 +14,12 @@ const LAST_CONVERSATION = "vizorch-last-conversation";
 
 export function App({ boot }: { boot: Boot }) {
   const { theme, toggle } = useTheme();
-  const { route, navigate } = useRoute();
+  const { route, navigate, visits } = useRoute();
+  const main = useRef<HTMLElement>(null);
+  // A move to another page (a link, back, forward) puts focus at the start of the new content.
+  useEffect(() => {
+    if (visits > 0) main.current?.focus();
+  }, [visits]);
   const chatAllowed = canChat(boot);
   // Viewers have no workspace: their home is the gallery.
   const effective = route.name === "workspace" && !chatAllowed ? ({ name: "templates" } as const) : route;
@@ -45,8 +51,10 @@ export function App({ boot }: { boot: Boot }) {
           onToggleTheme={toggle}
           showWorkspace={chatAllowed}
         />
-        <main className="min-h-0 flex-1">
-          {effective.name === "workspace" ? (
+        <main ref={main} tabIndex={-1} className="min-h-0 flex-1 outline-none" aria-label="Content">
+          {effective.name === "notFound" ? (
+            <NotFoundPage path={effective.path} navigate={navigate} showWorkspace={chatAllowed} />
+          ) : effective.name === "workspace" ? (
             <WorkspacePage
               conversationId={effective.conversationId}
               navigate={navigate}

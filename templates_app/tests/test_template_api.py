@@ -57,6 +57,34 @@ def test_analyst_saves_a_template_from_a_chat_run(
     assert Template.objects.get(pk=saved["id"]).result_id == str(result_id)
 
 
+def test_a_run_saved_with_tuned_parameters_is_one_version(
+    analyst: User, run_source: dict[Any, Any]
+) -> None:
+    run_id = uuid.uuid4()
+    run_source[run_id] = (
+        analyst,
+        {
+            "prompt": "Show sales by region",
+            "generated_sql": "SELECT 1 AS x",
+            "ui_code": UI_CODE,
+            "parameters": {"values": {"title": "Sales", "chart_type": "bar"}, "controls": []},
+            "engine": "local",
+        },
+    )
+    tuned = {"values": {"title": "Sales, tuned", "chart_type": "line"}, "controls": []}
+    response = send_json(
+        client_for(analyst),
+        "post",
+        "/api/templates",
+        {"run_id": str(run_id), "title": "Tuned", "parameters": tuned},
+    )
+    assert response.status_code == 201, response.content
+    saved = response.json()
+    assert saved["version"] == 1
+    assert saved["parameters"] == tuned
+    assert Template.objects.get(pk=saved["id"]).versions.count() == 1
+
+
 def test_saving_someone_elses_or_an_unknown_run_is_404(
     analyst: User, make_user: Callable[..., User], run_source: dict[Any, Any]
 ) -> None:

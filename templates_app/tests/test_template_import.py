@@ -318,3 +318,12 @@ def test_an_import_never_hands_out_a_result_the_curator_may_not_read(
     # A link to a result this installation does not hold hands out nothing: accepted.
     elsewhere = record(data_url="/api/data/2f1e0a6c-6d1e-4d38-9d5e-2ad4b7c1f001")
     assert import_templates(as_array([elsewhere]), owner=curator, actor=curator).ok
+
+
+def test_a_badly_typed_field_does_not_hide_the_other_reasons(curator: User) -> None:
+    bad = record(title="Quarterly sales", generated_sql="DELETE FROM orders", parameters=[1, 2])
+    report = import_templates(as_array([bad]), owner=curator, dry_run=True)
+    (line,) = report.records
+    assert line.title == "Quarterly sales"
+    assert any(r.startswith("parameters") for r in line.reasons), line.reasons
+    assert any("DELETE" in r for r in line.reasons), line.reasons

@@ -74,6 +74,29 @@ def test_logout_ends_the_session(client: Client, analyst: User) -> None:
     assert client.get("/api/me").status_code == 401
 
 
+def test_a_typed_logout_address_asks_to_confirm(client: Client, analyst: User) -> None:
+    client.force_login(analyst)
+    page = client.get("/logout/")
+    assert page.status_code == 200
+    assert b"Sign out of Vizorch?" in page.content and b'method="post"' in page.content
+    # Only the POST signs out.
+    assert client.get("/api/me").status_code == 200
+    client.logout()
+    response = client.get("/logout/")
+    assert response.status_code == 302 and response["Location"] == "/login/"
+
+
+def test_an_unknown_page_is_the_portals_404(client: Client, analyst: User) -> None:
+    client.force_login(analyst)
+    for path in ("/no/such/page", "/app/nothing", "/app/templates/a/b"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert b'id="vizorch-boot"' in response.content, path
+    assert client.get("/app/templates").status_code == 200
+    moved = client.get("/login")
+    assert moved.status_code == 302 and moved["Location"] == "/login/"
+
+
 def test_session_writes_need_the_csrf_token(analyst: User) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(analyst)

@@ -1,5 +1,6 @@
 // The portal header: navigation, the signed-in user with roles, and the theme toggle.
 import { LayoutGrid, LogOut, MessageSquare, Moon, Sun } from "lucide-react";
+import { useRef } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import {
@@ -30,16 +31,25 @@ export function Header({
   onToggleTheme: () => void;
   showWorkspace: boolean;
 }) {
+  // The sign-out form lives outside the menu: the menu unmounts its items as it closes, and a form
+  // inside it would be gone before the browser submitted it.
+  const signOut = useRef<HTMLFormElement>(null);
   const link = (active: boolean) =>
     cn("gap-1.5", active ? "bg-muted text-foreground" : "text-muted-foreground");
   return (
-    <header className="flex h-14 shrink-0 items-center justify-between border-b px-4">
-      <div className="flex items-center gap-4">
+    <header className="flex h-14 shrink-0 items-center justify-between gap-2 border-b px-2 sm:px-4">
+      <form ref={signOut} method="post" action="/logout/" hidden>
+        <input type="hidden" name="csrfmiddlewaretoken" value={boot.csrfToken} />
+      </form>
+      <div className="flex min-w-0 items-center gap-2 sm:gap-4">
         <span className="flex items-center gap-2 font-semibold">
-          <span className="grid h-7 w-7 place-items-center rounded-md bg-primary text-xs font-bold text-primary-foreground">
+          <span
+            aria-hidden="true"
+            className="grid h-7 w-7 place-items-center rounded-md bg-primary text-xs font-bold text-primary-foreground"
+          >
             Vz
           </span>
-          Vizorch
+          <span className="hidden sm:inline">Vizorch</span>
         </span>
         <nav className="flex items-center gap-1" aria-label="Main">
           {showWorkspace ? (
@@ -48,6 +58,7 @@ export function Header({
               size="sm"
               className={link(route.name === "workspace")}
               onClick={() => navigate({ name: "workspace", conversationId: null })}
+              aria-current={route.name === "workspace" ? "page" : undefined}
               data-testid="nav-workspace"
             >
               <MessageSquare /> Ask
@@ -58,13 +69,14 @@ export function Header({
             size="sm"
             className={link(route.name !== "workspace")}
             onClick={() => navigate({ name: "templates" })}
+            aria-current={route.name === "templates" || route.name === "template" ? "page" : undefined}
             data-testid="nav-templates"
           >
             <LayoutGrid /> Templates
           </Button>
         </nav>
       </div>
-      <div className="flex items-center gap-2">
+      <div className="flex shrink-0 items-center gap-1 sm:gap-2">
         <Tooltip>
           <TooltipTrigger asChild>
             <Button
@@ -81,25 +93,32 @@ export function Header({
         </Tooltip>
         <DropdownMenu>
           <DropdownMenuTrigger asChild>
-            <Button variant="outline" size="sm" data-testid="user-menu">
-              <span data-testid="current-user">{boot.user.username}</span>
+            <Button
+              variant="outline"
+              size="sm"
+              data-testid="user-menu"
+              className="max-w-[10rem] sm:max-w-none"
+            >
+              <span data-testid="current-user" className="truncate">
+                {boot.user.username}
+              </span>
               {boot.user.roles.map((r) => (
-                <Badge key={r} variant="secondary" data-testid="user-role">
+                <Badge key={r} variant="secondary" data-testid="user-role" className="hidden sm:inline-flex">
                   {r}
                 </Badge>
               ))}
             </Button>
           </DropdownMenuTrigger>
-          <DropdownMenuContent align="end">
+          <DropdownMenuContent align="end" collisionPadding={8} className="max-w-[calc(100vw-16px)]">
             <DropdownMenuLabel>Signed in as {boot.user.username}</DropdownMenuLabel>
+            {boot.user.roles.length ? (
+              <DropdownMenuLabel className="pt-0 text-xs font-normal text-muted-foreground">
+                Roles: {boot.user.roles.join(", ")}
+              </DropdownMenuLabel>
+            ) : null}
             <DropdownMenuSeparator />
-            <DropdownMenuItem asChild>
-              <form method="post" action="/logout/">
-                <input type="hidden" name="csrfmiddlewaretoken" value={boot.csrfToken} />
-                <button type="submit" className="flex w-full items-center gap-2">
-                  <LogOut /> Sign out
-                </button>
-              </form>
+            <DropdownMenuItem data-testid="sign-out" onSelect={() => signOut.current?.requestSubmit()}>
+              <LogOut /> Sign out
             </DropdownMenuItem>
           </DropdownMenuContent>
         </DropdownMenu>

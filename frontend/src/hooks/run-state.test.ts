@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { artifactReducer, emptyArtifact } from "@/hooks/useArtifact";
-import { applyRunEvent, joinThought, type RunState } from "@/hooks/useChatStream";
+import { applyRunEvent, joinThought, type RunState, withoutEcho } from "@/hooks/useChatStream";
 import { parseStreamEvent, type StreamEvent } from "@/lib/events";
 
 function ev(event: string, data: unknown, id?: string): StreamEvent {
@@ -18,6 +18,7 @@ const run: RunState = {
   sql: null,
   codeChars: 0,
   progress: null,
+  waiting: null,
   error: null,
   clarify: null,
   hasData: false,
@@ -125,5 +126,58 @@ describe("artifact state", () => {
     expect(tuned.currentParams.title).toBe("New");
     expect(tuned.generatedCode).toBe(state.generatedCode);
     expect(tuned.dataUrl).toBe(state.dataUrl);
+  });
+});
+
+describe("a refusal or a question back is shown once", () => {
+  const decline = "I can't answer that: the built-in analyst does not compute \u201cmedian\u201d.";
+
+  it("drops the streamed prose that the decline's message repeats, and keeps its suggestions", () => {
+    let state = applyRunEvent(run, ev("thought", { type: "thinking", content: "Analyzing your request..." }));
+    state = applyRunEvent(state, ev("thought", { type: "thinking", content: decline }));
+    state = applyRunEvent(
+      state,
+      ev("error", {
+        type: "error",
+        message: decline,
+        stage: "code_generation",
+        code: "declined",
+        suggestions: ["Number of orders by status"],
+      }),
+    );
+    expect(state.thoughts).toBe("Analyzing your request...");
+    expect(state.error?.message).toBe(decline);
+    expect(state.error?.suggestions).toEqual(["Number of orders by status"]);
+  });
+
+  it("drops a question back from the thoughts, whatever the chunks' spacing", () => {
+    const question = "Which column do you mean by \u201cname\u201d?";
+    const state = applyRunEvent(
+      { ...run, thoughts: "Analyzing your request... Which column do you mean by\n\u201cname\u201d?" },
+      ev("clarify", { type: "clarify", question, options: ["Show sales by store name"] }),
+    );
+    expect(state.thoughts).toBe("Analyzing your request...");
+    expect(state.clarify?.question).toBe(question);
+  });
+
+  it("keeps thoughts that do not end with the message", () => {
+    expect(withoutEcho("Running the query.", "The engine could not be reached.")).toBe("Running the query.");
+  });
+});
+
+describe("a run waiting for a free slot", () => {
+  it("shows its place in the line, then the run's own progress once it starts", () => {
+    const progress = (data: Record<string, unknown>) =>
+      ev("progress", { type: "progress", stage: "s", done: 0, total: 0, ...data });
+    let state = applyRunEvent(run, progress({ position: 3 }));
+    expect(state.waiting).toBe(2);
+    expect(state.progress).toBeNull();
+    state = applyRunEvent(state, progress({ position: 1 }));
+    expect(state.waiting).toBe(0);
+    state = applyRunEvent(state, progress({ position: 0, stage: "Started" }));
+    expect(state.waiting).toBeNull();
+    expect(state.progress).toBeNull();
+    state = applyRunEvent(state, progress({ stage: "Spark tasks", done: 2, total: 4 }));
+    expect(state.progress).toEqual({ stage: "Spark tasks", done: 2, total: 4 });
   });
 });

@@ -1,11 +1,12 @@
-// Runs of a conversation: sends prompts to /api/chat, streams their events into per-run state and
-// into the artifact, cancels on Stop, and reports sandbox failures for the agent's one repair.
-import { type Dispatch, useCallback, useEffect, useRef, useState } from "react";
+// Runs of a conversation: sends prompts to /api/chat, streams their events (through useRunStream)
+// into per-run state and into the artifact, follows a run still going after a reload, cancels on
+// Stop, and reports sandbox failures for the agent's one repair.
+import { type Dispatch, useCallback, useRef, useState } from "react";
 import type { ArtifactAction } from "@/hooks/useArtifact";
-import { api, getCsrfToken } from "@/lib/api";
+import { useRunStream } from "@/hooks/useRunStream";
 import type { Conversation } from "@/lib/api-schemas";
-import { parseStreamEvent, type StreamEvent } from "@/lib/events";
-import { HttpError, readSse, streamRun } from "@/lib/sse";
+import type { StreamEvent } from "@/lib/events";
+import type { StreamSource } from "@/lib/sse";
 import { splitParameters } from "@/lib/templates";
 
 export type RunStatus = "streaming" | "complete" | "error" | "cancelled";
@@ -19,7 +20,15 @@ export interface RunState {
   sql: { engine: string; sql: string } | null;
   codeChars: number;
   progress: { stage: string; done: number; total: number } | null;
-  error: { message: string; stage: string; code?: string | null | undefined } | null;
+  /** While the run waits for a free slot: how many runs are ahead of it (0: it is next). */
+  waiting: number | null;
+  error: {
+    message: string;
+    stage: string;
+    code?: string | null | undefined;
+    /** With a decline: questions to ask instead, offered as buttons. */
+    suggestions?: string[] | undefined;
+  } | null;
   /** The model asked which reading is meant; each option is a question to send next. */
   clarify: { question: string; options: string[] } | null;
   hasData: boolean;
@@ -37,6 +46,27 @@ export function joinThought(previous: string, next: string): string {
   return previous + next;
 }
 
+/**
+ * `thoughts` without a trailing echo of `said`: the model's prose streams as thoughts, and a refusal
+ * or a question back repeats that prose as its message, which is shown once, on its own. Whitespace
+ * is ignored in the comparison (thoughts are joined from chunks).
+ */
+export function withoutEcho(thoughts: string, said: string): string {
+  let i = thoughts.length;
+  let j = said.length;
+  let matched = false;
+  for (;;) {
+    while (i > 0 && /\s/.test(thoughts[i - 1] ?? "")) i--;
+    while (j > 0 && /\s/.test(said[j - 1] ?? "")) j--;
+    if (j === 0) break;
+    if (i === 0 || thoughts[i - 1] !== said[j - 1]) return thoughts;
+    i--;
+    j--;
+    matched = true;
+  }
+  return matched ? thoughts.slice(0, i).trimEnd() : thoughts;
+}
+
 export function applyRunEvent(run: RunState, event: StreamEvent): RunState {
   switch (event.kind) {
     case "run":
@@ -47,11 +77,17 @@ export function applyRunEvent(run: RunState, event: StreamEvent): RunState {
       return { ...run, sql: { engine: event.data.engine, sql: event.data.sql } };
     case "code":
       return { ...run, codeChars: run.codeChars + event.data.content.length };
-    case "progress":
+    case "progress": {
+      const position = event.data.position;
+      // A place in the line is not a step's progress: shown as "waiting, n ahead", gone once it starts.
+      if (position !== null && position !== undefined)
+        return { ...run, waiting: position > 0 ? position - 1 : null };
       return {
         ...run,
+        waiting: null,
         progress: { stage: event.data.stage, done: event.data.done, total: event.data.total },
       };
+    }
     case "data":
       return { ...run, hasData: true };
     case "params":
@@ -60,10 +96,20 @@ export function applyRunEvent(run: RunState, event: StreamEvent): RunState {
       return {
         ...run,
         status: "error",
-        error: { message: event.data.message, stage: event.data.stage, code: event.data.code },
+        thoughts: withoutEcho(run.thoughts, event.data.message),
+        error: {
+          message: event.data.message,
+          stage: event.data.stage,
+          code: event.data.code,
+          suggestions: event.data.suggestions ?? undefined,
+        },
       };
     case "clarify":
-      return { ...run, clarify: { question: event.data.question, options: event.data.options ?? [] } };
+      return {
+        ...run,
+        thoughts: withoutEcho(run.thoughts, event.data.question),
+        clarify: { question: event.data.question, options: event.data.options ?? [] },
+      };
     case "done":
       return run.status === "streaming" ? { ...run, status: "complete" } : run;
     case "invalid":
@@ -81,6 +127,7 @@ function newRun(prompt: string): RunState {
     sql: null,
     codeChars: 0,
     progress: null,
+    waiting: null,
     error: null,
     clarify: null,
     hasData: false,
@@ -150,10 +197,8 @@ export interface ChatOptions {
 export function useChatStream({ artifact, engine, templateId, onConversation }: ChatOptions) {
   const [runs, setRuns] = useState<RunState[]>([]);
   const [conversationId, setConversationId] = useState<string | null>(null);
-  const [isStreaming, setStreaming] = useState(false);
-  const controller = useRef<AbortController | null>(null);
-  const activeKey = useRef<string | null>(null);
-  const activeRunId = useRef<string | null>(null);
+  const runStream = useRunStream();
+  const { stream, isActive, detach, stop } = runStream;
   const reported = useRef(new Set<string>());
   const onConversationRef = useRef(onConversation);
   onConversationRef.current = onConversation;
@@ -162,133 +207,108 @@ export function useChatStream({ artifact, engine, templateId, onConversation }: 
     setRuns((prev) => prev.map((r) => (r.key === key ? fn(r) : r)));
   }, []);
 
-  const handleEvent = useCallback(
-    (key: string, event: StreamEvent) => {
-      if (event.kind === "run") {
-        activeRunId.current = event.data.run_id;
-        setConversationId(event.data.conversation_id);
-        onConversationRef.current?.(event.data.conversation_id);
-      }
-      update(key, (run) => applyRunEvent({ ...run, reconnecting: false }, event));
-      artifact({ type: "event", event });
+  /** Streams into the run `key` and the artifact; every stream of the workspace goes through here. */
+  const follow = useCallback(
+    async (key: string, source: StreamSource, opts: { names?: boolean } = {}) => {
+      artifact({ type: "start" });
+      const result = await stream(source, {
+        onEvent: (event) => {
+          if (event.kind === "run" && opts.names) {
+            // The URL names the conversation as soon as the run exists, so a reload finds it.
+            setConversationId(event.data.conversation_id);
+            onConversationRef.current?.(event.data.conversation_id);
+          }
+          update(key, (run) => applyRunEvent({ ...run, reconnecting: false }, event));
+          artifact({ type: "event", event });
+        },
+        onReconnect: () => update(key, (r) => ({ ...r, reconnecting: true })),
+      });
+      if (result.outcome === "detached" || result.outcome === "busy") return result;
+      if (result.outcome === "aborted")
+        update(key, (r) => ({
+          ...r,
+          reconnecting: false,
+          status: r.status === "streaming" ? "cancelled" : r.status,
+        }));
+      if (result.outcome === "failed")
+        update(key, (r) => ({
+          ...r,
+          reconnecting: false,
+          status: "error",
+          error: { message: result.message, stage: "stream" },
+        }));
+      artifact({ type: "finish" });
+      return result;
     },
-    [artifact, update],
+    [artifact, stream, update],
   );
 
   const send = useCallback(
     async (prompt: string) => {
       const text = prompt.trim();
-      if (!text || controller.current) return;
+      if (!text || isActive()) return;
       const run = newRun(text);
-      const abort = new AbortController();
-      controller.current = abort;
-      activeKey.current = run.key;
-      activeRunId.current = null;
       setRuns((prev) => [...prev, run]);
-      setStreaming(true);
-      artifact({ type: "start" });
       const body: Record<string, string> = { prompt: text };
       if (conversationId) body.conversation_id = conversationId;
       if (engine) body.engine = engine;
       if (templateId) body.template_id = templateId;
-      try {
-        const outcome = await streamRun({
-          url: "/api/chat",
-          body,
-          csrfToken: getCsrfToken(),
-          signal: abort.signal,
-          onEvent: (event) => handleEvent(run.key, event),
-          onReconnect: () => update(run.key, (r) => ({ ...r, reconnecting: true })),
-        });
-        if (outcome === "aborted")
-          update(run.key, (r) => ({ ...r, reconnecting: false, status: "cancelled" }));
-      } catch (error) {
-        const message =
-          error instanceof HttpError ? error.message : `The connection was lost: ${(error as Error).message}`;
-        update(run.key, (r) => ({
-          ...r,
-          reconnecting: false,
-          status: "error",
-          error: { message, stage: "stream" },
-        }));
-      } finally {
-        controller.current = null;
-        activeKey.current = null;
-        setStreaming(false);
-        artifact({ type: "finish" });
-      }
+      await follow(run.key, { url: "/api/chat", body }, { names: true });
     },
-    [artifact, conversationId, engine, handleEvent, templateId, update],
+    [conversationId, engine, follow, isActive, templateId],
   );
-
-  const stop = useCallback(() => {
-    const abort = controller.current;
-    if (!abort) return;
-    const runId = activeRunId.current;
-    if (runId) void api.cancelRun(runId).catch(() => undefined);
-    abort.abort();
-  }, []);
 
   /** Tells the agent the component failed in the sandbox; once per run, so it repairs at most once. */
   const reportRenderError = useCallback(
     async (runId: string, message: string) => {
-      if (reported.current.has(runId) || controller.current) return;
+      if (reported.current.has(runId) || isActive()) return;
       reported.current.add(runId);
-      const abort = new AbortController();
-      controller.current = abort;
-      let response: Response;
-      try {
-        response = await api.sendFeedback(runId, message);
-      } catch {
-        controller.current = null;
-        return;
-      }
-      const type = response.headers.get("Content-Type") ?? "";
-      const body = response.body;
-      if (!type.includes("text/event-stream") || !body) {
-        controller.current = null;
-        return;
-      }
       // The repair streams like a run (Stop cancels it): new code replaces the broken component.
       const key = runs.find((r) => r.runId === runId)?.key;
-      abort.signal.addEventListener("abort", () => void body.cancel().catch(() => undefined));
-      setStreaming(true);
-      artifact({ type: "start" });
-      try {
-        await readSse(body, (raw) => {
-          const event = parseStreamEvent(raw);
-          if (!event) return;
-          if (event.kind === "run") activeRunId.current = event.data.run_id;
-          if (key) update(key, (run) => applyRunEvent(run, event));
-          artifact({ type: "event", event });
-        });
-      } catch {
-        // Cancelled or dropped: the broken component stays, with its error shown.
-      } finally {
-        controller.current = null;
-        setStreaming(false);
-        artifact({ type: "finish" });
-      }
+      if (!key) return;
+      const before = runs.find((r) => r.key === key);
+      const result = await follow(key, {
+        url: `/api/runs/${encodeURIComponent(runId)}/feedback`,
+        body: { render_error: message },
+      });
+      // A refused repair (409) is not the run's failure: the broken component stays, with its error.
+      if (result.outcome === "failed" && before) update(key, () => before);
     },
-    [artifact, runs, update],
+    [follow, isActive, runs, update],
   );
 
   const loadConversation = useCallback(
     (conversation: Conversation) => {
+      detach();
       setConversationId(conversation.id);
-      setRuns(runsFromConversation(conversation, artifact));
+      const loaded = runsFromConversation(conversation, artifact);
+      setRuns(loaded);
+      // A run still going (the page was reloaded while it ran): replay its log and follow it live.
+      const last = loaded[loaded.length - 1];
+      if (last?.status === "streaming" && last.runId) {
+        const fresh = { ...newRun(last.prompt), key: last.key, runId: last.runId };
+        setRuns([...loaded.slice(0, -1), fresh]);
+        void follow(fresh.key, { runId: last.runId });
+      }
     },
-    [artifact],
+    [artifact, detach, follow],
   );
 
   const reset = useCallback(() => {
-    controller.current?.abort();
+    detach();
     setRuns([]);
     setConversationId(null);
     artifact({ type: "load", artifact: {} });
-  }, [artifact]);
+  }, [artifact, detach]);
 
-  useEffect(() => () => controller.current?.abort(), []);
-
-  return { runs, conversationId, isStreaming, send, stop, reportRenderError, loadConversation, reset };
+  return {
+    runs,
+    conversationId,
+    isStreaming: runStream.isStreaming,
+    send,
+    stop,
+    reportRenderError,
+    loadConversation,
+    reset,
+  };
 }

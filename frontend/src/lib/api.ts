@@ -66,8 +66,13 @@ export const api = {
     return requestJson(`/api/templates?${qs}`, TemplateListSchema);
   },
   getTemplate: (id: string) => requestJson(`/api/templates/${encodeURIComponent(id)}`, TemplateSchema),
-  createTemplate: (body: { run_id: string; title: string; description: string; tags: string[] }) =>
-    requestJson("/api/templates", TemplateSchema, json("POST", body)),
+  createTemplate: (body: {
+    run_id: string;
+    title: string;
+    description: string;
+    tags: string[];
+    parameters?: { values: Record<string, unknown>; controls: unknown[] };
+  }) => requestJson("/api/templates", TemplateSchema, json("POST", body)),
   updateTemplate: (id: string, body: Record<string, unknown>) =>
     requestJson(`/api/templates/${encodeURIComponent(id)}`, TemplateSchema, json("PATCH", body)),
   deleteTemplate: (id: string) => request(`/api/templates/${encodeURIComponent(id)}`, { method: "DELETE" }),

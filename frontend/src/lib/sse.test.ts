@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StreamEvent } from "@/lib/events";
-import { HttpError, readSse, streamRun } from "@/lib/sse";
+import { errorFrom, HttpError, readSse, streamRun, validationReasons } from "@/lib/sse";
 
 const encoder = new TextEncoder();
 
@@ -179,5 +179,56 @@ describe("streamRun", () => {
     });
     await expect(run).resolves.toBe("aborted");
     expect(events).toHaveLength(1);
+  });
+
+  it("reattaches to a run by id: reads its log from the start, resumes a drop from the last id", async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const fetchImpl = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      if (calls.length === 1)
+        return new Response(streamOf([encoder.encode(runEvent + thought1)], { failAfter: true }), {
+          status: 200,
+        });
+      return new Response(streamOf([encoder.encode(thought1 + thought2 + done)]), { status: 200 });
+    }) as typeof fetch;
+    const events: StreamEvent[] = [];
+    const outcome = await streamRun({
+      runId: "run-1",
+      csrfToken: "t",
+      onEvent: (e) => events.push(e),
+      signal: new AbortController().signal,
+      fetchImpl,
+      reconnectDelayMs: 1,
+    });
+    expect(outcome).toBe("complete");
+    expect(events.map((e) => e.id)).toEqual(["run-1:0", "run-1:1", "run-1:2", "run-1:3"]);
+    expect(calls.map((c) => [c.url, c.init.method])).toEqual([
+      ["/api/runs/run-1/events", "GET"],
+      ["/api/runs/run-1/events", "GET"],
+    ]);
+    expect(new Headers(calls[0]?.init.headers).get("Last-Event-ID")).toBeNull();
+    expect(new Headers(calls[1]?.init.headers).get("Last-Event-ID")).toBe("run-1:1");
+  });
+});
+
+describe("errorFrom", () => {
+  it("says why a request is not valid, from the server's detail", async () => {
+    const body = {
+      code: "invalid_request",
+      message: "The request is not valid.",
+      detail: [
+        {
+          type: "string_too_long",
+          loc: ["body", "payload", "prompt"],
+          msg: "String should have at most 4000 characters",
+        },
+      ],
+    };
+    const error = await errorFrom(new Response(JSON.stringify(body), { status: 422 }));
+    expect(error).toMatchObject({ status: 422, code: "invalid_request" });
+    expect(error.message).toBe(
+      "The request is not valid: prompt: String should have at most 4000 characters.",
+    );
+    expect(validationReasons("not a list")).toBeNull();
   });
 });

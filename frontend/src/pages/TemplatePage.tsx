@@ -1,7 +1,7 @@
 // One template: renders its stored code with its parameters; editors can save parameters, share,
 // restore versions; everyone it is shared with can tune parameters and refresh its data.
 import { ArrowLeft, Download, Lock, RefreshCw, Save, Star, Trash2 } from "lucide-react";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { ArtifactPanel } from "@/components/artifact/ArtifactPanel";
 import { PromptBox } from "@/components/chat/PromptBox";
 import { ShareDialog } from "@/components/templates/ShareDialog";
@@ -10,11 +10,11 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { useArtifact } from "@/hooks/useArtifact";
-import { api, getCsrfToken } from "@/lib/api";
+import { useRunStream } from "@/hooks/useRunStream";
+import { api } from "@/lib/api";
 import type { Template } from "@/lib/api-schemas";
 import { downloadBlob, slugify } from "@/lib/download";
 import type { Route } from "@/lib/router";
-import { HttpError, streamRun } from "@/lib/sse";
 import { artifactFromTemplate } from "@/lib/templates";
 
 export function TemplatePage({
@@ -33,7 +33,7 @@ export function TemplatePage({
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const refining = useRef<AbortController | null>(null);
+  const refining = useRunStream();
 
   const show = useCallback(
     (t: Template) => {
@@ -93,14 +93,12 @@ export function TemplatePage({
   /** Regenerates the component for the data already there (POST /api/generate-ui); nothing is re-queried. */
   const refine = async (prompt: string) => {
     const resultId = artifact.dataUrl?.split("?")[0]?.split("/").filter(Boolean).pop();
-    if (!template || !resultId || refining.current) return;
-    const abort = new AbortController();
-    refining.current = abort;
+    if (!template || !resultId || refining.isActive()) return;
     setError(null);
     setStatus(null);
     dispatch({ type: "start" });
-    try {
-      await streamRun({
+    const result = await refining.stream(
+      {
         url: "/api/generate-ui",
         body: {
           prompt,
@@ -109,12 +107,11 @@ export function TemplatePage({
           // The shape of a params event: the runner keeps these values unless the prompt changes them.
           params: { values: artifact.currentParams, controls: artifact.controls },
         },
-        csrfToken: getCsrfToken(),
-        signal: abort.signal,
+      },
+      {
         onEvent: (event) => {
           // The data stays the template's: only code, parameters and errors apply.
-          if (event.kind === "error")
-            setError(`${event.data.stage.replace("_", " ")}: ${event.data.message}`);
+          if (event.kind === "error") setError(event.data.message);
           if (event.kind === "invalid") setError(event.message);
           if (
             event.kind === "code" ||
@@ -125,14 +122,11 @@ export function TemplatePage({
             dispatch({ type: "event", event });
           }
         },
-      });
-      setStatus("Refined. Save to keep the new component.");
-    } catch (e) {
-      setError(e instanceof HttpError ? e.message : `The connection was lost: ${(e as Error).message}`);
-    } finally {
-      refining.current = null;
-      dispatch({ type: "finish" });
-    }
+      },
+    );
+    if (result.outcome === "failed") setError(result.message);
+    else if (result.outcome === "complete") setStatus("Refined. Save to keep the new component.");
+    dispatch({ type: "finish" });
   };
 
   const saveParams = async () => {
@@ -300,7 +294,7 @@ export function TemplatePage({
         <div className="max-w-3xl" data-testid="refine-box">
           <PromptBox
             onSend={(p) => void refine(p)}
-            onStop={() => refining.current?.abort()}
+            onStop={refining.stop}
             isStreaming={artifact.isGenerating}
             placeholder="Refine this chart (same data), e.g. “show it as a pie chart”…"
           />

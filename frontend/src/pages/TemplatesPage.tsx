@@ -125,18 +125,18 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
             }}
           >
             <TabsList aria-label="Template filter">
-              <TabsTrigger value="all" data-testid="filter-all">
+              <TabsTrigger value="all" data-testid="filter-all" aria-controls="template-grid">
                 All
               </TabsTrigger>
               {viewerOnly ? null : (
-                <TabsTrigger value="mine" data-testid="filter-mine">
+                <TabsTrigger value="mine" data-testid="filter-mine" aria-controls="template-grid">
                   Mine
                 </TabsTrigger>
               )}
-              <TabsTrigger value="shared" data-testid="filter-shared">
+              <TabsTrigger value="shared" data-testid="filter-shared" aria-controls="template-grid">
                 Shared with me
               </TabsTrigger>
-              <TabsTrigger value="featured" data-testid="filter-featured">
+              <TabsTrigger value="featured" data-testid="filter-featured" aria-controls="template-grid">
                 Featured
               </TabsTrigger>
             </TabsList>
@@ -196,7 +196,12 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
           No templates here yet.
         </p>
       ) : null}
-      <ul className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3" data-testid="template-grid">
+      {/* One list for every filter: the filter tabs control it (they have no panels of their own). */}
+      <ul
+        id="template-grid"
+        className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3"
+        data-testid="template-grid"
+      >
         {items?.map((t) => (
           <li key={t.id}>
             <Card

@@ -60,7 +60,12 @@ export function WorkspacePage({
   // Opening /app/c/<id> (or picking one from the history) loads that conversation.
   // biome-ignore lint/correctness/useExhaustiveDependencies: only a route change loads a conversation
   useEffect(() => {
-    if (!conversationId) return;
+    setLoadError(null);
+    if (!conversationId) {
+      // Back (or forward) to a new chat: leave the conversation that was open.
+      if (chat.conversationId) reset();
+      return;
+    }
     if (conversationId === chat.conversationId) return;
     let cancelled = false;
     api.getConversation(conversationId).then(

@@ -7,9 +7,10 @@ import {
   FileCode2,
   FileImage,
   Loader2,
+  RotateCw,
   Table2,
 } from "lucide-react";
-import { type ReactNode, useEffect, useRef, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { ParamsPanel } from "@/components/artifact/ParamsPanel";
 import { ResultTable } from "@/components/artifact/ResultTable";
 import { SandboxFrame, type SandboxHandle } from "@/components/artifact/SandboxFrame";
@@ -40,11 +41,22 @@ interface Props {
   layout?: "stacked" | "side";
 }
 
+/** The failed fetch in words: a dropped network says so, other failures keep the server's reason. */
+function fetchFailure(error: Error): string {
+  if (error instanceof TypeError || !navigator.onLine)
+    return "The network connection was lost while the data was loading.";
+  return error.message;
+}
+
+/** The artifact's data; a failed fetch can be retried, and is retried when the browser is back online. */
 function useLoadedData(url: string | null, format: DataFormat) {
   const [state, setState] = useState<{ data: LoadedData | null; error: string | null }>({
     data: null,
     error: null,
   });
+  const [attempt, setAttempt] = useState(0);
+  const retry = useCallback(() => setAttempt((n) => n + 1), []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` asks for the same data again
   useEffect(() => {
     if (!url) {
       setState({ data: null, error: null });
@@ -55,12 +67,18 @@ function useLoadedData(url: string | null, format: DataFormat) {
     loadData(url, format, abort.signal).then(
       (data) => setState({ data, error: null }),
       (error: Error) => {
-        if (!abort.signal.aborted) setState({ data: null, error: error.message });
+        if (!abort.signal.aborted) setState({ data: null, error: fetchFailure(error) });
       },
     );
     return () => abort.abort();
-  }, [url, format]);
-  return state;
+  }, [url, format, attempt]);
+  const failed = state.error !== null;
+  useEffect(() => {
+    if (!failed) return;
+    window.addEventListener("online", retry);
+    return () => window.removeEventListener("online", retry);
+  }, [failed, retry]);
+  return { ...state, retry };
 }
 
 /** Rows for the Data tab; Parquet is decoded only when the tab is opened, from the bytes already here. */
@@ -110,8 +128,17 @@ export function ArtifactPanel({
     if (loaded.error) {
       setFailure({ phase: "data_fetch", message: loaded.error });
       onErrorRef.current?.({ phase: "data_fetch", message: loaded.error });
+    } else {
+      setFailure((prev) => (prev?.phase === "data_fetch" ? null : prev));
     }
   }, [loaded.error]);
+
+  // Another artifact (a new run, another conversation, a new chat): the last one's errors go with it.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: cleared when the artifact changes
+  useEffect(() => {
+    setFailure(null);
+    setExportError(null);
+  }, [artifact.runId, dataUrl]);
 
   // Follow the code as it streams in.
   useEffect(() => {
@@ -131,6 +158,12 @@ export function ArtifactPanel({
 
   const hasArtifact = Boolean(generatedCode || dataUrl);
   const renderCode = isGenerating ? "" : generatedCode;
+  // Until a chart has been drawn the sandbox shows its own "waiting" line: it stays hidden under the
+  // "Generating…" overlay rather than showing through it.
+  const [drawn, setDrawn] = useState(false);
+  useEffect(() => {
+    if (!hasArtifact) setDrawn(false);
+  }, [hasArtifact]);
 
   return (
     <div
@@ -163,7 +196,7 @@ export function ArtifactPanel({
                 className="flex items-center gap-1 text-xs text-muted-foreground"
                 data-testid="artifact-generating"
               >
-                <Loader2 className="h-3 w-3 animate-spin" /> Generating...
+                <Loader2 className="h-3 w-3 animate-spin" /> Generating…
               </span>
             ) : null}
             <Button
@@ -194,16 +227,26 @@ export function ArtifactPanel({
             className="mt-2 flex items-start gap-2 rounded-md border border-destructive/50 bg-destructive/10 p-2 text-sm text-destructive"
           >
             <AlertTriangle className="mt-0.5 h-4 w-4 shrink-0" />
-            <div>
-              {failure ? (
+            <div className="min-w-0 flex-1 whitespace-pre-wrap break-words">
+              {failure?.phase === "data_fetch" ? (
                 <>
-                  <span className="font-semibold">{failure.phase.replace("_", " ")} error:</span>{" "}
+                  <span className="font-semibold">The data could not be loaded.</span> {failure.message}{" "}
+                  {navigator.onLine ? "" : "It loads again as soon as you are back online."}
+                </>
+              ) : failure ? (
+                <>
+                  <span className="font-semibold">The chart could not be drawn ({failure.phase}):</span>{" "}
                   {failure.message}
                 </>
               ) : (
                 exportError
               )}
             </div>
+            {failure?.phase === "data_fetch" ? (
+              <Button size="sm" variant="outline" onClick={loaded.retry} data-testid="retry-data">
+                <RotateCw /> Retry
+              </Button>
+            ) : null}
           </div>
         ) : null}
         <TabsContent
@@ -211,33 +254,42 @@ export function ArtifactPanel({
           forceMount
           className="relative min-h-[320px] flex-1 data-[state=inactive]:hidden"
         >
-          {/* Mounted with the page and kept for every artifact (SandboxFrame). */}
-          <SandboxFrame
-            ref={sandbox}
-            sandboxUrl={sandboxUrl}
-            code={renderCode}
-            params={params}
-            data={loaded.data}
-            theme={theme}
-            onRendered={() => setFailure(null)}
-            onError={(phase, message) => {
-              // One failure often reports twice (the blocked request, then the rejected promise): keep both.
-              setFailure((prev) =>
-                prev && prev.phase === phase && !prev.message.includes(message)
-                  ? { phase, message: `${prev.message}\n${message}` }
-                  : { phase, message },
-              );
-              onErrorRef.current?.({ phase, message });
-            }}
-          />
+          {/* Mounted with the page and kept for every artifact (SandboxFrame). Until a chart has
+              been drawn the frame's own "waiting" line stays hidden under the one overlay. */}
+          <div className={!hasArtifact || (isGenerating && !drawn) ? "invisible h-full" : "h-full"}>
+            <SandboxFrame
+              ref={sandbox}
+              sandboxUrl={sandboxUrl}
+              code={renderCode}
+              params={params}
+              data={loaded.data}
+              theme={theme}
+              onRendered={() => {
+                setFailure(null);
+                setDrawn(true);
+              }}
+              onError={(phase, message) => {
+                // One failure often reports twice (the blocked request, then the rejected promise): keep both.
+                setFailure((prev) =>
+                  prev && prev.phase === phase && !prev.message.includes(message)
+                    ? { phase, message: `${prev.message}\n${message}` }
+                    : { phase, message },
+                );
+                onErrorRef.current?.({ phase, message });
+              }}
+            />
+          </div>
           {!hasArtifact ? (
             <div className="absolute inset-0 grid place-items-center rounded-md border border-dashed bg-background p-6 text-center text-sm text-muted-foreground">
               {emptyHint ?? "Ask a question to see a chart here."}
             </div>
           ) : isGenerating ? (
-            <div className="pointer-events-none absolute inset-0 grid place-items-center rounded-md bg-background/60 text-sm text-muted-foreground">
+            <div
+              data-testid="artifact-overlay"
+              className={`pointer-events-none absolute inset-0 grid place-items-center rounded-md text-sm text-muted-foreground ${drawn ? "bg-background/60" : "bg-background"}`}
+            >
               <span className="flex items-center gap-2">
-                <Loader2 className="h-4 w-4 animate-spin" /> Generating...
+                <Loader2 className="h-4 w-4 animate-spin" /> Generating…
               </span>
             </div>
           ) : null}

@@ -118,6 +118,19 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
     if (ready) postToSandbox(hostMessage({ type: "theme", theme }));
   }, [ready, theme, postToSandbox]);
 
+  // A frame that failed to load (the network dropped) shows the browser's error page, never "ready":
+  // it stays hidden, and loads again once the browser is back online.
+  useEffect(() => {
+    if (ready) return;
+    const reload = () => {
+      loads.current = 0;
+      sent.current = null;
+      setFrameKey((k) => k + 1);
+    };
+    window.addEventListener("online", reload);
+    return () => window.removeEventListener("online", reload);
+  }, [ready]);
+
   useImperativeHandle(
     ref,
     () => ({
@@ -158,7 +171,7 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
       src={sandboxUrl}
       sandbox="allow-scripts"
       referrerPolicy="no-referrer"
-      className="h-full w-full rounded-md border bg-background"
+      className={`h-full w-full rounded-md border bg-background ${ready ? "" : "invisible"}`}
     />
   );
 });

@@ -1,6 +1,7 @@
 // The conversation: past and streaming runs above, the prompt box below.
 import { useEffect, useRef } from "react";
 import { PromptBox } from "@/components/chat/PromptBox";
+import { RunAnnouncer } from "@/components/chat/RunAnnouncer";
 import { RunView } from "@/components/chat/RunView";
 import type { RunState } from "@/hooks/useChatStream";
 
@@ -28,7 +29,8 @@ export function ChatPanel({
   }, [runs.length, last?.thoughts, last?.status, last?.sql]);
   return (
     <section className="flex h-full min-h-0 flex-col gap-3" aria-label="Chat" data-testid="chat-panel">
-      <div className="min-h-0 flex-1 overflow-y-auto pr-1" data-testid="chat-log" aria-live="polite">
+      <RunAnnouncer run={last} idle={!isStreaming} />
+      <div className="min-h-0 flex-1 overflow-y-auto pr-1" data-testid="chat-log">
         {runs.length === 0 ? (
           <div className="flex h-full flex-col items-center justify-center gap-3 text-center text-sm text-muted-foreground">
             <p>Ask a question about your data. The answer comes back as a chart you can tune.</p>

@@ -30,12 +30,37 @@ function Progress({ stage, done, total }: { stage: string; done: number; total: 
   );
 }
 
-const STAGE_LABEL: Record<string, string> = {
-  sql_execution: "SQL execution",
-  code_generation: "Code generation",
-  data_fetch: "Data fetch",
-  stream: "Connection",
-};
+/** Questions to send next, as buttons (a question back's readings, a decline's suggestions). */
+function AskButtons({
+  options,
+  onAsk,
+  testId,
+  label,
+}: {
+  options: string[];
+  onAsk?: ((prompt: string) => void) | undefined;
+  testId: string;
+  label: string;
+}) {
+  if (!options.length) return null;
+  return (
+    <ul className="flex flex-wrap gap-2" aria-label={label}>
+      {options.map((option) => (
+        <li key={option}>
+          <button
+            type="button"
+            data-testid={testId}
+            disabled={!onAsk}
+            className="rounded-full border px-3 py-1 text-left text-xs hover:bg-muted disabled:opacity-50"
+            onClick={() => onAsk?.(option)}
+          >
+            {option}
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 /** The model's question back: each option is sent as the next question of the conversation. */
 function Clarify({
@@ -50,20 +75,37 @@ function Clarify({
   return (
     <div className="flex flex-col gap-2" data-testid="run-clarify">
       <p className="font-medium">{question}</p>
-      <div className="flex flex-wrap gap-2">
-        {options.map((option) => (
-          <button
-            key={option}
-            type="button"
-            data-testid="clarify-option"
-            disabled={!onAsk}
-            className="rounded-full border px-3 py-1 text-xs hover:bg-muted disabled:opacity-50"
-            onClick={() => onAsk?.(option)}
-          >
-            {option}
-          </button>
-        ))}
-      </div>
+      <AskButtons options={options} onAsk={onAsk} testId="clarify-option" label="Possible readings" />
+    </div>
+  );
+}
+
+/** A refusal reads as the model's answer, not as a failure: its reason, then what to ask instead. */
+function Declined({
+  message,
+  suggestions,
+  onAsk,
+}: {
+  message: string;
+  suggestions: string[];
+  onAsk?: ((prompt: string) => void) | undefined;
+}) {
+  return (
+    <div className="flex flex-col gap-2" data-testid="run-declined">
+      <p className="whitespace-pre-wrap" data-testid="run-error">
+        {message}
+      </p>
+      {suggestions.length ? (
+        <>
+          <p className="text-xs text-muted-foreground">You could ask:</p>
+          <AskButtons
+            options={suggestions}
+            onAsk={onAsk}
+            testId="suggested-question"
+            label="Suggested questions"
+          />
+        </>
+      ) : null}
     </div>
   );
 }
@@ -72,7 +114,14 @@ export function RunView({ run, onAsk }: { run: RunState; onAsk?: ((prompt: strin
   const [open, setOpen] = useState(true);
   const streaming = run.status === "streaming";
   return (
-    <article className="flex flex-col gap-2" data-testid="run" data-status={run.status}>
+    <article
+      className="flex flex-col gap-2"
+      data-testid="run"
+      data-status={run.status}
+      data-run-key={run.key}
+      aria-busy={streaming}
+      aria-label={`Question: ${run.prompt}`}
+    >
       <div className="ml-8 self-end whitespace-pre-wrap rounded-lg bg-primary px-3 py-2 text-sm text-primary-foreground">
         {run.prompt}
       </div>
@@ -101,6 +150,11 @@ export function RunView({ run, onAsk }: { run: RunState; onAsk?: ((prompt: strin
             <CodeBlock code={run.sql.sql} language="sql" testId="run-sql" label="SQL" />
           </div>
         ) : null}
+        {run.waiting !== null && streaming ? (
+          <p className="text-xs text-muted-foreground" data-testid="run-waiting">
+            {run.waiting === 0 ? "Waiting for a free slot: you are next." : `Waiting, ${run.waiting} ahead.`}
+          </p>
+        ) : null}
         {run.progress && streaming ? <Progress {...run.progress} /> : null}
         {run.codeChars > 0 ? (
           <span className="text-xs text-muted-foreground">
@@ -108,18 +162,12 @@ export function RunView({ run, onAsk }: { run: RunState; onAsk?: ((prompt: strin
           </span>
         ) : null}
         {run.clarify ? <Clarify {...run.clarify} onAsk={onAsk} /> : null}
-        {run.error ? (
+        {run.error?.code === "declined" ? (
+          <Declined message={run.error.message} suggestions={run.error.suggestions ?? []} onAsk={onAsk} />
+        ) : run.error ? (
           <div role="alert" data-testid="run-error" className="flex items-start gap-2 text-destructive">
             <AlertCircle className="mt-0.5 h-4 w-4 shrink-0" />
-            <div>
-              <span className="font-semibold">
-                {run.error.code === "declined"
-                  ? "Not answered"
-                  : (STAGE_LABEL[run.error.stage] ?? run.error.stage)}
-                :
-              </span>{" "}
-              {run.error.message}
-            </div>
+            <p className="whitespace-pre-wrap">{run.error.message}</p>
           </div>
         ) : null}
         <div className="flex items-center gap-1 text-xs text-muted-foreground">

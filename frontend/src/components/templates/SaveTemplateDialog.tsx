@@ -16,7 +16,6 @@ import { Textarea } from "@/components/ui/textarea";
 import { api } from "@/lib/api";
 import type { ParamControl, Template } from "@/lib/api-schemas";
 import type { ParamValues } from "@/lib/params";
-import { splitParameters } from "@/lib/templates";
 
 export function parseTags(text: string): string[] {
   return [
@@ -57,19 +56,14 @@ export function SaveTemplateDialog({
     setBusy(true);
     setError(null);
     try {
-      const template = await api.createTemplate({
+      // One request, one version: the parameters as tuned travel with the run they came from.
+      const result = await api.createTemplate({
         run_id: runId,
         title: title.trim(),
         description: description.trim(),
         tags: parseTags(tags),
+        parameters: { values: params, controls },
       });
-      let result = template;
-      if (JSON.stringify(splitParameters(template.parameters).values) !== JSON.stringify(params)) {
-        result = await api.updateTemplate(template.id, {
-          version: template.version,
-          parameters: { values: params, controls },
-        });
-      }
       setOpen(false);
       onSaved(result);
     } catch (e) {

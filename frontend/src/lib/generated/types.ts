@@ -220,6 +220,7 @@ export interface ErrorEvent {
   code?: "declined" | null;
   message: string;
   stage: "sql_execution" | "code_generation" | "data_fetch";
+  suggestions?: string[] | null;
   type?: "error";
 }
 /**
@@ -262,6 +263,10 @@ export interface ImportRecordReport {
    * File (inside a zip) and line the record came from.
    */
   source: string | null;
+  /**
+   * The record's title, when it has one.
+   */
+  title?: string | null;
 }
 export interface ImportReportOut {
   created: number;

@@ -46,7 +46,7 @@ export const EngineOutSchema = z.object({ "default": z.boolean(), "dialect": z.s
 
 export const EnginesOutSchema = z.object({ "default": z.union([z.string(), z.null()]), "engines": z.array(EngineOutSchema) });
 
-export const ErrorEventSchema = z.object({ "code": z.union([z.literal("declined"), z.null()]).default(null), "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "type": z.literal("error").default("error") }).strict();
+export const ErrorEventSchema = z.object({ "code": z.union([z.literal("declined"), z.null()]).default(null), "message": z.string(), "stage": z.enum(["sql_execution","code_generation","data_fetch"]), "suggestions": z.union([z.array(z.string()), z.null()]).default(null), "type": z.literal("error").default("error") }).strict();
 
 export const ErrorOutSchema = z.object({ "code": z.string(), "detail": z.any().default(null), "message": z.string() });
 
@@ -56,7 +56,7 @@ export const GenerateUiInSchema = z.object({ "current_code": z.union([z.string()
 
 export const HealthOutSchema = z.object({ "components": z.array(ComponentHealthSchema), "status": z.enum(["ok","degraded"]) });
 
-export const ImportRecordReportSchema = z.object({ "action": z.enum(["create","update","unchanged","skip","invalid"]), "id": z.union([z.string(), z.null()]), "index": z.number().int(), "reasons": z.array(z.string()).optional(), "source": z.union([z.string(), z.null()]) });
+export const ImportRecordReportSchema = z.object({ "action": z.enum(["create","update","unchanged","skip","invalid"]), "id": z.union([z.string(), z.null()]), "index": z.number().int(), "reasons": z.array(z.string()).optional(), "source": z.union([z.string(), z.null()]), "title": z.union([z.string(), z.null()]).default(null) });
 
 export const ImportReportOutSchema = z.object({ "created": z.number().int(), "dry_run": z.boolean(), "file_errors": z.array(z.string()), "invalid": z.number().int(), "message": z.string(), "ok": z.boolean(), "on_conflict": z.enum(["skip","update","fail"]), "records": z.array(ImportRecordReportSchema), "skipped": z.number().int(), "total": z.number().int(), "unchanged": z.number().int(), "updated": z.number().int(), "written": z.boolean() });
 

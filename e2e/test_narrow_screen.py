@@ -1,0 +1,55 @@
+"""Issue 13, finding 8: at 390 px (a phone) nothing scrolls sideways and the user menu fits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.helpers import DEMO_REGIONS, ask, expect_bars, expect_complete, sign_in_page
+from vizorch_site.testing import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+WIDTH = 390
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTH, "height": 844})
+    try:
+        yield sign_in_page(context, live_server, "analyst")
+    finally:
+        context.close()
+
+
+def _page_width(page: Page) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def _expect_no_sideways_scroll(page: Page) -> None:
+    assert _page_width(page) <= WIDTH, f"the page is {_page_width(page)} px wide"
+
+
+def test_nothing_scrolls_sideways_at_390_px(phone: Page) -> None:
+    _expect_no_sideways_scroll(phone)
+    expect_complete(ask(phone, "Show total sales by region"))
+    expect_bars(phone, DEMO_REGIONS)
+    _expect_no_sideways_scroll(phone)
+    phone.get_by_test_id("nav-templates").click()
+    expect(phone.get_by_test_id("nav-templates")).to_have_attribute("aria-current", "page")
+    _expect_no_sideways_scroll(phone)
+
+
+def test_the_user_menu_fits_at_390_px(phone: Page) -> None:
+    trigger = phone.get_by_test_id("user-menu")
+    box = trigger.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, box
+    trigger.click()
+    item = phone.get_by_test_id("sign-out")
+    expect(item).to_be_visible()
+    menu = phone.get_by_role("menu")
+    box = menu.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, box
+    expect(menu).to_contain_text("Signed in as analyst")
