@@ -1,6 +1,9 @@
 // The offline analyst's chart for one or two categories (or a time axis) and one or more
 // measures: bar, line, area, pie or table, switched by params alone. The analyst fills SPEC
 // with the query's column roles when it writes the component; nothing else changes.
+// Readable for any result (docs/artifact.md, "Readable for any result"): at most `top_n`
+// categories and MAX_SERIES series are drawn, the rest summed into "Other" when the measure
+// adds up (else left out, and the caption says so); long or many labels turn bars horizontal.
 
 import { DataTable, downsample, formatDate, formatNumber, getColors, rowsToObjects } from "@vizorch/kit";
 import type React from "react";
@@ -35,6 +38,8 @@ type Spec = {
   values: string[];
   percent: string[];
   sort: string;
+  /** Value columns whose rows add up (sums, not averages), so the rest can be one "Other". */
+  additive?: string[];
 };
 type QueryResult = { columns: string[]; rows: unknown[][] };
 type Params = Record<string, unknown>;
@@ -51,10 +56,19 @@ const SPEC: Spec = {
   values: ["value"],
   percent: [],
   sort: "desc",
+  additive: ["value"],
 };
 // analyst:end
 const FIRST_VALUE = SPEC.values[0] ?? "";
 const MAX_POINTS = 5000;
+const MAX_SERIES = 8;
+const OTHER = "Other";
+const LONG_LABEL = 16;
+const MAX_LABEL = 32;
+const BAR_ROW = 24;
+const ADDITIVE = SPEC.series
+  ? (SPEC.additive ?? []).includes(FIRST_VALUE)
+  : SPEC.values.every((v) => (SPEC.additive ?? []).includes(v));
 
 function toNumber(value: unknown): number | null {
   if (value === null || value === undefined || value === "") return null;
@@ -73,15 +87,73 @@ function formatX(value: unknown): string {
   return SPEC.xIsTime ? formatDate(value as string, SPEC.grain) : String(value);
 }
 
+function shortLabel(value: unknown): string {
+  const text = formatX(value);
+  return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}\u2026` : text;
+}
+
+function totalOf(point: Point, keys: string[]): number {
+  return keys.reduce((sum, k) => sum + Math.abs(toNumber(point[k]) ?? 0), 0);
+}
+
+/** Keeps the `keep` series with the largest totals; the others become one "Other" series when
+ * the measure adds up. */
+function capSeries(points: Point[], keys: string[], keep: number): { keys: string[]; hidden: number } {
+  if (keys.length <= keep) return { keys, hidden: 0 };
+  const totals = new Map(keys.map((k) => [k, 0]));
+  for (const p of points)
+    for (const k of keys) totals.set(k, (totals.get(k) ?? 0) + Math.abs(toNumber(p[k]) ?? 0));
+  const ranked = [...keys].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
+  const kept = ranked.slice(0, ADDITIVE ? keep - 1 : keep);
+  const rest = ranked.slice(kept.length);
+  if (ADDITIVE) {
+    for (const p of points) {
+      let sum: number | null = null;
+      for (const k of rest) {
+        const n = toNumber(p[k]);
+        if (n !== null) sum = (sum ?? 0) + n;
+      }
+      p[OTHER] = sum;
+    }
+    kept.push(OTHER);
+  }
+  return { keys: kept, hidden: rest.length };
+}
+
+function Caption({ text }: { text: string }) {
+  return text ? (
+    <p data-vz-caption="" style={{ margin: "0 0 6px", fontSize: 12, opacity: 0.75 }}>
+      {text}
+    </p>
+  ) : null;
+}
+
 function valueColumnOf(key: string): string {
   return SPEC.series ? FIRST_VALUE : key;
 }
 
-function Frame({ title, children }: { title: string; children: React.ReactNode }) {
+function Frame({
+  title,
+  caption = "",
+  height,
+  children,
+}: {
+  title: string;
+  caption?: string;
+  height?: number;
+  children: React.ReactNode;
+}) {
   return (
     <div style={{ width: "100%", height: "100%", minHeight: 320, display: "flex", flexDirection: "column" }}>
       {title ? <h3 style={{ margin: "0 0 8px", fontSize: 16, fontWeight: 600 }}>{title}</h3> : null}
-      <div style={{ flex: 1, minHeight: 280 }}>{children}</div>
+      <Caption text={caption} />
+      {height ? (
+        <div style={{ flex: 1, minHeight: 280, overflowY: "auto" }}>
+          <div style={{ height }}>{children}</div>
+        </div>
+      ) : (
+        <div style={{ flex: 1, minHeight: 280 }}>{children}</div>
+      )}
     </div>
   );
 }
@@ -97,8 +169,8 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   const xLabel = params.x_label ? String(params.x_label) : "";
   const yLabel = params.y_label ? String(params.y_label) : "";
 
-  const { points, keys } = useMemo(() => {
-    const keys: string[] = SPEC.series ? [] : [...SPEC.values];
+  const { points, keys, hiddenPoints, hiddenSeries } = useMemo(() => {
+    let keys: string[] = SPEC.series ? [] : [...SPEC.values];
     const byX = new Map<string, Point>();
     for (const row of rowsToObjects(data)) {
       const id = String(row[SPEC.x]);
@@ -122,14 +194,53 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       }
     }
     let points = Array.from(byX.values());
+    const seriesCap = capSeries(points, keys, MAX_SERIES);
+    keys = seriesCap.keys;
+    let hiddenPoints = 0;
+    if (!SPEC.xIsTime && topN > 0 && points.length > topN) {
+      // The top N are the largest, whatever order they are shown in; the rest are one "Other".
+      const ranked = [...points].sort((a, b) => totalOf(b, keys) - totalOf(a, keys));
+      const kept = new Set(ranked.slice(0, topN));
+      const rest = ranked.slice(topN);
+      hiddenPoints = rest.length;
+      points = points.filter((p) => kept.has(p));
+      if (ADDITIVE) {
+        const other: Point = { __x: OTHER };
+        for (const k of keys) {
+          let sum: number | null = null;
+          for (const p of rest) {
+            const n = toNumber(p[k]);
+            if (n !== null) sum = (sum ?? 0) + n;
+          }
+          other[k] = sum;
+        }
+        points.push(other);
+      }
+    }
     if (!SPEC.xIsTime && sort !== "none") {
       const total = (p: Point) => keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0);
-      points.sort((a, b) => (sort === "asc" ? total(a) - total(b) : total(b) - total(a)));
+      const rank = (p: Point) => (p.__x === OTHER && hiddenPoints > 0 ? 1 : 0);
+      points.sort(
+        (a, b) => rank(a) - rank(b) || (sort === "asc" ? total(a) - total(b) : total(b) - total(a)),
+      );
     }
-    if (!SPEC.xIsTime && topN > 0) points = points.slice(0, topN);
     if (points.length > MAX_POINTS) points = downsample(points, MAX_POINTS);
-    return { points, keys };
+    return { points, keys, hiddenPoints, hiddenSeries: seriesCap.hidden };
   }, [data, sort, topN]);
+  const captions: string[] = [];
+  if (hiddenPoints > 0)
+    captions.push(
+      ADDITIVE
+        ? `Top ${topN} of ${(topN + hiddenPoints).toLocaleString("en-US")}; the other ${hiddenPoints.toLocaleString("en-US")} are summed as \u201c${OTHER}\u201d.`
+        : `Top ${topN} of ${(topN + hiddenPoints).toLocaleString("en-US")} shown.`,
+    );
+  if (hiddenSeries > 0)
+    captions.push(
+      ADDITIVE
+        ? `${keys.length - 1} largest series of ${(keys.length - 1 + hiddenSeries).toLocaleString("en-US")}; the other ${hiddenSeries.toLocaleString("en-US")} are summed as \u201c${OTHER}\u201d.`
+        : `${keys.length} largest series of ${(keys.length + hiddenSeries).toLocaleString("en-US")} shown.`,
+    );
+  const caption = captions.join(" ");
 
   if (chartType === "table") {
     return (
@@ -146,13 +257,28 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     );
   }
 
+  const longest = SPEC.xIsTime ? 0 : Math.max(...points.map((p) => formatX(p.__x).length));
+  // Bars turn horizontal when their labels would not fit under them: every label stays upright.
+  const horizontal = chartType === "bar" && !SPEC.xIsTime && (longest > LONG_LABEL || points.length > 12);
   const crowded = !SPEC.xIsTime && points.length > 8;
-  const margin = { top: 20, right: 24, bottom: xLabel ? 24 : 8, left: 8 };
+  const margin = { top: 20, right: 40, bottom: xLabel ? 24 : 8, left: yLabel && !horizontal ? 16 : 8 };
   const tooltipValue = (value: unknown, name: unknown) =>
     formatValue(valueColumnOf(String(name)), value, false);
-  const legend = showLegend && keys.length > 1 ? <Legend /> : null;
-  const grid = <CartesianGrid strokeDasharray="3 3" vertical={false} />;
-  const xAxis = (
+  const legend =
+    showLegend && keys.length > 1 ? (
+      <Legend verticalAlign="bottom" wrapperStyle={{ maxHeight: 72, overflowY: "auto" }} />
+    ) : null;
+  const grid = <CartesianGrid strokeDasharray="3 3" vertical={horizontal} horizontal={!horizontal} />;
+  const labelWidth = Math.min(240, Math.max(60, Math.min(longest, MAX_LABEL) * 7 + 12));
+  const valueTicks = (v: unknown) => formatValue(valueColumnOf(keys[0] ?? ""), v);
+  const xAxis = horizontal ? (
+    <XAxis
+      type="number"
+      tickFormatter={valueTicks}
+      label={yLabel ? { value: yLabel, position: "insideBottom", offset: -4 } : undefined}
+      height={yLabel ? 44 : 32}
+    />
+  ) : (
     <XAxis
       dataKey="__x"
       tickFormatter={formatX}
@@ -163,9 +289,18 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       label={xLabel ? { value: xLabel, position: "insideBottom", offset: -16 } : undefined}
     />
   );
-  const yAxis = (
+  const yAxis = horizontal ? (
     <YAxis
-      tickFormatter={(v: unknown) => formatValue(valueColumnOf(keys[0] ?? ""), v)}
+      type="category"
+      dataKey="__x"
+      tickFormatter={shortLabel}
+      interval={0}
+      width={labelWidth}
+      label={xLabel ? { value: xLabel, angle: -90, position: "insideLeft" } : undefined}
+    />
+  ) : (
+    <YAxis
+      tickFormatter={valueTicks}
       width={72}
       label={yLabel ? { value: yLabel, angle: -90, position: "insideLeft" } : undefined}
     />
@@ -175,7 +310,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     showLabels ? (
       <LabelList
         dataKey={key}
-        position="top"
+        position={horizontal ? "right" : "top"}
         formatter={(v: unknown) => formatValue(valueColumnOf(key), v)}
       />
     ) : null;
@@ -260,7 +395,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     );
   } else {
     chart = (
-      <BarChart data={points} margin={margin}>
+      <BarChart data={points} margin={margin} layout={horizontal ? "vertical" : "horizontal"}>
         {grid}
         {xAxis}
         {yAxis}
@@ -272,7 +407,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
             dataKey={key}
             name={key}
             fill={colors[i % colors.length]}
-            radius={[3, 3, 0, 0]}
+            radius={horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0]}
             isAnimationActive={animate}
           >
             {labels(key)}
@@ -282,8 +417,10 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     );
   }
 
+  // Horizontal bars get a row each; past the frame's height the chart scrolls.
+  const height = horizontal ? Math.max(280, points.length * BAR_ROW + 80) : undefined;
   return (
-    <Frame title={title}>
+    <Frame title={title} caption={caption} height={height}>
       <ResponsiveContainer width="100%" height="100%">
         {chart}
       </ResponsiveContainer>
