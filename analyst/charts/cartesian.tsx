@@ -63,9 +63,11 @@ const FIRST_VALUE = SPEC.values[0] ?? "";
 const MAX_POINTS = 5000;
 const MAX_SERIES = 8;
 const OTHER = "Other";
+const OTHER_COLOR = "#9ca3af";
 const LONG_LABEL = 16;
 const MAX_LABEL = 32;
 const BAR_ROW = 24;
+const TICK_FONT = 12;
 const ADDITIVE = SPEC.series
   ? (SPEC.additive ?? []).includes(FIRST_VALUE)
   : SPEC.values.every((v) => (SPEC.additive ?? []).includes(v));
@@ -261,20 +263,42 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   // Bars turn horizontal when their labels would not fit under them: every label stays upright.
   const horizontal = chartType === "bar" && !SPEC.xIsTime && (longest > LONG_LABEL || points.length > 12);
   const crowded = !SPEC.xIsTime && points.length > 8;
-  const margin = { top: 20, right: 40, bottom: xLabel ? 24 : 8, left: yLabel && !horizontal ? 16 : 8 };
+  const sideLabel = horizontal ? xLabel : yLabel;
+  const margin = { top: 20, right: 40, bottom: 8, left: sideLabel ? 24 : 8 };
+  // An "Other" far larger than the bars shown would squash them: the axis then ends past the
+  // largest bar shown, and "Other" runs off it with its value written on it.
+  const other = hiddenPoints > 0 && keys.length === 1 ? points.find((p) => p.__x === OTHER) : undefined;
+  const shown = points.filter((p) => p !== other).map((p) => toNumber(p[keys[0] ?? ""]) ?? 0);
+  const otherValue = other ? (toNumber(other[keys[0] ?? ""]) ?? 0) : 0;
+  const shownMax = Math.max(0, ...shown);
+  const squashed =
+    chartType === "bar" && other !== undefined && Math.min(0, ...shown) >= 0 && otherValue > 2 * shownMax;
+  if (other)
+    other.__label = squashed ? `${formatValue(valueColumnOf(keys[0] ?? ""), otherValue)} \u25b8` : "";
+  const valueDomain: [number, number] | undefined = squashed ? [0, shownMax * 1.15] : undefined;
   const tooltipValue = (value: unknown, name: unknown) =>
     formatValue(valueColumnOf(String(name)), value, false);
   const legend =
     showLegend && keys.length > 1 ? (
-      <Legend verticalAlign="bottom" wrapperStyle={{ maxHeight: 72, overflowY: "auto" }} />
+      <Legend
+        verticalAlign="bottom"
+        wrapperStyle={{ maxHeight: 72, overflowY: "auto" }}
+        itemSorter={(item) => keys.indexOf(String(item.value))}
+      />
     ) : null;
   const grid = <CartesianGrid strokeDasharray="3 3" vertical={horizontal} horizontal={!horizontal} />;
-  const labelWidth = Math.min(240, Math.max(60, Math.min(longest, MAX_LABEL) * 7 + 12));
+  // About 0.62 em a character at TICK_FONT: wide enough that no label wraps.
+  const labelWidth = Math.min(
+    260,
+    Math.max(60, Math.ceil(Math.min(longest, MAX_LABEL) * TICK_FONT * 0.62) + 16),
+  );
   const valueTicks = (v: unknown) => formatValue(valueColumnOf(keys[0] ?? ""), v);
   const xAxis = horizontal ? (
     <XAxis
       type="number"
       tickFormatter={valueTicks}
+      domain={valueDomain}
+      allowDataOverflow={squashed}
       label={yLabel ? { value: yLabel, position: "insideBottom", offset: -4 } : undefined}
       height={yLabel ? 44 : 32}
     />
@@ -285,8 +309,8 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       interval={crowded ? 0 : "preserveStartEnd"}
       angle={crowded ? -35 : 0}
       textAnchor={crowded ? "end" : "middle"}
-      height={crowded ? 80 : 32}
-      label={xLabel ? { value: xLabel, position: "insideBottom", offset: -16 } : undefined}
+      height={(crowded ? 80 : 32) + (xLabel ? 18 : 0)}
+      label={xLabel ? { value: xLabel, position: "insideBottom", offset: 0 } : undefined}
     />
   );
   const yAxis = horizontal ? (
@@ -294,13 +318,16 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       type="category"
       dataKey="__x"
       tickFormatter={shortLabel}
+      tick={{ fontSize: TICK_FONT }}
       interval={0}
       width={labelWidth}
-      label={xLabel ? { value: xLabel, angle: -90, position: "insideLeft" } : undefined}
+      label={xLabel ? { value: xLabel, angle: -90, position: "left", offset: 4 } : undefined}
     />
   ) : (
     <YAxis
       tickFormatter={valueTicks}
+      domain={valueDomain}
+      allowDataOverflow={squashed}
       width={72}
       label={yLabel ? { value: yLabel, angle: -90, position: "insideLeft" } : undefined}
     />
@@ -410,6 +437,21 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
             radius={horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0]}
             isAnimationActive={animate}
           >
+            {keys.length === 1 && hiddenPoints > 0
+              ? points.map((p) => (
+                  <Cell
+                    key={String(p.__x)}
+                    fill={p.__x === OTHER ? OTHER_COLOR : colors[i % colors.length]}
+                  />
+                ))
+              : null}
+            {squashed ? (
+              <LabelList
+                dataKey="__label"
+                position={horizontal ? "insideRight" : "insideTop"}
+                fill="#ffffff"
+              />
+            ) : null}
             {labels(key)}
           </Bar>
         ))}

@@ -83,6 +83,7 @@ export function SandboxApp() {
   const renderIdRef = useRef(0);
   const codeCache = useRef<{ code: string; Viz: VizComponent } | null>(null);
   const stageRef = useRef<HTMLDivElement>(null);
+  const titleRef = useRef("");
 
   // The render a defence acted on: that component is refused for good (its view is replaced by
   // the reason, and it never reports `rendered`), so the portal keeps showing why.
@@ -111,6 +112,7 @@ export function SandboxApp() {
           return;
         case "params":
           renderIdRef.current = message.renderId;
+          titleRef.current = String(message.params.title ?? "");
           setCurrent((prev) =>
             prev
               ? { ...prev, renderId: message.renderId, params: message.params, mountKey: prev.mountKey + 1 }
@@ -121,7 +123,7 @@ export function SandboxApp() {
           const root = stageRef.current;
           try {
             if (!root) throw new Error("Nothing is rendered.");
-            const blob = await exportChart(root, message.format);
+            const blob = await exportChart(root, message.format, titleRef.current);
             post(
               sandboxMessage({
                 type: "exported",
@@ -145,6 +147,7 @@ export function SandboxApp() {
         }
         case "render": {
           renderIdRef.current = message.renderId;
+          titleRef.current = String(message.params.title ?? "");
           document.documentElement.classList.toggle("dark", message.theme === "dark");
           const base = { renderId: message.renderId, params: message.params, mountKey: Date.now() };
           let data: TabularData;

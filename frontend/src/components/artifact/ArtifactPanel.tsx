@@ -11,6 +11,7 @@ import {
 } from "lucide-react";
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { ParamsPanel } from "@/components/artifact/ParamsPanel";
+import { DataDownloads, TruncationNotice } from "@/components/artifact/ResultNotice";
 import { ResultTable } from "@/components/artifact/ResultTable";
 import { SandboxFrame, type SandboxHandle } from "@/components/artifact/SandboxFrame";
 import { CodeBlock } from "@/components/CodeBlock";
@@ -122,7 +123,7 @@ export function ArtifactPanel({
   const doExport = async (format: "png" | "svg") => {
     setExportError(null);
     try {
-      const blob = await sandbox.current?.exportChart(format);
+      const blob = await sandbox.current?.exportChart(format, currentParams);
       if (blob) downloadBlob(blob, `${slugify(title)}.${format}`);
     } catch (error) {
       setExportError((error as Error).message);
@@ -184,9 +185,11 @@ export function ArtifactPanel({
             >
               <FileCode2 /> SVG
             </Button>
+            {isGenerating ? null : <DataDownloads dataUrl={dataUrl} title={title} />}
             {actions}
           </div>
         </div>
+        <TruncationNotice extent={loaded.data} />
         {failure || exportError ? (
           <div
             role="alert"
@@ -254,7 +257,7 @@ export function ArtifactPanel({
         </TabsContent>
         <TabsContent value="data" className="min-h-0 flex-1">
           {table.result ? (
-            <ResultTable data={table.result} title={title} />
+            <ResultTable data={table.result} />
           ) : (
             <p className="text-sm text-muted-foreground">
               {table.error ?? loaded.error ?? (dataUrl ? "Loading data…" : "No data yet.")}
