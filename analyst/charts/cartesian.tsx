@@ -65,6 +65,8 @@ const MAX_SERIES = 8;
 const OTHER = "Other";
 const OTHER_COLOR = "#9ca3af";
 const LONG_LABEL = 16;
+// About the width the labels under vertical bars have (px); wider than that, bars turn horizontal.
+const LABELS_WIDTH = 800;
 const MAX_LABEL = 32;
 const BAR_ROW = 24;
 const TICK_FONT = 12;
@@ -261,7 +263,11 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
 
   const longest = SPEC.xIsTime ? 0 : Math.max(...points.map((p) => formatX(p.__x).length));
   // Bars turn horizontal when their labels would not fit under them: every label stays upright.
-  const horizontal = chartType === "bar" && !SPEC.xIsTime && (longest > LONG_LABEL || points.length > 12);
+  const horizontal =
+    chartType === "bar" &&
+    !SPEC.xIsTime &&
+    (points.length > 12 ||
+      (longest > LONG_LABEL && longest * TICK_FONT * 0.55 * points.length > LABELS_WIDTH));
   const crowded = !SPEC.xIsTime && points.length > 8;
   const sideLabel = horizontal ? xLabel : yLabel;
   const margin = { top: 20, right: 40, bottom: 8, left: sideLabel ? 24 : 8 };
