@@ -19,6 +19,8 @@ from analyst.vocabulary import ChartType, normalize, plural, singular
 
 CHARTS_DIR = Path(__file__).with_name("charts")
 PIE_MAX_PARTS = 8
+# Categories a bar chart shows by default; the rest are one "Other" (docs/artifact.md).
+MAX_CATEGORIES = 20
 _SPEC = re.compile(r"// analyst:spec\n.*?// analyst:end\n", re.S)
 
 
@@ -37,6 +39,9 @@ class ChartSpec:
     sort: str
     show_labels: bool
     color_scheme: str
+    additive: tuple[str, ...] = ()
+    x_title: str = ""
+    y_title: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,7 +144,26 @@ def build_spec(
         if intent.show_labels is not None
         else (chart_type == "bar" and 0 < (intent.top_n or 99) <= 10),
         color_scheme=intent.color_scheme or "default",
+        additive=tuple(v for v in values if v in query.additive_values),
+        x_title=_axis_title(intent, schema, x),
+        y_title=_value_title(intent, schema, values),
     )
+
+
+def _axis_title(intent: Intent, schema: Schema, x: Any) -> str:
+    if x is None:
+        return ""
+    if x.kind == "time":
+        return _words(x.grain or "date")
+    named = [d for d in intent.dimensions if d.name == x.name]
+    return _dim_title(schema, named[0]) if named else _words(normalize(x.name))
+
+
+def _value_title(intent: Intent, schema: Schema, values: tuple[str, ...]) -> str:
+    if len(values) != 1 or not intent.measures:
+        return ""
+    title = measure_title(intent.measures[0], schema, intent.new_entities)
+    return f"{title} Growth" if intent.growth else title
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,8 +190,10 @@ def build_params(spec: ChartSpec, row_count: int | None = None) -> dict[str, Any
         return {"values": values, "controls": controls}
     categorical = spec.x is not None and not spec.x_is_time and spec.chart_type != "scatter"
     if categorical:
+        # Up to every row of the data; by default no more bars than stay readable.
         upper = max(row_count or 0, spec.top_n or 0, 10)
-        values["top_n"] = spec.top_n or 0
+        many = row_count is not None and row_count > MAX_CATEGORIES
+        values["top_n"] = spec.top_n or (MAX_CATEGORIES if many else 0)
         values["sort"] = spec.sort
         controls.append(
             {
@@ -190,8 +216,8 @@ def build_params(spec: ChartSpec, row_count: int | None = None) -> dict[str, Any
         values["show_legend"] = True
         controls.append({"name": "show_legend", "kind": "switch", "label": "Legend"})
     if spec.chart_type != "pie":
-        values["x_label"] = ""
-        values["y_label"] = ""
+        values["x_label"] = spec.x_title
+        values["y_label"] = spec.y_title
         controls.append({"name": "x_label", "kind": "text", "label": "X axis label"})
         controls.append({"name": "y_label", "kind": "text", "label": "Y axis label"})
     return {"values": values, "controls": controls}
@@ -321,6 +347,7 @@ def render_component(spec: ChartSpec) -> str:
             "values": list(spec.values),
             "percent": list(spec.percent_values),
             "sort": spec.sort,
+            "additive": list(spec.additive),
         },
     )
 

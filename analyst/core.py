@@ -195,6 +195,7 @@ def revise_component(
         sort=spec.sort,
         show_labels=labels,
         color_scheme=color if color in COLOR_SCHEMES else "default",
+        additive=spec.additive,
     )
     params = charts.build_params(spec, row_count)
     for key in ("top_n", "sort", "x_label", "y_label", "show_legend"):
@@ -231,6 +232,7 @@ def _spec_from_columns(
             list(previous.get("percent") or []),
             series_grain=previous.get("seriesGrain"),
             sort=str(previous.get("sort") or "desc"),
+            additive=list(previous.get("additive") or []),
         )
     names = [n for n, _ in columns]
     numeric = [n for n, t in columns if _NUMERIC_TYPES.search(t or "")]
@@ -259,6 +261,7 @@ def _spec(
     *,
     series_grain: str | None = None,
     sort: str = "desc",
+    additive: list[str] | None = None,
 ) -> charts.ChartSpec:
     chart = chart_type if chart_type in CHART_TYPES else "bar"
     return charts.ChartSpec(
@@ -275,4 +278,5 @@ def _spec(
         sort="none" if x_is_time else sort,
         show_labels=False,
         color_scheme="default",
+        additive=tuple(additive or ()),
     )

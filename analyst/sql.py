@@ -5,6 +5,7 @@ starts the bucket (`date_trunc`), oldest first, or the year/month/day integer co
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -13,6 +14,10 @@ from sqlglot import exp
 from analyst.intent import Clarify, Decline, Intent, Measure, TimeRange
 from analyst.schema import Col, Edge, Schema, quote, sql_literal
 from analyst.vocabulary import GRAINS, Grain
+
+# A sum of one column (a metric's expression too): its categories add up, so "Other" may be
+# their sum; averages, ratios and distinct counts do not.
+_ADDITIVE = re.compile(r"SUM\((?!DISTINCT\b)[^()]*\)", re.I)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class BuiltQuery:
     axes: tuple[Axis, ...]
     values: tuple[str, ...]
     percent_values: frozenset[str] = field(default_factory=frozenset)
+    # Values whose rows add up (sums), so a chart may sum the categories it leaves out.
+    additive_values: frozenset[str] = field(default_factory=frozenset)
     ordered_by_value: bool = False
     base: str = ""
     time_col: Col | None = None
@@ -180,6 +187,7 @@ def build_sql(intent: Intent, schema: Schema) -> BuiltQuery | Clarify | Decline:
 
     values: list[str] = []
     percent: set[str] = set()
+    additive: set[str] = set()
     exprs: list[str] = []
     for m in intent.measures:
         expr = _measure_expr(m, schema, base_table, joins, time_col)
@@ -194,6 +202,8 @@ def build_sql(intent: Intent, schema: Schema) -> BuiltQuery | Clarify | Decline:
         exprs.append(expr)
         if m.percent:
             percent.add(label)
+        if _ADDITIVE.fullmatch(expr.strip()):
+            additive.add(label)
     if intent.growth and exprs and bucket:
         part = ", ".join(schema.ref(d) for d in intent.dimensions)
         over = f"OVER ({'PARTITION BY ' + part + ' ' if part else ''}ORDER BY {bucket})"
@@ -230,6 +240,7 @@ def build_sql(intent: Intent, schema: Schema) -> BuiltQuery | Clarify | Decline:
         tuple(axes),
         tuple(values),
         frozenset(percent),
+        frozenset(additive),
         ordered_by_value,
         base_table,
         time_col,

@@ -62,11 +62,16 @@ class CodeChunkEvent(SseEvent):
 
 
 class DataReadyEvent(SseEvent):
+    """The result is stored at `url`; `truncated` when the engine's row or byte limit cut it
+    (then `row_count` rows are kept and the query had more)."""
+
     event: ClassVar[str] = "data"
     type: Literal["data_ready"] = "data_ready"
     url: str
     size: Literal["small", "large"]
     format: Literal["json", "parquet"]
+    row_count: int | None = None
+    truncated: bool = False
 
 
 class Control(BaseModel):

@@ -79,7 +79,8 @@ _SETTLE_JS = """() => new Promise((resolve) => {
   let last = null;
   let stable = 0;
   const shape = () => Array.from(document.querySelectorAll("svg path, svg rect"))
-    .map((e) => [e.getAttribute("d"), e.getAttribute("y"), e.getAttribute("height")].join())
+    .map((e) => [e.getAttribute("d"), e.getAttribute("y"), e.getAttribute("height"),
+                 e.getAttribute("width"), e.getAttribute("stroke-dasharray")].join())
     .join("|");
   const tick = () => {
     const now = shape();

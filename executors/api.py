@@ -3,6 +3,7 @@ three formats, the data catalog, and ad-hoc guarded queries."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -28,6 +29,7 @@ MEDIA_TYPES = {
     "json": "application/json",
     "parquet": "application/vnd.apache.parquet",
     "arrow": "application/vnd.apache.arrow.stream",
+    "csv": "text/csv; charset=utf-8",
 }
 FILE_CHUNK = 256 * 1024
 
@@ -42,11 +44,12 @@ async def get_data(
     result_id: uuid.UUID,
     format: str | None = None,
     codec: str | None = None,
+    download: str | None = None,
 ) -> Any:
-    """A stored query result as JSON (`QueryResult`), Parquet or an Arrow IPC stream, chosen by
-    `format=` or the Accept header (`codec=zstd`: Arrow with dictionary-encoded strings and zstd
-    buffers); large results, and JSON beyond VIZORCH_MAX_JSON_BYTES, refuse JSON with a 413 that
-    points to the Parquet form."""
+    """A stored query result as JSON (`QueryResult`), Parquet, an Arrow IPC stream or CSV, chosen
+    by `format=` or the Accept header (`codec=zstd`: Arrow with dictionary-encoded strings and zstd
+    buffers; `download=<name>` saves it as a file of that name); large results, and JSON beyond
+    VIZORCH_MAX_JSON_BYTES, refuse JSON with a 413 that points to the Parquet form."""
     user = request.user
     record = await sync_to_async(readable_result)(user, result_id)
     chosen = negotiate(format, request.headers.get("Accept", ""), record)
@@ -66,12 +69,24 @@ async def get_data(
         )
         response["Content-Length"] = str(record.byte_size)
         response["Content-Disposition"] = f'inline; filename="{record.id}.parquet"'
+    elif chosen == "csv":
+        response = StreamingHttpResponse(
+            _in_worker(results.csv_chunks(record)), content_type=MEDIA_TYPES["csv"]
+        )
     else:
         response = StreamingHttpResponse(
             _in_worker(results.arrow_stream_chunks(record, compact=compact)),
             content_type=MEDIA_TYPES["arrow"],
         )
+    if download is not None:
+        response["Content-Disposition"] = f'attachment; filename="{_file_name(download)}.{chosen}"'
     return _with_headers(response, headers)
+
+
+def _file_name(name: str) -> str:
+    """A download's name without what would break the header or a file system."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:80]
+    return cleaned or "result"
 
 
 def negotiate(format_param: str | None, accept: str, record: QueryResult) -> str:
@@ -81,7 +96,7 @@ def negotiate(format_param: str | None, accept: str, record: QueryResult) -> str
         chosen = format_param.lower()
         if chosen not in MEDIA_TYPES:
             raise Refused(
-                f"Unknown format {format_param!r}: use json, parquet or arrow.",
+                f"Unknown format {format_param!r}: use json, parquet, arrow or csv.",
                 code="unknown_format",
             )
     else:
@@ -103,7 +118,7 @@ def _compact_arrow(codec: str | None) -> bool:
 
 
 def _from_accept(accept: str) -> str | None:
-    by_type = {media: name for name, media in MEDIA_TYPES.items()}
+    by_type = {media.split(";")[0]: name for name, media in MEDIA_TYPES.items()}
     offers: list[tuple[float, int, str]] = []
     for index, part in enumerate(accept.split(",")):
         media, *params = (piece.strip() for piece in part.split(";"))

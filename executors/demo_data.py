@@ -154,6 +154,8 @@ MODELS = ["Pro", "Air", "Plus", "Lite", "Max", "Classic", "Eco", "Prime"]
 
 # The demo's curated catalog: its business vocabulary (metrics) and synonyms, seeded by seed_demo.
 CATALOG_PATH = Path(__file__).with_name("demo_catalog.yaml")
+# The demo's featured questions, which seed_demo saves as the first gallery.
+GALLERY_PATH = Path(__file__).with_name("demo_gallery.yaml")
 
 TABLE_COMMENTS = {
     "stores": "Physical and online stores; location (city, country, region) lives here only.",

@@ -191,3 +191,30 @@ async def refresh_template(request: HttpRequest, template_id: uuid.UUID) -> Stor
     # Async: a long query runs in a worker thread of its own instead of holding the one thread
     # Django's sync views share under ASGI.
     return await services.refresh_template(request.user, template_id)
+
+
+@router.put(
+    "/templates/{template_id}/thumbnail",
+    response={204: None, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def put_thumbnail(request: HttpRequest, template_id: uuid.UUID) -> Status[None]:
+    """Store a PNG picture of the chart (drawn by your browser) with the template's current
+    version; a viewer may fill in a missing picture, only editors may replace one."""
+    services.set_thumbnail(request.user, template_id, request.body)
+    return Status(204, None)
+
+
+@router.get("/templates/{template_id}/thumbnail", response={200: Any, 404: ErrorOut})
+def get_thumbnail(request: HttpRequest, template_id: uuid.UUID) -> HttpResponse:
+    """The template's picture of its chart, as a PNG."""
+    image, version = selectors.thumbnail_of(request.user, template_id)
+    response = HttpResponse(image, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    response["ETag"] = f'"{template_id}.{version}"'
+    return response

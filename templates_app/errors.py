@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 
 
 class InvalidTemplate(InvalidInput):
@@ -36,3 +36,19 @@ class VersionConflict(Conflict):
 
 class VersionNotFound(NotFound):
     code = "version_not_found"
+
+
+class InvalidThumbnail(InvalidInput):
+    code = "invalid_thumbnail"
+
+
+class ThumbnailTooLarge(TooLarge):
+    code = "thumbnail_too_large"
+
+
+class ThumbnailNotFound(NotFound):
+    code = "thumbnail_not_found"
+
+
+class ThumbnailForbidden(Forbidden):
+    code = "thumbnail_forbidden"

@@ -108,6 +108,9 @@ class TemplateVersion(models.Model):
     visibility = models.CharField(
         max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
     )
+    # A PNG of the chart as this version draws it, rendered by a browser's sandbox (the server
+    # never runs the component); a version without one shows the newest earlier picture.
+    thumbnail = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-version"]

@@ -96,6 +96,12 @@ class TemplateOut(Schema):
     can_edit: bool = Field(description="The caller may change content, restore and delete.")
     can_share: bool = Field(description="The caller may change visibility and shares.")
     can_curate: bool = Field(description="The caller may publish, feature and archive.")
+    thumbnail_url: str | None = Field(
+        default=None, description="A PNG of the chart (the newest version that has one)."
+    )
+    thumbnail_current: bool = Field(
+        default=False, description="The current version has its own picture."
+    )
 
     # Validated from a `Template` row; what the caller may do is asked of templates_app's
     # permissions for the user of the request being answered.
@@ -118,6 +124,19 @@ class TemplateOut(Schema):
     @staticmethod
     def resolve_can_curate(template: Any, context: dict[str, Any]) -> bool:
         return permissions.can_curate(_caller(context))
+
+    @staticmethod
+    def resolve_thumbnail_url(template: Any) -> str | None:
+        from templates_app.selectors import thumbnail_version
+
+        version = thumbnail_version(template)
+        return None if version is None else f"/api/templates/{template.pk}/thumbnail?v={version}"
+
+    @staticmethod
+    def resolve_thumbnail_current(template: Any) -> bool:
+        from templates_app.selectors import thumbnail_version
+
+        return thumbnail_version(template) == template.version
 
 
 def _caller(context: dict[str, Any] | None) -> Any:

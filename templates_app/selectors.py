@@ -12,6 +12,7 @@ from django.db.models.functions import Cast
 
 from core.errors import NotFound
 from templates_app import permissions
+from templates_app.errors import ThumbnailNotFound
 from templates_app.models import Template, TemplateShare, TemplateVersion
 from templates_app.schemas import TemplateExportRecord
 
@@ -172,3 +173,28 @@ def export_data(templates: QuerySet[Template]) -> list[dict[str, Any]]:
 
 def export_json(templates: QuerySet[Template]) -> str:
     return json.dumps(export_data(templates), ensure_ascii=False, indent=2) + "\n"
+
+
+def thumbnail_version(template: Template) -> int | None:
+    """The newest version of `template` that has a picture, if any."""
+    version: int | None = (
+        template.versions.filter(thumbnail__isnull=False)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return version
+
+
+def thumbnail_of(user: Any, template_id: uuid.UUID) -> tuple[bytes, int]:
+    """The template's newest picture and its version, for whoever may see the template."""
+    template = visible_template(user, template_id)
+    row = (
+        template.versions.filter(thumbnail__isnull=False)
+        .order_by("-version")
+        .values_list("thumbnail", "version")
+        .first()
+    )
+    if row is None:
+        raise ThumbnailNotFound("This template has no picture yet.")
+    return bytes(row[0]), int(row[1])

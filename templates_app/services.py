@@ -11,6 +11,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,15 @@ from executors import services as executors_services
 from executors.access import readable_result
 from executors.errors import ExecutorError, ResultNotFound
 from templates_app import permissions, run_sources, selectors, validation
-from templates_app.errors import InvalidShares, InvalidTemplate, VersionConflict, VersionNotFound
+from templates_app.errors import (
+    InvalidShares,
+    InvalidTemplate,
+    InvalidThumbnail,
+    ThumbnailForbidden,
+    ThumbnailTooLarge,
+    VersionConflict,
+    VersionNotFound,
+)
 from templates_app.models import (
     ShareRole,
     Template,
@@ -395,3 +404,36 @@ async def refresh_template(user: Any, template_id: uuid.UUID) -> executors_servi
         engine_name=template.engine or ("spark" if spark else None),
         source_dialect="spark" if spark else "duckdb",
     )
+
+
+# --- thumbnails: a picture of the chart, rendered by the browser's sandbox ---------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def thumbnail_max_bytes() -> int:
+    return int(getattr(settings, "VIZORCH_THUMBNAIL_MAX_BYTES", 1024 * 1024))
+
+
+def set_thumbnail(user: Any, template_id: uuid.UUID, image: bytes) -> TemplateVersion:
+    """Store `image` (a PNG) with the template's current version. Its editors may replace the
+    picture; whoever may view the template may fill in a missing one (the first browser to show
+    the chart draws it), never overwrite it."""
+    template = selectors.visible_template(user, template_id)
+    current = template.versions.filter(version=template.version).first()
+    if current is None:
+        current = snapshot(template, None, "picture of the chart")
+    has_picture = current.thumbnail is not None
+    if has_picture and not permissions.can_edit(user, template):
+        raise ThumbnailForbidden("Only the template's editors may replace its picture.")
+    limit = thumbnail_max_bytes()
+    if len(image) > limit:
+        raise ThumbnailTooLarge(
+            f"The picture is {len(image):,} bytes; at most {limit:,} are kept.",
+            detail={"max_bytes": limit},
+        )
+    if not image.startswith(PNG_SIGNATURE):
+        raise InvalidThumbnail("The picture must be a PNG image.")
+    current.thumbnail = image
+    current.save(update_fields=["thumbnail"])
+    return current

@@ -1,6 +1,9 @@
 // The offline analyst's chart for one or two categories (or a time axis) and one or more
 // measures: bar, line, area, pie or table, switched by params alone. The analyst fills SPEC
 // with the query's column roles when it writes the component; nothing else changes.
+// Readable for any result (docs/artifact.md, "Readable for any result"): at most `top_n`
+// categories and MAX_SERIES series are drawn, the rest summed into "Other" when the measure
+// adds up (else left out, and the caption says so); long or many labels turn bars horizontal.
 
 import {
   type ColumnFormat,
@@ -47,6 +50,8 @@ type Spec = {
   values: string[];
   percent: string[];
   sort: string;
+  /** Value columns whose rows add up (sums, not averages), so the rest can be one "Other". */
+  additive?: string[];
 };
 type QueryResult = { columns: string[]; rows: unknown[][] };
 type Params = Record<string, unknown>;
@@ -63,6 +68,7 @@ const SPEC: Spec = {
   values: ["value"],
   percent: [],
   sort: "desc",
+  additive: ["value"],
 };
 // analyst:end
 const FIRST_VALUE = SPEC.values[0] ?? "";
@@ -73,6 +79,18 @@ const TABLE_FORMATS: Record<string, ColumnFormat> = Object.fromEntries([
   ...SPEC.percent.map((column) => [column, { format: "percent" }]),
 ]);
 const MAX_POINTS = 5000;
+const MAX_SERIES = 8;
+const OTHER = "Other";
+const OTHER_COLOR = "#9ca3af";
+const LONG_LABEL = 16;
+// About the width the labels under vertical bars have (px); wider than that, bars turn horizontal.
+const LABELS_WIDTH = 800;
+const MAX_LABEL = 32;
+const BAR_ROW = 24;
+const TICK_FONT = 12;
+const ADDITIVE = SPEC.series
+  ? (SPEC.additive ?? []).includes(FIRST_VALUE)
+  : SPEC.values.every((v) => (SPEC.additive ?? []).includes(v));
 
 function toNumber(value: unknown): number | null {
   if (value === null || value === undefined || value === "") return null;
@@ -91,15 +109,73 @@ function formatX(value: unknown): string {
   return SPEC.xIsTime ? formatDate(value as string, SPEC.grain) : String(value);
 }
 
+function shortLabel(value: unknown): string {
+  const text = formatX(value);
+  return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}\u2026` : text;
+}
+
+function totalOf(point: Point, keys: string[]): number {
+  return keys.reduce((sum, k) => sum + Math.abs(toNumber(point[k]) ?? 0), 0);
+}
+
+/** Keeps the `keep` series with the largest totals; the others become one "Other" series when
+ * the measure adds up. */
+function capSeries(points: Point[], keys: string[], keep: number): { keys: string[]; hidden: number } {
+  if (keys.length <= keep) return { keys, hidden: 0 };
+  const totals = new Map(keys.map((k) => [k, 0]));
+  for (const p of points)
+    for (const k of keys) totals.set(k, (totals.get(k) ?? 0) + Math.abs(toNumber(p[k]) ?? 0));
+  const ranked = [...keys].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
+  const kept = ranked.slice(0, ADDITIVE ? keep - 1 : keep);
+  const rest = ranked.slice(kept.length);
+  if (ADDITIVE) {
+    for (const p of points) {
+      let sum: number | null = null;
+      for (const k of rest) {
+        const n = toNumber(p[k]);
+        if (n !== null) sum = (sum ?? 0) + n;
+      }
+      p[OTHER] = sum;
+    }
+    kept.push(OTHER);
+  }
+  return { keys: kept, hidden: rest.length };
+}
+
+function Caption({ text }: { text: string }) {
+  return text ? (
+    <p data-vz-caption="" style={{ margin: "0 0 6px", fontSize: 12, opacity: 0.75 }}>
+      {text}
+    </p>
+  ) : null;
+}
+
 function valueColumnOf(key: string): string {
   return SPEC.series ? FIRST_VALUE : key;
 }
 
-function Frame({ title, children }: { title: string; children: React.ReactNode }) {
+function Frame({
+  title,
+  caption = "",
+  height,
+  children,
+}: {
+  title: string;
+  caption?: string;
+  height?: number;
+  children: React.ReactNode;
+}) {
   return (
     <div style={{ width: "100%", height: "100%", minHeight: 320, display: "flex", flexDirection: "column" }}>
       {title ? <h3 style={{ margin: "0 0 8px", fontSize: 16, fontWeight: 600 }}>{title}</h3> : null}
-      <div style={{ flex: 1, minHeight: 280 }}>{children}</div>
+      <Caption text={caption} />
+      {height ? (
+        <div style={{ flex: 1, minHeight: 280, overflowY: "auto" }}>
+          <div style={{ height }}>{children}</div>
+        </div>
+      ) : (
+        <div style={{ flex: 1, minHeight: 280 }}>{children}</div>
+      )}
     </div>
   );
 }
@@ -115,8 +191,8 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   const xLabel = params.x_label ? String(params.x_label) : "";
   const yLabel = params.y_label ? String(params.y_label) : "";
 
-  const { points, keys } = useMemo(() => {
-    const keys: string[] = SPEC.series ? [] : [...SPEC.values];
+  const { points, keys, hiddenPoints, hiddenSeries } = useMemo(() => {
+    let keys: string[] = SPEC.series ? [] : [...SPEC.values];
     const byX = new Map<string, Point>();
     for (const row of rowsToObjects(data)) {
       const id = String(row[SPEC.x]);
@@ -140,18 +216,56 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       }
     }
     let points = Array.from(byX.values());
-    const total = (p: Point) => keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0);
-    // Top N is always the N largest; the sort then orders the ones shown.
-    if (!SPEC.xIsTime && topN > 0) points = points.sort((a, b) => total(b) - total(a)).slice(0, topN);
+    const seriesCap = capSeries(points, keys, MAX_SERIES);
+    keys = seriesCap.keys;
+    let hiddenPoints = 0;
+    if (!SPEC.xIsTime && topN > 0 && points.length > topN) {
+      // The top N are the largest, whatever order they are shown in; the rest are one "Other".
+      const ranked = [...points].sort((a, b) => totalOf(b, keys) - totalOf(a, keys));
+      const kept = new Set(ranked.slice(0, topN));
+      const rest = ranked.slice(topN);
+      hiddenPoints = rest.length;
+      points = points.filter((p) => kept.has(p));
+      if (ADDITIVE) {
+        const other: Point = { __x: OTHER };
+        for (const k of keys) {
+          let sum: number | null = null;
+          for (const p of rest) {
+            const n = toNumber(p[k]);
+            if (n !== null) sum = (sum ?? 0) + n;
+          }
+          other[k] = sum;
+        }
+        points.push(other);
+      }
+    }
     if (!SPEC.xIsTime && sort !== "none") {
-      points.sort((a, b) => (sort === "asc" ? total(a) - total(b) : total(b) - total(a)));
+      const total = (p: Point) => keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0);
+      const rank = (p: Point) => (p.__x === OTHER && hiddenPoints > 0 ? 1 : 0);
+      points.sort(
+        (a, b) => rank(a) - rank(b) || (sort === "asc" ? total(a) - total(b) : total(b) - total(a)),
+      );
     }
     // A time series needs no more points than the chart has pixels (each keeps its bucket's peaks).
     if (SPEC.xIsTime && points.length > plotWidth()) {
-      points = downsampleLine(points, plotWidth(), total);
+      points = downsampleLine(points, plotWidth(), (p) => totalOf(p, keys));
     } else if (points.length > MAX_POINTS) points = downsample(points, MAX_POINTS);
-    return { points, keys };
+    return { points, keys, hiddenPoints, hiddenSeries: seriesCap.hidden };
   }, [data, sort, topN]);
+  const captions: string[] = [];
+  if (hiddenPoints > 0)
+    captions.push(
+      ADDITIVE
+        ? `Top ${topN} of ${(topN + hiddenPoints).toLocaleString("en-US")}; the other ${hiddenPoints.toLocaleString("en-US")} are summed as \u201c${OTHER}\u201d.`
+        : `Top ${topN} of ${(topN + hiddenPoints).toLocaleString("en-US")} shown.`,
+    );
+  if (hiddenSeries > 0)
+    captions.push(
+      ADDITIVE
+        ? `${keys.length - 1} largest series of ${(keys.length - 1 + hiddenSeries).toLocaleString("en-US")}; the other ${hiddenSeries.toLocaleString("en-US")} are summed as \u201c${OTHER}\u201d.`
+        : `${keys.length} largest series of ${(keys.length + hiddenSeries).toLocaleString("en-US")} shown.`,
+    );
+  const caption = captions.join(" ");
 
   if (chartType === "table") {
     return (
@@ -168,41 +282,97 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     );
   }
 
+  const longest = SPEC.xIsTime ? 0 : Math.max(...points.map((p) => formatX(p.__x).length));
+  // Bars turn horizontal when their labels would not fit under them: every label stays upright.
+  const horizontal =
+    chartType === "bar" &&
+    !SPEC.xIsTime &&
+    (points.length > 12 ||
+      (longest > LONG_LABEL && longest * TICK_FONT * 0.55 * points.length > LABELS_WIDTH));
   const crowded = !SPEC.xIsTime && points.length > 8;
-  // Given ticks (rather than Recharts' own) let the labels show as many decimals as they need.
+  const sideLabel = horizontal ? xLabel : yLabel;
+  const margin = { top: 20, right: 40, bottom: 8, left: sideLabel ? 24 : 8 };
+  // An "Other" far larger than the bars shown would squash them: the axis then ends past the
+  // largest bar shown, and "Other" runs off it with its value written on it.
+  const other = hiddenPoints > 0 && keys.length === 1 ? points.find((p) => p.__x === OTHER) : undefined;
+  const shown = points.filter((p) => p !== other).map((p) => toNumber(p[keys[0] ?? ""]) ?? 0);
+  const otherValue = other ? (toNumber(other[keys[0] ?? ""]) ?? 0) : 0;
+  const shownMax = Math.max(0, ...shown);
+  const squashed =
+    chartType === "bar" && other !== undefined && Math.min(0, ...shown) >= 0 && otherValue > 2 * shownMax;
+  if (other)
+    other.__label = squashed ? `${formatValue(valueColumnOf(keys[0] ?? ""), otherValue)} \u25b8` : "";
+  const valueDomain: [number, number] | undefined = squashed ? [0, shownMax * 1.15] : undefined;
+  // Given ticks (rather than Recharts' own) let the labels show as many decimals as they need;
+  // a squashed axis ends past the largest bar shown.
   const stacked = chartType === "area" && Boolean(SPEC.series);
   const ticks = niceTicks(
-    points.flatMap((p) =>
-      stacked ? [keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0)] : keys.map((k) => p[k]),
-    ),
+    valueDomain
+      ? valueDomain
+      : points.flatMap((p) =>
+          stacked ? [keys.reduce((sum, k) => sum + (toNumber(p[k]) ?? 0), 0)] : keys.map((k) => p[k]),
+        ),
   );
+  const valueAxisDomain: [number, number] = [ticks[0] ?? 0, ticks[ticks.length - 1] ?? 0];
   const yTick = tickFormatter(ticks, {
     compact: true,
     percent: SPEC.percent.includes(valueColumnOf(keys[0] ?? "")),
   });
   // On a time axis every label is measured unless the interval is a number: about one per 90 px.
   const timeInterval = Math.max(0, Math.ceil(points.length / Math.max(2, plotWidth() / 90)) - 1);
-  const margin = { top: 20, right: 24, bottom: xLabel ? 24 : 8, left: 8 };
   const tooltipValue = (value: unknown, name: unknown) =>
     formatValue(valueColumnOf(String(name)), value, false);
-  const legend = showLegend && keys.length > 1 ? <Legend /> : null;
-  const grid = <CartesianGrid strokeDasharray="3 3" vertical={false} />;
-  const xAxis = (
+  const legend =
+    showLegend && keys.length > 1 ? (
+      <Legend
+        verticalAlign="bottom"
+        wrapperStyle={{ maxHeight: 72, overflowY: "auto" }}
+        itemSorter={(item) => keys.indexOf(String(item.value))}
+      />
+    ) : null;
+  const grid = <CartesianGrid strokeDasharray="3 3" vertical={horizontal} horizontal={!horizontal} />;
+  // About 0.62 em a character at TICK_FONT: wide enough that no label wraps.
+  const labelWidth = Math.min(
+    260,
+    Math.max(60, Math.ceil(Math.min(longest, MAX_LABEL) * TICK_FONT * 0.62) + 16),
+  );
+  const xAxis = horizontal ? (
+    <XAxis
+      type="number"
+      ticks={ticks}
+      domain={valueAxisDomain}
+      tickFormatter={yTick}
+      allowDataOverflow={squashed}
+      label={yLabel ? { value: yLabel, position: "insideBottom", offset: -4 } : undefined}
+      height={yLabel ? 44 : 32}
+    />
+  ) : (
     <XAxis
       dataKey="__x"
       tickFormatter={formatX}
       interval={crowded ? 0 : SPEC.xIsTime ? timeInterval : "preserveStartEnd"}
       angle={crowded ? -35 : 0}
       textAnchor={crowded ? "end" : "middle"}
-      height={crowded ? 80 : 32}
-      label={xLabel ? { value: xLabel, position: "insideBottom", offset: -16 } : undefined}
+      height={(crowded ? 80 : 32) + (xLabel ? 18 : 0)}
+      label={xLabel ? { value: xLabel, position: "insideBottom", offset: 0 } : undefined}
     />
   );
-  const yAxis = (
+  const yAxis = horizontal ? (
+    <YAxis
+      type="category"
+      dataKey="__x"
+      tickFormatter={shortLabel}
+      tick={{ fontSize: TICK_FONT }}
+      interval={0}
+      width={labelWidth}
+      label={xLabel ? { value: xLabel, angle: -90, position: "left", offset: 4 } : undefined}
+    />
+  ) : (
     <YAxis
       ticks={ticks}
-      domain={[ticks[0] ?? 0, ticks[ticks.length - 1] ?? 0]}
+      domain={valueAxisDomain}
       tickFormatter={yTick}
+      allowDataOverflow={squashed}
       width={72}
       label={yLabel ? { value: yLabel, angle: -90, position: "insideLeft" } : undefined}
     />
@@ -212,7 +382,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     showLabels ? (
       <LabelList
         dataKey={key}
-        position="top"
+        position={horizontal ? "right" : "top"}
         formatter={(v: unknown) => formatValue(valueColumnOf(key), v)}
       />
     ) : null;
@@ -297,7 +467,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     );
   } else {
     chart = (
-      <BarChart data={points} margin={margin}>
+      <BarChart data={points} margin={margin} layout={horizontal ? "vertical" : "horizontal"}>
         {grid}
         {xAxis}
         {yAxis}
@@ -309,9 +479,24 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
             dataKey={key}
             name={key}
             fill={colors[i % colors.length]}
-            radius={[3, 3, 0, 0]}
+            radius={horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0]}
             isAnimationActive={animate}
           >
+            {keys.length === 1 && hiddenPoints > 0
+              ? points.map((p) => (
+                  <Cell
+                    key={String(p.__x)}
+                    fill={p.__x === OTHER ? OTHER_COLOR : colors[i % colors.length]}
+                  />
+                ))
+              : null}
+            {squashed ? (
+              <LabelList
+                dataKey="__label"
+                position={horizontal ? "insideRight" : "insideTop"}
+                fill="#ffffff"
+              />
+            ) : null}
             {labels(key)}
           </Bar>
         ))}
@@ -319,8 +504,10 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     );
   }
 
+  // Horizontal bars get a row each; past the frame's height the chart scrolls.
+  const height = horizontal ? Math.max(280, points.length * BAR_ROW + 80) : undefined;
   return (
-    <Frame title={title}>
+    <Frame title={title} caption={caption} height={height}>
       <ResponsiveContainer width="100%" height="100%">
         {chart}
       </ResponsiveContainer>

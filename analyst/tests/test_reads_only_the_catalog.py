@@ -23,7 +23,8 @@ def test_no_name_of_the_demo_dataset_is_in_the_code() -> None:
         names |= set((table or {}).get("columns") or {})
     names |= {m["name"] for m in demo.get("metrics") or [] if " " in m["name"]}
     for path in sources():
-        text = path.read_text(encoding="utf-8").lower()
+        # Recharts' own axis kind is the chart library's word, not the demo's.
+        text = path.read_text(encoding="utf-8").lower().replace('type="category"', "")
         found = [n for n in names if len(n) > 5 and n.lower() in text]
         assert not found, (path.name, found)
 

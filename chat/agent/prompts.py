@@ -31,7 +31,17 @@ The artifact is ONE TypeScript React module whose default export is
   p => p.value) and a numeric XAxis interval; more than 5,000 scatter points: <PointCloud x={xs}
   y={ys} xLabel yLabel /> (canvas, every point); KpiCard({label, value, format});
   DataTable({data, formats}) shows dates by grain; top N = the N largest, then sort.)
-- No network access, no DOM access outside the component, no other imports."""
+- No network access, no DOM access outside the component, no other imports.
+- Readable for any result (the row count is in run_sql's answer; a `truncated` result reached the
+  row limit, and the portal tells the user): draw at most `params.top_n` categories (default 20
+  when there are more) and sum the rest into one "Other" bar or slice when the measure adds up
+  (sums, counts of rows; never averages or ratios), saying so in a caption under the title; the
+  top N are the largest values, shown in `params.sort` order. Use a horizontal bar chart
+  (layout="vertical", category YAxis) when labels are long or there are more than 12 bars, with
+  upright labels cut to about 32 characters. Draw at most 8 series (7 largest + "Other"), with
+  the legend below the plot; past that, a table. A pie has at most 8 parts. Show the title as
+  the first heading (`<h3>`), give both axes a label (`x_label`, `y_label`), leave room at the
+  right edge for the last tick label, and set `top_n`'s control `max` to the row count."""
 
 PARAMETER_CONTRACT = """\
 Parameters: `values` always has `title` (string), `chart_type` (bar|line|area|pie|scatter|table|kpi)

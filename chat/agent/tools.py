@@ -49,6 +49,8 @@ def data_ready_event(stored: StoredResult) -> DataReadyEvent:
         url=stored.url,
         size="large" if stored.size == "large" else "small",
         format="parquet" if stored.format == "parquet" else "json",
+        row_count=stored.row_count,
+        truncated=stored.truncated,
     )
 
 

@@ -14,7 +14,7 @@ SHAPES: dict[str, tuple[str, set[str], set[str]]] = {
     "thought": ("thinking", {"type", "content"}, set()),
     "sql": ("sql", {"type", "engine", "sql"}, set()),
     "code": ("code_chunk", {"type", "language", "content"}, set()),
-    "data": ("data_ready", {"type", "url", "size", "format"}, set()),
+    "data": ("data_ready", {"type", "url", "size", "format"}, {"row_count", "truncated"}),
     "params": ("parameters", {"type", "values", "controls"}, set()),
     "progress": ("progress", {"type", "stage", "done", "total"}, {"position"}),
     "error": ("error", {"type", "message", "stage"}, {"code"}),

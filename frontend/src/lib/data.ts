@@ -5,9 +5,19 @@ import { type QueryResult, QueryResultSchema } from "@/lib/api-schemas";
 
 export type DataFormat = "json" | "parquet" | "auto";
 
-export type LoadedData =
-  | { format: "json"; url: string; result: QueryResult }
-  | { format: "parquet"; url: string; buffer: ArrayBuffer };
+/** What the server says about the stored result (X-Row-Count, X-Truncated). */
+export interface ResultExtent {
+  /** Rows kept; null when the server did not say. */
+  rowCount: number | null;
+  /** The engine's row or byte limit cut the result: the query had more rows. */
+  truncated: boolean;
+}
+
+export type LoadedData = ResultExtent &
+  (
+    | { format: "json"; url: string; result: QueryResult }
+    | { format: "parquet"; url: string; buffer: ArrayBuffer }
+  );
 
 /** The data URL with `format=` set; "auto" leaves the choice to the server (JSON when small). */
 export function dataUrlWithFormat(url: string, format: DataFormat): string {
@@ -26,9 +36,22 @@ export function parseQueryResult(body: unknown): QueryResult {
 export async function loadData(url: string, format: DataFormat, signal?: AbortSignal): Promise<LoadedData> {
   const response = await request(dataUrlWithFormat(url, format), signal ? { signal } : {});
   const type = response.headers.get("Content-Type") ?? "";
+  const count = Number.parseInt(response.headers.get("X-Row-Count") ?? "", 10);
+  const extent: ResultExtent = {
+    rowCount: Number.isFinite(count) ? count : null,
+    truncated: response.headers.get("X-Truncated") === "true",
+  };
   const isJson = format === "json" || (format === "auto" && type.includes("json"));
-  if (!isJson) return { format: "parquet", url, buffer: await response.arrayBuffer() };
-  return { format: "json", url, result: parseQueryResult(await response.json()) };
+  if (!isJson) return { ...extent, format: "parquet", url, buffer: await response.arrayBuffer() };
+  return { ...extent, format: "json", url, result: parseQueryResult(await response.json()) };
+}
+
+/** Where the stored result downloads as a file (`format` csv or parquet) named after `name`. */
+export function downloadUrl(url: string, format: "csv" | "parquet", name: string): string {
+  const u = new URL(dataUrlWithFormat(url, "auto"), window.location.origin);
+  u.searchParams.set("format", format);
+  u.searchParams.set("download", name);
+  return u.origin === window.location.origin ? `${u.pathname}${u.search}` : u.toString();
 }
 
 /** Rows for the Data tab: JSON as it is, Parquet decoded here (the decoder loads on first use). */

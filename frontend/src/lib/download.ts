@@ -1,17 +1,4 @@
-// Client-side file downloads (CSV of the data, exported charts, template JSON).
-import type { QueryResult } from "@/lib/api-schemas";
-
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function toCsv(data: QueryResult): string {
-  const lines = [data.columns.map(csvCell).join(",")];
-  for (const row of data.rows) lines.push(row.map(csvCell).join(","));
-  return `${lines.join("\r\n")}\r\n`;
-}
+// Client-side file downloads (exported charts, template JSON); data files come from the API.
 
 export function downloadBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);

@@ -97,6 +97,7 @@ export function SandboxApp() {
   const codeCache = useRef<{ code: string; Viz: VizComponent } | null>(null);
   const mounts = useRef(0);
   const stageRef = useRef<HTMLDivElement>(null);
+  const titleRef = useRef("");
 
   // The render a defence acted on: that component is refused for good (its view is replaced by
   // the reason, and it never reports `rendered`), so the portal keeps showing why.
@@ -131,6 +132,7 @@ export function SandboxApp() {
           return;
         case "params":
           renderIdRef.current = message.renderId;
+          titleRef.current = String(message.params.title ?? "");
           setCurrent((prev) =>
             prev
               ? { ...prev, renderId: message.renderId, params: message.params, mountKey: ++mounts.current }
@@ -141,7 +143,7 @@ export function SandboxApp() {
           const root = stageRef.current;
           try {
             if (!root) throw new Error("Nothing is rendered.");
-            const blob = await exportChart(root, message.format);
+            const blob = await exportChart(root, message.format, titleRef.current);
             post(
               sandboxMessage({
                 type: "exported",
@@ -168,6 +170,7 @@ export function SandboxApp() {
           // The frame is reused for every artifact: the previous component's timers die with it, so
           // nothing of it runs (or reports) while the next one renders.
           endComponentTimers();
+          titleRef.current = String(message.params.title ?? "");
           document.documentElement.classList.toggle("dark", message.theme === "dark");
           mounts.current += 1;
           const base = { renderId: message.renderId, params: message.params, mountKey: mounts.current };

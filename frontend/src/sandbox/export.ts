@@ -1,5 +1,5 @@
-// Exports the rendered chart as SVG or PNG. The sandbox cannot download (no allow-downloads), so it
-// hands the file back to the host as a Blob.
+// Exports the rendered chart as SVG or PNG, with its title, caption and legend, once it has settled.
+// The sandbox cannot download (no allow-downloads), so it hands the file back to the host as a Blob.
 
 function largestSvg(root: HTMLElement): SVGSVGElement | null {
   let best: SVGSVGElement | null = null;
@@ -35,32 +35,201 @@ export function stripExternalReferences(root: Element): void {
   }
 }
 
-function serialize(svg: SVGSVGElement, background: string): { text: string; width: number; height: number } {
+const SVG_NS = "http://www.w3.org/2000/svg";
+const PAD = 16;
+const TITLE_SIZE = 16;
+const CAPTION_SIZE = 12;
+const LEGEND_ROW = 20;
+const SETTLE_POLL_MS = 40;
+const SETTLE_POLLS = 6;
+const SETTLE_MAX_MS = 4000;
+
+function shapeOf(root: HTMLElement): string {
+  const parts: string[] = [];
+  for (const el of root.querySelectorAll("svg path, svg rect, svg circle, svg text, svg line")) {
+    parts.push(
+      `${el.getAttribute("d") ?? ""};${el.getAttribute("x") ?? ""};${el.getAttribute("y") ?? ""};` +
+        `${el.getAttribute("width") ?? ""};${el.getAttribute("height") ?? ""};${el.getAttribute("r") ?? ""};` +
+        `${el.getAttribute("transform") ?? ""};${el.getAttribute("stroke-dasharray") ?? ""};${el.textContent ?? ""}`,
+    );
+  }
+  return parts.join("|");
+}
+
+/**
+ * Resolves once the rendered chart has stopped changing: no shape moved for SETTLE_POLLS polls
+ * (entry animations, a re-render for new params, a resize), or after SETTLE_MAX_MS.
+ */
+export function chartSettled(root: HTMLElement): Promise<void> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let last = "";
+    let stable = -1;
+    const poll = () => {
+      const now = shapeOf(root);
+      stable = now === last && now !== "" ? stable + 1 : 0;
+      last = now;
+      if (stable >= SETTLE_POLLS || performance.now() - started > SETTLE_MAX_MS) resolve();
+      else setTimeout(poll, SETTLE_POLL_MS);
+    };
+    setTimeout(poll, SETTLE_POLL_MS);
+  });
+}
+
+interface LegendEntry {
+  label: string;
+  color: string;
+}
+
+/** The chart's legend, which Recharts draws in HTML beside the SVG: each item's text and colour. */
+function legendOf(root: HTMLElement): LegendEntry[] {
+  const entries: LegendEntry[] = [];
+  for (const item of root.querySelectorAll(".recharts-legend-item")) {
+    const label = (
+      item.querySelector(".recharts-legend-item-text")?.textContent ??
+      item.textContent ??
+      ""
+    ).trim();
+    const icon = item.querySelector("svg path, svg rect, svg circle, svg line");
+    const color =
+      icon?.getAttribute("fill") && icon.getAttribute("fill") !== "none"
+        ? (icon.getAttribute("fill") as string)
+        : (icon?.getAttribute("stroke") ?? "#888888");
+    if (label) entries.push({ label, color });
+  }
+  return entries;
+}
+
+function textOf(root: HTMLElement, selector: string): { text: string; color: string } | null {
+  const el = root.querySelector(selector);
+  const text = el?.textContent?.trim();
+  if (!el || !text) return null;
+  return { text, color: getComputedStyle(el).color || "#111111" };
+}
+
+function svgText(
+  text: string,
+  x: number,
+  y: number,
+  size: number,
+  color: string,
+  weight = 400,
+): SVGTextElement {
+  const node = document.createElementNS(SVG_NS, "text");
+  node.setAttribute("x", String(x));
+  node.setAttribute("y", String(y));
+  node.setAttribute("font-size", String(size));
+  node.setAttribute("font-weight", String(weight));
+  node.setAttribute("fill", color);
+  node.textContent = text;
+  return node;
+}
+
+/** Rough text width for laying out legend items (the export has no layout engine). */
+function textWidth(text: string, size: number): number {
+  return text.length * size * 0.6;
+}
+
+/**
+ * One SVG that stands alone: the title and caption above the chart, the chart with room around
+ * it (labels that overflow the plot are kept, not clipped), and the legend below it.
+ */
+function compose(
+  root: HTMLElement,
+  svg: SVGSVGElement,
+  background: string,
+  fallbackTitle: string,
+): { text: string; width: number; height: number } {
   const rect = svg.getBoundingClientRect();
-  const width = Math.max(1, Math.round(rect.width));
-  const height = Math.max(1, Math.round(rect.height));
-  const clone = svg.cloneNode(true) as SVGSVGElement;
-  stripExternalReferences(clone);
-  clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-  clone.setAttribute("width", String(width));
-  clone.setAttribute("height", String(height));
-  clone.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const chartWidth = Math.max(1, Math.round(rect.width));
+  const chartHeight = Math.max(1, Math.round(rect.height));
+  const width = chartWidth + 2 * PAD;
+  const bodyColor = getComputedStyle(document.body).color || "#111111";
+  const title =
+    textOf(root, "h1, h2, h3, h4") ?? (fallbackTitle ? { text: fallbackTitle, color: bodyColor } : null);
+  const caption = textOf(root, "[data-vz-caption]");
+  const wrapper = svg.closest(".recharts-wrapper");
+  const legend = legendOf(wrapper instanceof HTMLElement ? wrapper : root);
+
+  const out = document.createElementNS(SVG_NS, "svg");
   const style = getComputedStyle(svg);
-  clone.setAttribute("font-family", style.fontFamily || "sans-serif");
-  clone.setAttribute("font-size", style.fontSize || "12px");
-  const bg = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+  out.setAttribute("xmlns", SVG_NS);
+  out.setAttribute("font-family", style.fontFamily || "sans-serif");
+  out.setAttribute("font-size", style.fontSize || "12px");
+  const bg = document.createElementNS(SVG_NS, "rect");
   bg.setAttribute("width", "100%");
   bg.setAttribute("height", "100%");
   bg.setAttribute("fill", background);
-  clone.insertBefore(bg, clone.firstChild);
-  return { text: new XMLSerializer().serializeToString(clone), width, height };
+  out.appendChild(bg);
+
+  let y = PAD;
+  if (title) {
+    out.appendChild(svgText(title.text, PAD, y + TITLE_SIZE, TITLE_SIZE, title.color, 600));
+    y += TITLE_SIZE + 10;
+  }
+  if (caption) {
+    out.appendChild(svgText(caption.text, PAD, y + CAPTION_SIZE, CAPTION_SIZE, caption.color));
+    y += CAPTION_SIZE + 8;
+  }
+  const chart = svg.cloneNode(true) as SVGSVGElement;
+  stripExternalReferences(chart);
+  chart.removeAttribute("class");
+  chart.removeAttribute("style");
+  chart.setAttribute("x", String(PAD));
+  chart.setAttribute("y", String(y));
+  chart.setAttribute("width", String(chartWidth));
+  chart.setAttribute("height", String(chartHeight));
+  chart.setAttribute("viewBox", `0 0 ${chartWidth} ${chartHeight}`);
+  chart.setAttribute("overflow", "visible");
+  out.appendChild(chart);
+  y += chartHeight + 8;
+
+  if (legend.length > 0) {
+    const group = document.createElementNS(SVG_NS, "g");
+    group.setAttribute("data-legend", "");
+    let x = PAD;
+    y += 4;
+    for (const entry of legend) {
+      const itemWidth = 18 + textWidth(entry.label, 12) + 16;
+      if (x + itemWidth > width - PAD && x > PAD) {
+        x = PAD;
+        y += LEGEND_ROW;
+      }
+      const swatch = document.createElementNS(SVG_NS, "rect");
+      swatch.setAttribute("x", String(x));
+      swatch.setAttribute("y", String(y));
+      swatch.setAttribute("width", "12");
+      swatch.setAttribute("height", "12");
+      swatch.setAttribute("rx", "2");
+      swatch.setAttribute("fill", entry.color);
+      group.appendChild(swatch);
+      group.appendChild(svgText(entry.label, x + 18, y + 10, 12, bodyColor));
+      x += itemWidth;
+    }
+    out.appendChild(group);
+    y += LEGEND_ROW;
+  }
+  const height = Math.round(y + PAD);
+  out.setAttribute("width", String(width));
+  out.setAttribute("height", String(height));
+  out.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  return { text: new XMLSerializer().serializeToString(out), width, height };
 }
 
-export async function exportChart(root: HTMLElement, format: "svg" | "png"): Promise<Blob> {
+/**
+ * The chart as a file that stands alone, taken once it has settled: SVG, or PNG at twice the size.
+ * `fallbackTitle` (the params' title) is used when the component shows no heading.
+ */
+export async function exportChart(
+  root: HTMLElement,
+  format: "svg" | "png",
+  fallbackTitle = "",
+): Promise<Blob> {
+  await chartSettled(root);
   const svg = largestSvg(root);
   if (!svg) throw new Error("Nothing to export: this view has no chart.");
   const background = getComputedStyle(document.body).backgroundColor || "#ffffff";
-  const { text, width, height } = serialize(svg, background);
+  const { text, width, height } = compose(root, svg, background, fallbackTitle);
   const svgBlob = new Blob([text], { type: "image/svg+xml;charset=utf-8" });
   if (format === "svg") return svgBlob;
   const url = URL.createObjectURL(svgBlob);

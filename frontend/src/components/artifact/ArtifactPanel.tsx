@@ -12,6 +12,7 @@ import {
 } from "lucide-react";
 import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { ParamsPanel } from "@/components/artifact/ParamsPanel";
+import { DataDownloads, TruncationNotice } from "@/components/artifact/ResultNotice";
 import { ResultTable } from "@/components/artifact/ResultTable";
 import { SandboxFrame, type SandboxHandle } from "@/components/artifact/SandboxFrame";
 import { CodeBlock } from "@/components/CodeBlock";
@@ -149,7 +150,7 @@ export function ArtifactPanel({
   const doExport = async (format: "png" | "svg") => {
     setExportError(null);
     try {
-      const blob = await sandbox.current?.exportChart(format);
+      const blob = await sandbox.current?.exportChart(format, currentParams);
       if (blob) downloadBlob(blob, `${slugify(title)}.${format}`);
     } catch (error) {
       setExportError((error as Error).message);
@@ -217,9 +218,11 @@ export function ArtifactPanel({
             >
               <FileCode2 /> SVG
             </Button>
+            {isGenerating ? null : <DataDownloads dataUrl={dataUrl} title={title} />}
             {actions}
           </div>
         </div>
+        <TruncationNotice extent={loaded.data} />
         {failure || exportError ? (
           <div
             role="alert"
@@ -303,7 +306,7 @@ export function ArtifactPanel({
         </TabsContent>
         <TabsContent value="data" className="min-h-0 flex-1">
           {table.result ? (
-            <ResultTable data={table.result} title={title} />
+            <ResultTable data={table.result} />
           ) : (
             <p className="text-sm text-muted-foreground">
               {table.error ?? loaded.error ?? (dataUrl ? "Loading data…" : "No data yet.")}

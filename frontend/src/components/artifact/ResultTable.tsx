@@ -1,11 +1,8 @@
 // The Data tab: a virtualised table of the query result (only visible rows are in the DOM, with
-// spacer rows above and below) and a CSV download.
+// spacer rows above and below). Its downloads are the panel's (ResultNotice.tsx).
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { Download } from "lucide-react";
 import { useRef } from "react";
-import { Button } from "@/components/ui/button";
 import type { QueryResult } from "@/lib/api-schemas";
-import { downloadBlob, slugify, toCsv } from "@/lib/download";
 
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
 
@@ -18,7 +15,7 @@ function cell(value: unknown): string {
 
 const ROW_HEIGHT = 28;
 
-export function ResultTable({ data, title }: { data: QueryResult; title: string }) {
+export function ResultTable({ data }: { data: QueryResult }) {
   const parent = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: data.rows.length,
@@ -36,14 +33,6 @@ export function ResultTable({ data, title }: { data: QueryResult; title: string 
         <span data-testid="data-summary">
           {data.rows.length.toLocaleString()} rows · {data.columns.length} columns
         </span>
-        <Button
-          variant="outline"
-          size="sm"
-          data-testid="download-csv"
-          onClick={() => downloadBlob(new Blob([toCsv(data)], { type: "text/csv" }), `${slugify(title)}.csv`)}
-        >
-          <Download /> CSV
-        </Button>
       </div>
       <div ref={parent} className="min-h-0 flex-1 overflow-auto rounded-md border" data-testid="data-table">
         <table className="w-full border-collapse text-xs">

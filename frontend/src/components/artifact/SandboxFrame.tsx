@@ -14,7 +14,8 @@ import {
 } from "@/sandbox/protocol";
 
 export interface SandboxHandle {
-  exportChart(format: "png" | "svg"): Promise<Blob>;
+  /** The chart as a file; `latest` params not sent yet (a change still in its debounce) go first. */
+  exportChart(format: "png" | "svg", latest?: ParamValues): Promise<Blob>;
 }
 
 interface Props {
@@ -134,7 +135,13 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
   useImperativeHandle(
     ref,
     () => ({
-      exportChart(format) {
+      exportChart(format, latest) {
+        const last = sent.current;
+        if (latest && last && last.params !== latest) {
+          renderId.current += 1;
+          postToSandbox(hostMessage({ type: "params", renderId: renderId.current, params: latest }));
+          sent.current = { ...last, params: latest };
+        }
         exportCounter.current += 1;
         const id = exportCounter.current;
         return new Promise<Blob>((resolve, reject) => {

@@ -188,9 +188,15 @@ export interface ConversationOut {
   title: string;
   updated_at: string;
 }
+/**
+ * The result is stored at `url`; `truncated` when the engine's row or byte limit cut it
+ * (then `row_count` rows are kept and the query had more).
+ */
 export interface DataReadyEvent {
   format: "json" | "parquet";
+  row_count?: number | null;
   size: "small" | "large";
+  truncated?: boolean;
   type?: "data_ready";
   url: string;
 }

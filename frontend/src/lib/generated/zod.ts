@@ -40,7 +40,7 @@ export const ConversationDetailOutSchema = z.object({ "created_at": z.string().d
 
 export const ConversationOutSchema = z.object({ "created_at": z.string().datetime({ offset: true }), "id": z.string().uuid(), "run_count": z.number().int(), "template_id": z.union([z.string(), z.null()]), "title": z.string(), "updated_at": z.string().datetime({ offset: true }) });
 
-export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "size": z.enum(["small","large"]), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
+export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "row_count": z.union([z.number().int(), z.null()]).default(null), "size": z.enum(["small","large"]), "truncated": z.boolean().default(false), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
 
 export const EngineOutSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "kind": z.string(), "label": z.string(), "name": z.string() });
 
