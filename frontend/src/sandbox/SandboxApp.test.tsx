@@ -68,6 +68,45 @@ describe("SandboxApp", () => {
     expect(posted).toContainEqual(expect.objectContaining({ type: "rendered", renderId: 2 }));
   });
 
+  it("keeps a render whose params change while it loads, and reports it under the newest id", async () => {
+    render(<SandboxApp />);
+    // Both messages arrive before the render has awaited its data and runtime.
+    await act(async () => {
+      for (const message of [
+        hostMessage({
+          type: "render",
+          renderId: 1,
+          code: VIZ,
+          params: { title: "Sales" },
+          data,
+          theme: "light",
+        }),
+        hostMessage({ type: "params", renderId: 2, params: { title: "Renamed" } }),
+      ]) {
+        window.dispatchEvent(new MessageEvent("message", { data: message, source: window }));
+      }
+      await new Promise((r) => setTimeout(r, 0));
+    });
+    expect(screen.getByText("Renamed: EU=1, US=2")).toBeTruthy();
+    expect(posted).toContainEqual(expect.objectContaining({ type: "rendered", renderId: 2 }));
+  });
+
+  it("reports a failed component again when params follow it", async () => {
+    render(<SandboxApp />);
+    await send(
+      hostMessage({
+        type: "render",
+        renderId: 1,
+        code: "export default function (",
+        params: {},
+        data,
+        theme: "light",
+      }),
+    );
+    await send(hostMessage({ type: "params", renderId: 2, params: { title: "Renamed" } }));
+    expect(posted).toContainEqual(expect.objectContaining({ type: "error", renderId: 2, phase: "compile" }));
+  });
+
   it("reports compile errors, render errors and unknown imports", async () => {
     render(<SandboxApp />);
     await send(

@@ -102,8 +102,17 @@ export function SandboxApp() {
   // The render a defence acted on: that component is refused for good (its view is replaced by
   // the reason, and it never reports `rendered`), so the portal keeps showing why.
   const refusedRef = useRef<number | null>(null);
+  // The shown component's failure: a params message that follows it reports it again under its
+  // own id, since the host listens to the newest id only.
+  const failureRef = useRef<{ phase: Phase; message: string } | null>(null);
+  // A render still loading its data or the runtime: a params message meanwhile updates it (it
+  // must not be dropped as stale), a newer render or a clear replaces it.
+  const pendingRef = useRef<{ token: number; renderId: number; params: Record<string, unknown> } | null>(
+    null,
+  );
 
   const reportError = useCallback((phase: Phase, message: string) => {
+    failureRef.current = { phase, message };
     post(sandboxMessage({ type: "error", renderId: renderIdRef.current, phase, message }));
   }, []);
 
@@ -126,19 +135,36 @@ export function SandboxApp() {
           return;
         case "clear":
           renderIdRef.current = message.renderId;
+          pendingRef.current = null;
+          failureRef.current = null;
           endComponentTimers();
           codeCache.current = null;
           setCurrent(null);
           return;
-        case "params":
+        case "params": {
+          const previous = renderIdRef.current;
           renderIdRef.current = message.renderId;
           titleRef.current = String(message.params.title ?? "");
+          if (pendingRef.current) {
+            pendingRef.current = {
+              ...pendingRef.current,
+              renderId: message.renderId,
+              params: message.params,
+            };
+            return;
+          }
+          const failure = failureRef.current;
+          if (failure) {
+            if (refusedRef.current === previous) refusedRef.current = message.renderId;
+            reportError(failure.phase, failure.message);
+          }
           setCurrent((prev) =>
             prev
               ? { ...prev, renderId: message.renderId, params: message.params, mountKey: ++mounts.current }
               : prev,
           );
           return;
+        }
         case "export": {
           const root = stageRef.current;
           try {
@@ -170,22 +196,35 @@ export function SandboxApp() {
           // The frame is reused for every artifact: the previous component's timers die with it, so
           // nothing of it runs (or reports) while the next one renders.
           endComponentTimers();
+          failureRef.current = null;
           titleRef.current = String(message.params.title ?? "");
           document.documentElement.classList.toggle("dark", message.theme === "dark");
           mounts.current += 1;
-          const base = { renderId: message.renderId, params: message.params, mountKey: mounts.current };
+          const token = mounts.current;
+          pendingRef.current = { token, renderId: message.renderId, params: message.params };
+          // The render as it stands once loaded (params may have moved on meanwhile), or null when a
+          // newer render or a clear replaced it.
+          const settle = () => {
+            const latest = pendingRef.current;
+            if (!latest || latest.token !== token) return null;
+            pendingRef.current = null;
+            return { renderId: latest.renderId, params: latest.params, mountKey: token };
+          };
           let data: TabularData;
           try {
             data =
               message.data.format === "json" ? message.data.result : await readParquet(message.data.buffer);
           } catch (error) {
+            const base = settle();
+            if (!base) return;
             const text = messageOf(error);
             setCurrent({ ...base, Viz: null, data: null, error: { phase: "data", message: text } });
             reportError("data", text);
             return;
           }
           const { CompileError, compileViz } = await runtime;
-          if (message.renderId !== renderIdRef.current) return;
+          const base = settle();
+          if (!base) return;
           try {
             const cached = codeCache.current;
             const Viz = cached && cached.code === message.code ? cached.Viz : compileViz(message.code);
