@@ -62,6 +62,13 @@ def test_no_serious_axe_violations_on_the_main_screens(
     expect_no_serious_violations(page)
     page.keyboard.press("Escape")
 
+    page.get_by_test_id("theme-toggle").click()
+    expect(page.locator("html.dark")).to_have_count(1)
+    # Colours are checked once they have finished changing.
+    page.wait_for_function("document.getAnimations().every((a) => !(a instanceof CSSTransition))")
+    expect_no_serious_violations(page)
+    page.get_by_test_id("theme-toggle").click()
+
     page.get_by_test_id("nav-templates").click()
     expect(page).to_have_url(f"{live_server.url}/app/templates")
     expect_no_serious_violations(page)
