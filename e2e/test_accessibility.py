@@ -62,12 +62,20 @@ def test_no_serious_axe_violations_on_the_main_screens(
     expect_no_serious_violations(page)
     page.keyboard.press("Escape")
 
-    page.get_by_test_id("nav-templates").click()
-    expect(page).to_have_url(f"{live_server.url}/app/templates")
+    page.get_by_test_id("theme-toggle").click()
+    expect(page.locator("html.dark")).to_have_count(1)
+    # Colours are checked once they have finished changing.
+    page.wait_for_function("document.getAnimations().every((a) => !(a instanceof CSSTransition))")
     expect_no_serious_violations(page)
+    page.get_by_test_id("theme-toggle").click()
 
+    # The gallery with a card in it.
     api = api_as("analyst")
     template = api.template_from_run(api.chat("Show total sales by region").run_id, unique("Axe"))
+    page.get_by_test_id("nav-templates").click()
+    expect(page).to_have_url(f"{live_server.url}/app/templates")
+    expect(page.get_by_test_id("template-card").first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect_no_serious_violations(page)
     page.goto(f"{live_server.url}/app/templates/{template['id']}")
     expect(page.get_by_test_id("template-heading")).to_contain_text("Axe", timeout=UI_TIMEOUT_MS)
     expect_bars(page, DEMO_REGIONS)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import RUN_TIMEOUT_MS, UI_TIMEOUT_MS, ask, expect_complete
+from e2e.helpers import RUN_TIMEOUT_MS, UI_TIMEOUT_MS, ask, expect_complete, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +35,7 @@ def test_a_decline_reads_once_in_plain_words_with_suggested_questions(
     assert 2 <= suggestions.count() <= 3
     # Focus is on the first suggestion: Enter asks it.
     expect(suggestions.first).to_be_focused(timeout=UI_TIMEOUT_MS)
+    screenshot(page, "portal-declined")
     question = suggestions.first.inner_text()
     page.keyboard.press("Enter")
     follow_up = page.get_by_test_id("run").nth(1)
@@ -53,6 +54,7 @@ def test_a_question_back_is_asked_once_with_its_readings_as_buttons(
     assert run.inner_text().count(question) == 1, run.inner_text()
     options = run.get_by_test_id("clarify-option")
     expect(options.first).to_be_focused(timeout=UI_TIMEOUT_MS)
+    screenshot(page, "portal-clarify")
     picked = options.nth(1).inner_text()
     options.nth(1).click()
     follow_up = page.get_by_test_id("run").nth(1)

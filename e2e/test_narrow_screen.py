@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.helpers import DEMO_REGIONS, ask, expect_bars, expect_complete, sign_in_page
+from e2e.helpers import DEMO_REGIONS, ask, expect_bars, expect_complete, screenshot, sign_in_page
 from vizorch_site.testing import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +37,7 @@ def test_nothing_scrolls_sideways_at_390_px(phone: Page) -> None:
     expect_complete(ask(phone, "Show total sales by region"))
     expect_bars(phone, DEMO_REGIONS)
     _expect_no_sideways_scroll(phone)
+    screenshot(phone, "portal-phone")
     phone.get_by_test_id("nav-templates").click()
     expect(phone.get_by_test_id("nav-templates")).to_have_attribute("aria-current", "page")
     _expect_no_sideways_scroll(phone)

@@ -17,7 +17,7 @@ SHAPES: dict[str, tuple[str, set[str], set[str]]] = {
     "data": ("data_ready", {"type", "url", "size", "format"}, {"row_count", "truncated"}),
     "params": ("parameters", {"type", "values", "controls"}, set()),
     "progress": ("progress", {"type", "stage", "done", "total"}, {"position"}),
-    "error": ("error", {"type", "message", "stage"}, {"code"}),
+    "error": ("error", {"type", "message", "stage"}, {"code", "suggestions"}),
     "clarify": ("clarify", {"type", "question", "options"}, set()),
     "done": ("complete", {"type", "code_complete", "data_ready"}, set()),
 }
@@ -47,6 +47,9 @@ def assert_contract(events: list[Event]) -> None:
             assert event.data["stage"] in STAGES
             assert event.data["message"].strip()
             assert event.data.get("code", "declined") == "declined"
+            if "suggestions" in event.data:
+                assert event.data.get("code") == "declined", event
+                assert all(isinstance(q, str) and q.strip() for q in event.data["suggestions"])
         if event.event == "clarify":
             assert event.data["question"].strip()
             assert all(isinstance(o, str) and o.strip() for o in event.data["options"])

@@ -156,6 +156,8 @@ def test_offline_decline_is_a_code_generation_error(analyst: httpx.Client) -> No
     assert error.data["code"] == "declined"
     assert error.data["message"].startswith("I can't answer that")
     assert "VIZORCH_LLM" not in error.data["message"]
+    # The questions it can answer come beside the reason, for the portal's buttons.
+    assert 1 <= len(error.data["suggestions"]) <= 6
     assert events[-1].data["code_complete"] is False
 
 

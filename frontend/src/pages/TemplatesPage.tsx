@@ -205,23 +205,27 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
         {items?.map((t) => (
           <li key={t.id}>
             <Card
-              className="h-full transition-shadow hover:shadow-md"
+              className="relative h-full transition-shadow hover:shadow-md"
               data-testid="template-card"
               data-template-id={t.id}
             >
-              <button
-                type="button"
-                className="w-full text-left"
-                onClick={() => navigate({ name: "template", id: t.id })}
-                aria-label={`Open ${t.title}`}
-              >
+              {/* The title is the card's one button (named "Open <title>"); its overlay makes the
+                  whole card clickable. */}
+              <div>
                 <CardHeader>
                   <Thumbnail template={t} />
                   <CardTitle className="mt-2 flex items-center gap-1 text-base">
                     {t.featured ? (
                       <Star className="h-4 w-4 fill-yellow-400 text-yellow-500" aria-label="Featured" />
                     ) : null}
-                    <span className="truncate">{t.title || "Untitled"}</span>
+                    <button
+                      type="button"
+                      className="truncate text-left after:absolute after:inset-0 after:content-['']"
+                      onClick={() => navigate({ name: "template", id: t.id })}
+                    >
+                      <span className="sr-only">Open </span>
+                      {t.title || "Untitled"}
+                    </button>
                   </CardTitle>
                 </CardHeader>
                 <CardContent className="flex flex-col gap-2 text-sm">
@@ -241,9 +245,9 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
                     {[t.owner, t.version ? `v${t.version}` : null].filter(Boolean).join(" · ")}
                   </p>
                 </CardContent>
-              </button>
+              </div>
               {t.can_curate ? (
-                <div className="px-4 pb-3">
+                <div className="relative z-10 px-4 pb-3">
                   <Button
                     variant="ghost"
                     size="sm"
