@@ -89,14 +89,13 @@ def test_exports_carry_title_legend_axis_labels_after_a_parameter_change(
     width, height = float(root.get("width") or 0), float(root.get("height") or 0)
     viewer = browser.new_page(viewport={"width": int(width) + 40, "height": int(height) + 40})
     try:
-        viewer.set_content(
-            f"<body style='margin:0'>{svg_path.read_text(encoding='utf-8')}</body>"
-        )
+        viewer.set_content(f"<body style='margin:0'>{svg_path.read_text(encoding='utf-8')}</body>")
         outside = viewer.evaluate(
             """([w, h]) => Array.from(document.querySelectorAll("text"))
                  .filter((t) => t.textContent.trim())
                  .map((t) => [t.textContent, t.getBoundingClientRect()])
-                 .filter(([, r]) => r.left < -0.5 || r.top < -0.5 || r.right > w + 0.5 || r.bottom > h + 0.5)
+                 .filter(([, r]) => r.left < -0.5 || r.top < -0.5
+                                    || r.right > w + 0.5 || r.bottom > h + 0.5)
                  .map(([text]) => text)""",
             [width, height],
         )

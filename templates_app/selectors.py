@@ -195,6 +195,6 @@ def thumbnail_of(user: Any, template_id: uuid.UUID) -> tuple[bytes, int]:
         .values_list("thumbnail", "version")
         .first()
     )
-    if row is None:
+    if row is None or row[0] is None:
         raise ThumbnailNotFound("This template has no picture yet.")
     return bytes(row[0]), int(row[1])

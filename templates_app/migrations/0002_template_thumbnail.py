@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('templates_app', '0001_initial'),
+        ("templates_app", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='templateversion',
-            name='thumbnail',
+            model_name="templateversion",
+            name="thumbnail",
             field=models.BinaryField(blank=True, null=True),
         ),
     ]

@@ -36,9 +36,7 @@ def test_the_owner_stores_a_picture_that_the_template_then_shows(
 def test_a_viewer_fills_in_a_missing_picture_but_never_replaces_one(
     analyst: Any, viewer: Any, make_template: Callable[..., Template]
 ) -> None:
-    template = make_template(
-        analyst, status=Status.PUBLISHED, visibility=Visibility.ORGANIZATION
-    )
+    template = make_template(analyst, status=Status.PUBLISHED, visibility=Visibility.ORGANIZATION)
     assert _put(viewer, template, PNG).status_code == 204
     again = _put(viewer, template, PNG + b"\x01")
     assert again.status_code == 403 and again.json()["code"] == "thumbnail_forbidden"

@@ -94,6 +94,12 @@ export const api = {
   ) => requestJson(`/api/templates/${encodeURIComponent(id)}/shares`, SharesSchema, json("PUT", body)),
   refreshTemplate: (id: string) =>
     requestJson(`/api/templates/${encodeURIComponent(id)}/refresh`, RefreshResultSchema, json("POST", {})),
+  putThumbnail: (id: string, picture: Blob) =>
+    request(`/api/templates/${encodeURIComponent(id)}/thumbnail`, {
+      method: "PUT",
+      body: picture,
+      headers: { "Content-Type": "image/png" },
+    }),
   exportTemplates: async (ids: string[]) => {
     const response = await request(`/api/templates/export?ids=${ids.map(encodeURIComponent).join(",")}`);
     return response.blob();

@@ -8,10 +8,18 @@ describe("parseStreamEvent", () => {
       id: "r:4",
       data: JSON.stringify({ type: "data_ready", url: "/api/data/abc", size: "small", format: "json" }),
     });
+    // A server before row_count and truncated were sent: the defaults say "not cut".
     expect(event).toEqual({
       kind: "data",
       id: "r:4",
-      data: { type: "data_ready", url: "/api/data/abc", size: "small", format: "json" },
+      data: {
+        type: "data_ready",
+        url: "/api/data/abc",
+        size: "small",
+        format: "json",
+        row_count: null,
+        truncated: false,
+      },
     });
   });
 

@@ -12,6 +12,7 @@ import {
   Table2,
 } from "lucide-react";
 import { useEffect, useState } from "react";
+import { ThumbnailMaker } from "@/components/templates/ThumbnailMaker";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
@@ -38,6 +39,21 @@ const ICONS = {
 };
 
 function Thumbnail({ template }: { template: Template }) {
+  if (template.thumbnail_url) {
+    return (
+      <img
+        src={template.thumbnail_url}
+        alt={`Chart: ${template.title}`}
+        data-testid="template-thumbnail"
+        className="h-24 w-full rounded-md border bg-background object-cover object-top"
+        loading="lazy"
+      />
+    );
+  }
+  return <Placeholder template={template} />;
+}
+
+function Placeholder({ template }: { template: Template }) {
   const { values } = splitParameters(template.parameters);
   const type = typeof values.chart_type === "string" ? values.chart_type : "table";
   const Icon = ICONS[type as keyof typeof ICONS] ?? BarChart3;
@@ -262,6 +278,13 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
           </li>
         ))}
       </ul>
+      {items ? (
+        <ThumbnailMaker
+          templates={items}
+          sandboxUrl={boot.sandboxUrl}
+          onMade={() => setReload((n) => n + 1)}
+        />
+      ) : null}
       {pages > 1 ? (
         <div className="flex items-center justify-center gap-2">
           <Button variant="outline" size="sm" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>

@@ -76,6 +76,18 @@ function ErrorView({ phase, message }: { phase: Phase; message: string }) {
   );
 }
 
+/** Resolves once `ready()` holds (checked every 20 ms), or after 4 s. */
+function mounted(ready: () => boolean): Promise<void> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const check = () => {
+      if (ready() || performance.now() - started > 4000) resolve();
+      else setTimeout(check, 20);
+    };
+    check();
+  });
+}
+
 function Rendered({ onRendered }: { onRendered: () => void }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: report once per mount
   useEffect(onRendered, []);
@@ -98,6 +110,8 @@ export function SandboxApp() {
   const mounts = useRef(0);
   const stageRef = useRef<HTMLDivElement>(null);
   const titleRef = useRef("");
+  // The render whose component has mounted: an export waits for the newest one to.
+  const mountedIdRef = useRef(-1);
 
   // The render a defence acted on: that component is refused for good (its view is replaced by
   // the reason, and it never reports `rendered`), so the portal keeps showing why.
@@ -169,6 +183,7 @@ export function SandboxApp() {
           const root = stageRef.current;
           try {
             if (!root) throw new Error("Nothing is rendered.");
+            await mounted(() => mountedIdRef.current === renderIdRef.current);
             const blob = await exportChart(root, message.format, titleRef.current);
             post(
               sandboxMessage({
@@ -288,6 +303,7 @@ export function SandboxApp() {
           <Viz data={data} params={params} />
           <Rendered
             onRendered={() => {
+              mountedIdRef.current = renderId;
               if (refusedRef.current !== renderId) post(sandboxMessage({ type: "rendered", renderId }));
             }}
           />

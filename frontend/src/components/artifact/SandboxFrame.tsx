@@ -26,6 +26,8 @@ interface Props {
   theme: "light" | "dark";
   onError: (phase: "compile" | "render" | "data", message: string) => void;
   onRendered: () => void;
+  /** The frame's test id (a second, hidden frame must not be mistaken for the chart's). */
+  testId?: string;
 }
 
 function toSandboxData(data: LoadedData): { data: SandboxData; transfer: Transferable[] } {
@@ -36,7 +38,7 @@ function toSandboxData(data: LoadedData): { data: SandboxData; transfer: Transfe
 }
 
 export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFrame(
-  { sandboxUrl, code, params, data, theme, onError, onRendered },
+  { sandboxUrl, code, params, data, theme, onError, onRendered, testId = "sandbox-frame" },
   ref,
 ) {
   const frame = useRef<HTMLIFrameElement>(null);
@@ -174,7 +176,7 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
         );
       }}
       title="Chart preview"
-      data-testid="sandbox-frame"
+      data-testid={testId}
       src={sandboxUrl}
       sandbox="allow-scripts"
       referrerPolicy="no-referrer"

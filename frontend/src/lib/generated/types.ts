@@ -626,6 +626,14 @@ export interface TemplateOut {
   source_run_id: string | null;
   status: "draft" | "published" | "archived";
   tags: string[];
+  /**
+   * The current version has its own picture.
+   */
+  thumbnail_current?: boolean;
+  /**
+   * A PNG of the chart (the newest version that has one).
+   */
+  thumbnail_url?: string | null;
   title: string;
   ui_code: string;
   updated_at: string;
