@@ -68,6 +68,29 @@ describe("SandboxApp", () => {
     expect(posted).toContainEqual(expect.objectContaining({ type: "rendered", renderId: 2 }));
   });
 
+  it("applies params that arrive while a render is still being prepared", async () => {
+    render(<SandboxApp />);
+    await act(async () => {
+      // The render awaits its runtime; the params message comes before it is done.
+      for (const message of [
+        hostMessage({
+          type: "render",
+          renderId: 1,
+          code: VIZ,
+          params: { title: "Sales" },
+          data,
+          theme: "light",
+        }),
+        hostMessage({ type: "params", renderId: 2, params: { title: "Renamed" } }),
+      ]) {
+        window.dispatchEvent(new MessageEvent("message", { data: message, source: window }));
+      }
+      await new Promise((r) => setTimeout(r, 0));
+    });
+    expect(screen.getByText("Renamed: EU=1, US=2")).toBeTruthy();
+    expect(posted).toContainEqual(expect.objectContaining({ type: "rendered", renderId: 2 }));
+  });
+
   it("reports compile errors, render errors and unknown imports", async () => {
     render(<SandboxApp />);
     await send(

@@ -96,6 +96,10 @@ export function SandboxApp() {
   const renderIdRef = useRef(0);
   const codeCache = useRef<{ code: string; Viz: VizComponent } | null>(null);
   const mounts = useRef(0);
+  // The render being prepared (data decoded, runtime loaded): a `params` message that arrives
+  // meanwhile belongs to it, and a newer `render` or `clear` supersedes it.
+  const preparing = useRef<{ token: number; renderId: number; params: Record<string, unknown> } | null>(null);
+  const renderTokens = useRef(0);
   const stageRef = useRef<HTMLDivElement>(null);
 
   // The render a defence acted on: that component is refused for good (its view is replaced by
@@ -125,12 +129,17 @@ export function SandboxApp() {
           return;
         case "clear":
           renderIdRef.current = message.renderId;
+          preparing.current = null;
           endComponentTimers();
           codeCache.current = null;
           setCurrent(null);
           return;
         case "params":
           renderIdRef.current = message.renderId;
+          if (preparing.current) {
+            preparing.current = { ...preparing.current, renderId: message.renderId, params: message.params };
+            return;
+          }
           setCurrent((prev) =>
             prev
               ? { ...prev, renderId: message.renderId, params: message.params, mountKey: ++mounts.current }
@@ -169,20 +178,33 @@ export function SandboxApp() {
           // nothing of it runs (or reports) while the next one renders.
           endComponentTimers();
           document.documentElement.classList.toggle("dark", message.theme === "dark");
-          mounts.current += 1;
-          const base = { renderId: message.renderId, params: message.params, mountKey: mounts.current };
+          renderTokens.current += 1;
+          const token = renderTokens.current;
+          preparing.current = { token, renderId: message.renderId, params: message.params };
+          // What to show once this render is ready (with the params that came meanwhile), or null
+          // when a newer render or a `clear` superseded it.
+          const settle = () => {
+            const latest = preparing.current;
+            if (!latest || latest.token !== token) return null;
+            preparing.current = null;
+            mounts.current += 1;
+            return { renderId: latest.renderId, params: latest.params, mountKey: mounts.current };
+          };
           let data: TabularData;
           try {
             data =
               message.data.format === "json" ? message.data.result : await readParquet(message.data.buffer);
           } catch (error) {
+            const base = settle();
+            if (!base) return;
             const text = messageOf(error);
             setCurrent({ ...base, Viz: null, data: null, error: { phase: "data", message: text } });
             reportError("data", text);
             return;
           }
           const { CompileError, compileViz } = await runtime;
-          if (message.renderId !== renderIdRef.current) return;
+          const base = settle();
+          if (!base) return;
           try {
             const cached = codeCache.current;
             const Viz = cached && cached.code === message.code ? cached.Viz : compileViz(message.code);
