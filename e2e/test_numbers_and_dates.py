@@ -10,7 +10,18 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import BAR, DEMO_REGIONS, UI_TIMEOUT_MS, ask, expect_bars, expect_complete, sandbox
+from e2e.helpers import (
+    BAR,
+    DEMO_REGIONS,
+    UI_TIMEOUT_MS,
+    Api,
+    ask,
+    expect_bars,
+    expect_complete,
+    sandbox,
+    unique,
+)
+from vizorch_site.testing import LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +47,38 @@ def test_axis_of_averages_has_distinct_percent_ticks(sign_in: Callable[[str], Pa
     assert len(set(labels)) == len(labels), labels
     # The catalog knows the discount is a rate: the axis says so.
     assert all(label.endswith("%") for label in labels), labels
+
+
+def test_axis_of_small_averages_has_distinct_ticks_without_a_percent_format(
+    live_server: LiveServer, sign_in: Callable[[str], Page], api_as: Callable[[str], Api]
+) -> None:
+    # The same answer, as if the catalog had no format for the measure: plain numbers between 0
+    # and about 0.1, which a one-decimal axis showed as "0, 0, 0.1, 0.1, 0.1".
+    analyst = api_as("analyst")
+    run = analyst.chat("Show average discount by region").run
+    assert run["status"] == "succeeded", run
+    code = re.sub(r'"percent": \[[^\]]*\]', '"percent": []', run["ui_code"])
+    assert code != run["ui_code"]
+    template = analyst.create_template(
+        {
+            "title": unique("Average discount, no format"),
+            "prompt": "Show average discount by region",
+            "generated_sql": run["generated_sql"],
+            "ui_code": code,
+            "parameters": run["parameters"] or {},
+            "data_source": "duckdb",
+            "data_url": run["data_url"],
+        }
+    )
+    page = sign_in("analyst")
+    page.goto(f"{live_server.url}/app/templates/{template['id']}")
+    expect_bars(page, DEMO_REGIONS)
+    ticks = sandbox(page).locator(Y_TICKS)
+    expect(ticks.first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    labels = ticks.all_text_contents()
+    assert len(labels) >= 3, labels
+    assert len(set(labels)) == len(labels), labels
+    assert not any(label.endswith("%") for label in labels), labels
 
 
 def test_table_shows_dates_by_their_grain(sign_in: Callable[[str], Page]) -> None:

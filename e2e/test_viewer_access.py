@@ -74,7 +74,11 @@ def test_viewer_sees_shared_template_read_only_with_working_parameters_and_not_u
 
     # Not reachable by address either.
     page.goto(page.url.rsplit("/", 1)[0] + f"/{unshared['id']}")
-    expect(page.get_by_test_id("sandbox-frame")).to_have_count(0)
+    # The page's sandbox frame is there (booted with every page) but draws nothing of it.
+    expect(sandbox(page).get_by_text("Waiting for a component")).to_be_attached(
+        timeout=UI_TIMEOUT_MS
+    )
+    expect(sandbox(page).locator(".recharts-surface")).to_have_count(0)
     expect(page.get_by_test_id("template-view")).to_contain_text(
         "not found", ignore_case=True, timeout=UI_TIMEOUT_MS
     )

@@ -7,7 +7,7 @@
   let last = null;
   const check = () => {
     const chart = document.querySelector(
-      ".recharts-bar-rectangle, .recharts-line-curve, .vz-pointcloud canvas",
+      ".recharts-bar-rectangle, .recharts-line-curve, .vz-pointcloud canvas, .recharts-scatter-symbol",
     );
     if (!chart || chart === last) return;
     last = chart;
