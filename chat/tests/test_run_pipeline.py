@@ -132,7 +132,9 @@ def _connections(database_url: str) -> int:
     name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres") as con:
         row = con.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [name]
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = %s AND backend_type = 'client backend'",
+            [name],
         ).fetchone()
     return int(row[0]) if row else 0
 
@@ -150,9 +152,9 @@ def test_many_streams_at_once_stay_within_the_connection_pools(
             seen.append(_connections(database_url))
             sampling.wait(0.05)
 
+    owner = client_for(services_server)  # before sampling: the token's command connects too
     sampler = threading.Thread(target=sample)
     sampler.start()
-    owner = client_for(services_server)
     try:
 
         def one(_: int) -> list[Event]:
