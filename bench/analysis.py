@@ -57,71 +57,53 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "concurrency": Analysis(
         cause=(
-            "SQLite's single writer. Each run drives its DB work in a thread and a connection "
-            "of its own (`ThreadSensitiveContext` per run in `chat.consumers.drive_run`), every "
-            "event is an autocommit INSERT with an fsync, and every run and every stream also "
-            "write or read each second (`touch_listener`, `run_watch_state`). py-spy on daphne "
-            "during a 200-stream burst (50 Hz, 60 s): 75 % of the non-idle samples are threads "
-            "in `sqlite3` `execute` waiting for the write lock, under `append_event` (9,637 "
-            "samples), `start_chat_run`, `claim_run` and `touch_listener`. After the 20 s busy "
-            "timeout a write fails with `database is locked`: that run ends with an `error` "
-            "event, and because `RunEmitter._publish` increments `seq` before `append_event` "
-            "succeeds, its stream shows a gap (the lost events). Requests wait behind the same "
-            "lock, so first events take seconds and most streams do not finish in the burst "
-            "window. Even without the lock, ~200 runs x ~0.4 s of CPU on 2 cores is ~40 s of "
-            "work, so a 500 ms p99 gap also needs much cheaper runs (see the end-to-end figure)."
+            "Since issue 14 (not profiled again yet): runs share four database threads per "
+            "process (core/db.py), a worker drives VIZORCH_MAX_CONCURRENT_RUNS (24) runs and "
+            "queues the rest in order (their streams get `progress` with their place), events "
+            "are written in batches and numbered by their write, the offline component is a "
+            "handful of code events, and the `run` frame comes from the created run. On "
+            "2026-12-01 (load average 8-15 from other work on the 2 cores) the burst reached "
+            "200/200 with 0 errors and 0 lost events in both modes; what is left is time: "
+            "the burst is ~200 runs of CPU on 2 shared cores, so queued runs wait tens of "
+            "seconds without an event (the p99 gap) and the 200 requests' sign-in and run "
+            "creation queue behind each other (the first event's p99); a loaded machine also "
+            "pushes streams past the 120 s cut-off."
         ),
         next_step=(
-            "(chat) Publish and number an event only after its log row is written (or retry the "
-            "write), far fewer events per run, and one DB thread for all runs instead of one "
-            "per run; (lead) SQLite WAL + synchronous=NORMAL, and document that many concurrent "
-            "runs need PostgreSQL; then measure again, including the PostgreSQL + Redis figure."
+            "(chat) Profile the burst again (`python -m bench.profile burst`) on a quiet "
+            "machine; report a queued run's place more often than on its changes if the gap "
+            "target is meant for waiting runs too; cut per-run CPU (the end-to-end figure); "
+            "(lead) decide whether the p99 gap target counts runs waiting in the queue."
         ),
     ),
     "concurrency_services": Analysis(
         cause=(
-            "On PostgreSQL the same design runs out of connections: the run worker opens one "
-            "connection per run (a thread per run through `ThreadSensitiveContext`) and daphne "
-            "one per request thread, and PostgreSQL allows 100. In the final run half of the "
-            "200 requests failed with HTTP 500 while connecting (`FATAL: sorry, too many "
-            "clients already`), and the worker's `drive_run` failed the same way for 100 runs "
-            "(runworker log), whose streams then ended with 'No run worker picked this run "
-            "up'. In development runs the worker process also died once on "
-            "`redis.exceptions.TimeoutError: Timeout reading from 127.0.0.1:6379` (channels_redis "
-            "BZPOPMIN) and every run in flight ended with 'worker shut down'."
+            "Since issue 14: each process keeps at most VIZORCH_DB_POOL_SIZE (10) PostgreSQL "
+            "connections (Django's psycopg pool), all runs and streams of a process go through "
+            "its database threads, a streaming request gives its connection back before it "
+            "streams, and the worker's listener survives Redis errors. 0/200 became 200/200 "
+            "with 0 errors and 0 lost events (2026-12-01, machine loaded by other work); what "
+            "is left is the same time budget as the embedded figure."
         ),
         next_step=(
-            "(chat) Share a small DB connection pool (one DB thread, or `thread_sensitive=False` "
-            "with a bounded executor) between runs, and cap the runs a worker drives at once "
-            "(queue the rest); restart the worker's listener on a Redis timeout instead of "
-            "stopping, and re-queue runs a stopped worker held; (lead) run several workers with "
-            "REDIS_URL and size max_connections/pgbouncer for them."
+            "(chat) Profile daphne and the worker during the burst; (lead) several workers "
+            "with REDIS_URL (docs/deployment.md sizes max_connections for them)."
         ),
     ),
     "formats": Analysis(
         cause=(
-            "Arrow IPC is written uncompressed and with plain strings "
-            "(`executors.results.arrow_stream_chunks`: `pa.ipc.new_stream` without "
-            "`IpcWriteOptions(compression=...)`, the Parquet file read back without "
-            "`read_dictionary`), so it is as large as the data in memory, larger than JSON for "
-            "these results: fast to serve, never 5x smaller. Measured with pyarrow on the stored "
-            "order-lines result (JSON 83 MB): plain IPC 76 MB, zstd IPC 21.7 MB, the three text "
-            "columns dictionary-encoded 28 MB, dictionary + zstd 8.3 MB (10x smaller, 0.12 s to "
-            "write). Parquet misses the size target only for the numeric result: "
-            "`order_item_id` and `order_id` are dense sequences written with dictionary/PLAIN "
-            "encoding (3.2 + 2.2 MB of 13.5 MB) and `sales` holds full-precision doubles "
-            "(2484.1499999999996) that do not compress (4.2 MB). With DELTA_BINARY_PACKED for "
-            "the integer sequences and BYTE_STREAM_SPLIT for the doubles the same file is "
-            "10.3 MB: 3.5x, still short of 5x because the doubles themselves are the data."
+            "Since issue 14 Arrow IPC is served compact on `codec=zstd` (dictionary-encoded "
+            "text, zstd buffers) and stored Parquet delta-encodes integers and dates and splits "
+            "doubles by byte stream (executors/engines/parquet_options.py). On 2026-12-01: "
+            "order lines Parquet 9.6x and Arrow 10.0x smaller than JSON; the numeric result "
+            "Parquet 3.4x and Arrow 2.8x. The numeric result's `sales` holds full-precision "
+            "doubles (2484.1499999999996) that do not compress: they are the data, and they "
+            "bound Parquet near 3.5x."
         ),
         next_step=(
-            "(executors) Stream Arrow with dictionary-encoded text columns (read the Parquet "
-            "with `read_dictionary`) and zstd buffer compression (`IpcWriteOptions(compression="
-            "'zstd')`) for clients that read it (pyarrow, polars, DuckDB; check the browser's "
-            "Arrow reader before turning it on for the portal); write Parquet with per-column "
-            "encodings (delta for integer sequences, byte-stream-split for floating point); "
             "(data) keep money as DECIMAL in the demo tables (`sales`, `cost`, `profit` are "
-            "DOUBLE), which Parquet stores in a few bytes."
+            "DOUBLE), which Parquet stores in a few bytes; or (lead) set the numeric case's "
+            "Parquet target to what full-precision doubles allow."
         ),
     ),
     "serving": Analysis(

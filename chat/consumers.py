@@ -511,7 +511,11 @@ def run_queue() -> RunQueue:
 
 
 class RunWorkerConsumer(AsyncConsumer):
-    """Consumes `vizorch.runs`: each run joins this process's run queue."""
+    """Consumes `vizorch.runs`: each run joins this process's run queue. It listens on no
+    channel of its own (an alias with no layer): the worker's listener hands it its messages,
+    and a Redis error on a channel of its own would end the consumer with messages in hand."""
+
+    channel_layer_alias = "vizorch-run-worker-has-no-layer"
 
     async def run_start(self, message: dict[str, Any]) -> None:
         run_queue().arrive(str(message["run_id"]))

@@ -44,6 +44,8 @@ DEFAULT_MAX_WAIT_S = 10.0
 HEADROOM = 1
 # Waiting statements are looked at again this often, to see slots that other processes freed.
 POLL_S = 0.2
+# A statement waiting this long for its turn is told its place in line (and again as it moves).
+WAIT_REPORT_S = 1.0
 DEFAULT_RETRY_AFTER_S = 5
 MAX_RETRY_AFTER_S = 60
 # Granted statements run on threads of their own, so a full engine never starves the event loop's
@@ -178,24 +180,35 @@ class Scheduler:
                 break
         self._outcome(ticket)
 
-    async def await_turn(self, ticket: Ticket) -> None:
+    async def await_turn(
+        self, ticket: Ticket, on_wait: Callable[[int], None] | None = None
+    ) -> None:
         """`wait` for a coroutine: no thread is held while it waits; cancelling the coroutine
-        takes the ticket out of the queue (or gives its slot back)."""
+        takes the ticket out of the queue (or gives its slot back). A statement still waiting
+        after WAIT_REPORT_S is told its place in line through `on_wait` (1 = next), and again
+        whenever that place changes."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             ticket._futures.append((loop, future))
             if ticket._event.is_set():
                 future.set_result(None)
+        reported = 0
         try:
             while True:
                 timeout = _remaining(ticket)
+                if on_wait is not None:
+                    timeout = min(timeout, WAIT_REPORT_S)
                 try:
                     await asyncio.wait_for(asyncio.shield(future), timeout)
                     break
                 except TimeoutError:
-                    if self._expire(ticket):
+                    if _remaining(ticket) <= 0 and self._expire(ticket):
                         break
+                    place = self.place(ticket)
+                    if on_wait is not None and place and place != reported:
+                        reported = place
+                        on_wait(place)
         except asyncio.CancelledError:
             self.withdraw(ticket)
             raise
@@ -242,11 +255,17 @@ class Scheduler:
         finally:
             self.release(ticket)
 
-    async def arun(self, ticket: Ticket, work: Callable[[], T]) -> T:
-        """Wait without holding a thread, then run `work` on a statement thread. The slot is
-        given back when `work` ends, even if the awaiting coroutine was cancelled first: a
-        statement keeps its slot until the engine has really stopped it."""
-        await self.await_turn(ticket)
+    async def arun(
+        self,
+        ticket: Ticket,
+        work: Callable[[], T],
+        on_wait: Callable[[int], None] | None = None,
+    ) -> T:
+        """Wait without holding a thread (told its place through `on_wait`), then run `work` on
+        a statement thread. The slot is given back when `work` ends, even if the awaiting
+        coroutine was cancelled first: a statement keeps its slot until the engine has really
+        stopped it."""
+        await self.await_turn(ticket, on_wait)
 
         def body() -> T:
             try:
@@ -261,6 +280,20 @@ class Scheduler:
             raise
         future.add_done_callback(_consume)
         return await asyncio.shield(future)
+
+    def place(self, ticket: Ticket) -> int:
+        """A waiting statement's place in its engine's line (1 = next), 0 once it is not
+        waiting: the statements of that engine waiting since before it, plus itself."""
+        with self._lock:
+            queue = self._queues.get(ticket.engine)
+            if queue is None or ticket.state != WAITING:
+                return 0
+            return 1 + sum(
+                1
+                for tickets in queue.waiting.values()
+                for other in tickets
+                if other.submitted < ticket.submitted
+            )
 
     def snapshot(self, engine: str) -> tuple[int, int]:
         """(running, waiting) statements of `engine` in this process."""

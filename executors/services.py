@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from executors.engines.base import (
     Dialect,
     Engine,
     EngineResult,
+    Progress,
     ProgressCallback,
     QueryLimits,
 )
@@ -210,8 +212,25 @@ async def aexecute_query(
     run = functools.partial(
         _run, engine, statement, tag=tag, limits=limits, on_progress=on_progress
     )
-    ran = await scheduling.scheduler().arun(ticket, run)
+    ran = await scheduling.scheduler().arun(ticket, run, _waiting_reporter(on_progress))
     return await sync_to_async(_record)(ran, owner)
+
+
+def _waiting_reporter(on_progress: ProgressCallback | None) -> Callable[[int], None] | None:
+    """A waiting statement's place in line, as progress."""
+    if on_progress is None:
+        return None
+
+    def report(place: int) -> None:
+        ahead = place - 1
+        stage = (
+            "Waiting for the engine: next in line"
+            if ahead == 0
+            else f"Waiting for the engine: {ahead} statement{'s' if ahead > 1 else ''} ahead"
+        )
+        on_progress(Progress(stage=stage, done=0, total=0, position=place))
+
+    return report
 
 
 async def arun_for_user(

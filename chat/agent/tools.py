@@ -255,7 +255,12 @@ class ToolBox:
         await self.emit(SqlEvent(engine=name, sql=sql))
 
         def on_progress(progress: Progress) -> None:
-            event = ProgressEvent(stage=progress.stage, done=progress.done, total=progress.total)
+            event = ProgressEvent(
+                stage=progress.stage,
+                done=progress.done,
+                total=progress.total,
+                position=progress.position,
+            )
             asyncio.run_coroutine_threadsafe(self.emit(event), loop)
 
         try:

@@ -38,7 +38,8 @@ def test_every_payload_has_the_spec_shape(answered: list) -> None:
 def test_code_chunks_concatenate_to_a_viz_module(answered: list, analyst: httpx.Client) -> None:
     code = code_of(answered)
     assert "export default function Viz" in code
-    assert len([e for e in answered if e.event == "code"]) > 1
+    # The offline model has its component whole: it comes in a handful of large chunks.
+    assert 1 < len([e for e in answered if e.event == "code"]) <= 6
     run = analyst.get(f"/api/runs/{answered[0].data['run_id']}").json()
     assert run["ui_code"] == code
     assert run["status"] == "succeeded"

@@ -79,6 +79,8 @@ def test_a_chat_run_waits_for_its_turn_where_a_direct_query_is_refused(
         time.sleep(DEFAULT_MAX_WAIT_S + 5)
         assert not finished.is_set(), [e.event for e in events]
         assert "sql" in [e.event for e in events] and "data" not in [e.event for e in events]
+        # Its stream says it is waiting for its turn, and its place in line.
+        assert [e.data["position"] for e in events if e.event == "progress"][:1] == [1]
         analyst_slots_taken.give_back()
         assert finished.wait(timeout=120)
     assert_contract(events)

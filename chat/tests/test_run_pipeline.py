@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -131,7 +132,9 @@ def _connections(database_url: str) -> int:
     name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres") as con:
         row = con.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [name]
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = %s AND backend_type = 'client backend'",
+            [name],
         ).fetchone()
     return int(row[0]) if row else 0
 
@@ -149,9 +152,9 @@ def test_many_streams_at_once_stay_within_the_connection_pools(
             seen.append(_connections(database_url))
             sampling.wait(0.05)
 
+    owner = client_for(services_server)  # before sampling: the token's command connects too
     sampler = threading.Thread(target=sample)
     sampler.start()
-    owner = client_for(services_server)
     try:
 
         def one(_: int) -> list[Event]:
@@ -235,3 +238,23 @@ def test_a_queued_run_on_the_embedded_worker_waits_however_long_it_takes(
         assert_answered(first.result())
     assert_answered(waiting)
     assert [e.data["position"] for e in waiting if "position" in e.data][-1] == 0
+
+
+def test_a_worker_whose_redis_reads_time_out_keeps_listening(
+    services_server: LiveServer, workers: Workers
+) -> None:
+    # Reads cut off after 1 s, shorter than channels-redis's 5 s blocking pop: every idle
+    # listen ends in redis.exceptions.TimeoutError, as a slow or restarting Redis does.
+    url = services_server.env["REDIS_URL"].replace("socket_timeout=15", "socket_timeout=1")
+    assert "socket_timeout=1" in url
+    worker = workers.start(REDIS_URL=url)
+    with client_for(services_server) as client:
+        # Long enough for several timeouts before the run arrives.
+        for _ in range(3):
+            assert worker.poll() is None
+            time.sleep(2.0)
+        events = ask(client, "Show total sales by region")
+    assert_answered(events)
+    assert worker.poll() is None
+    log = (services_server.var_dir / "runworker-0.log").read_text()
+    assert "listening again" in log

@@ -29,11 +29,13 @@ class QueryLimits:
 
 @dataclass(frozen=True)
 class Progress:
-    """A snapshot of a long job: `done` of `total` units (tasks) in `stage`."""
+    """A snapshot of a long job: `done` of `total` units (tasks) in `stage`; `position` is its
+    place in line while the statement waits for its turn (1 = next)."""
 
     stage: str
     done: int
     total: int
+    position: int | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
