@@ -66,6 +66,8 @@ class LiveServer:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     prepare: bool = True
+    # The demo gallery costs a few offline runs at every start: only tests of it ask for it.
+    seed_gallery: bool = False
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
@@ -93,7 +95,7 @@ class LiveServer:
         }
         if self.prepare:
             _manage(self.env, "migrate", "--no-input")
-            _manage(self.env, "seed_demo")
+            _manage(self.env, "seed_demo", *(() if self.seed_gallery else ("--no-gallery",)))
         self.port = free_port()
         self.log_path = self.var_dir / f"daphne-{self.port}.log"
         with open(self.log_path, "wb") as log:
