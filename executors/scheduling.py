@@ -203,7 +203,7 @@ class Scheduler:
                     await asyncio.wait_for(asyncio.shield(future), timeout)
                     break
                 except TimeoutError:
-                    if _remaining(ticket) <= 0 and self._expire(ticket):
+                    if time.monotonic() >= ticket.deadline and self._expire(ticket):
                         break
                     place = self.place(ticket)
                     if on_wait is not None and place and place != reported:
