@@ -30,12 +30,13 @@ INSERT INTO books VALUES (10, 'Dune', 'Fiction', 'Herbert', 12.5),
   (13, 'SPQR', 'History', 'Beard', 20);
 CREATE TABLE loans (loan_id INTEGER, member_id INTEGER, book_id INTEGER, loaned_on DATE,
   returned_on DATE, fee DECIMAL(8,2), late BOOLEAN);
+-- Fees chosen so that no two members tie (a top N of tied values has no one right answer).
 INSERT INTO loans VALUES
   (100, 1, 10, '2023-01-05', '2023-01-20', 1.5, false),
   (101, 1, 12, '2023-02-11', '2023-03-30', 3, true),
   (102, 2, 10, '2023-02-15', '2023-02-25', 1.5, false),
   (103, 3, 13, '2023-06-01', '2023-06-09', 2, false),
-  (104, 4, 11, '2024-01-03', '2024-02-20', 4, true),
+  (104, 4, 11, '2024-01-03', '2024-02-20', 3.5, true),
   (105, 5, 12, '2024-02-10', '2024-02-12', 1, false),
   (106, 2, 13, '2024-03-01', NULL, 2.5, true);
 CREATE TABLE visits (year INTEGER, month INTEGER, visitors INTEGER);
