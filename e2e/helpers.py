@@ -74,8 +74,10 @@ def set_title(page: Page, title: str) -> None:
 
 # Resolves once the sandbox's SVG shapes have not moved for 20 animation frames (the chart's
 # entry animation is over), or after 10 s; only used before a screenshot, never for a verdict.
+# The deadline is a timer of its own: a frame that is not drawn gets no animation frames.
 _SETTLE_JS = """() => new Promise((resolve) => {
   const started = performance.now();
+  setTimeout(() => resolve(-1), 10000);
   let last = null;
   let stable = 0;
   const shape = () => Array.from(document.querySelectorAll("svg path, svg rect"))
@@ -95,7 +97,9 @@ _SETTLE_JS = """() => new Promise((resolve) => {
 
 def settle_chart(page: Page) -> None:
     """Let the chart in the sandbox (if any) finish its entry animation."""
-    if page.get_by_test_id("sandbox-frame").count():
+    # The frame is booted with the page and kept hidden until it shows an artifact.
+    frame = page.get_by_test_id("sandbox-frame")
+    if frame.count() and frame.first.is_visible():
         sandbox(page).locator("body").evaluate(_SETTLE_JS)
 
 
