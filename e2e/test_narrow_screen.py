@@ -28,8 +28,17 @@ def _page_width(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
+# The outermost elements that reach past the screen's right edge, to name them in a failure.
+_WIDE_JS = """(width) => Array.from(document.querySelectorAll("body *"))
+  .filter((e) => e.getBoundingClientRect().right > width
+    && !(e.parentElement && e.parentElement.getBoundingClientRect().right > width))
+  .slice(0, 5)
+  .map((e) => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent || "").slice(0, 40)}"`)"""
+
+
 def _expect_no_sideways_scroll(page: Page) -> None:
-    assert _page_width(page) <= WIDTH, f"the page is {_page_width(page)} px wide"
+    width = _page_width(page)
+    assert width <= WIDTH, f"the page is {width} px wide: {page.evaluate(_WIDE_JS, WIDTH)}"
 
 
 def test_nothing_scrolls_sideways_at_390_px(phone: Page) -> None:

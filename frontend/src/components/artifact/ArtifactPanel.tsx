@@ -191,7 +191,7 @@ export function ArtifactPanel({
               <Database /> SQL
             </TabsTrigger>
           </TabsList>
-          <div className="flex items-center gap-2">
+          <div className="flex flex-wrap items-center gap-2">
             {isGenerating ? (
               <span
                 className="flex items-center gap-1 text-xs text-muted-foreground"
@@ -258,8 +258,13 @@ export function ArtifactPanel({
           className="relative min-h-[320px] flex-1 data-[state=inactive]:hidden"
         >
           {/* Mounted with the page and kept for every artifact (SandboxFrame). Until a chart has
-              been drawn the frame's own "waiting" line stays hidden under the one overlay. */}
-          <div className={!hasArtifact || (isGenerating && !drawn) ? "invisible h-full" : "h-full"}>
+              been drawn the frame's own "waiting" line stays hidden under the one overlay; data
+              that failed to load leaves nothing to show but the error and its Retry. */}
+          <div
+            className={
+              !hasArtifact || (isGenerating && !drawn) || loaded.error ? "invisible h-full" : "h-full"
+            }
+          >
             <SandboxFrame
               ref={sandbox}
               sandboxUrl={sandboxUrl}
