@@ -33,7 +33,8 @@ _WIDE_JS = """(width) => Array.from(document.querySelectorAll("body *"))
   .filter((e) => e.getBoundingClientRect().right > width
     && !(e.parentElement && e.parentElement.getBoundingClientRect().right > width))
   .slice(0, 5)
-  .map((e) => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent || "").slice(0, 40)}"`)"""
+  .map((e) => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent || "").slice(0, 40)}"`)
+"""
 
 
 def _expect_no_sideways_scroll(page: Page) -> None:
