@@ -54,9 +54,8 @@ def line_component() -> tuple[str, dict[str, Any]]:
         "grain": "day", "values": ("sales",), "percent_values": (), "sort": "none",
         "show_labels": False, "color_scheme": "default",
     }  # fmt: skip
-    # Fields this figure does not care about (series, top N, ...) stay None.
-    fields: dict[str, Any] = {f.name: chosen.get(f.name) for f in dataclasses.fields(ChartSpec)}
-    spec = ChartSpec(**fields)
+    # Fields this figure does not care about (series, top N, ...) keep their defaults, or None.
+    spec = ChartSpec(**_fields(chosen))
     return render_component(spec), build_params(spec, LINE_POINTS)["values"]
 
 
@@ -71,9 +70,15 @@ def _spec(**chosen: Any) -> ChartSpec:
         "title": "T", "x_is_time": False, "percent_values": (), "sort": "desc",
         "show_labels": False, "color_scheme": "default",
     }  # fmt: skip
-    merged = {**defaults, **chosen}
-    fields: dict[str, Any] = {f.name: merged.get(f.name) for f in dataclasses.fields(ChartSpec)}
-    return ChartSpec(**fields)
+    return ChartSpec(**_fields({**defaults, **chosen}))
+
+
+def _fields(chosen: dict[str, Any]) -> dict[str, Any]:
+    """Every field of ChartSpec: the chosen value, else the field's default, else None."""
+    return {
+        f.name: chosen.get(f.name, None if f.default is dataclasses.MISSING else f.default)
+        for f in dataclasses.fields(ChartSpec)
+    }
 
 
 def typical_components() -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
