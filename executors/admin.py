@@ -253,7 +253,7 @@ class CatalogMetricForm(forms.ModelForm):
         model = CatalogMetric
         fields = ("catalog", "name", "expression", "table", "synonyms", "description", "format")
         help_texts = {
-            "expression": "A SQL aggregate, e.g. SUM(order_items.profit) / SUM(order_items.sales).",
+            "expression": "A SQL aggregate, e.g. SUM(loans.fee) / COUNT(DISTINCT loans.member_id).",
             "table": "The table the metric is computed over (joined to the others it names).",
         }
 

@@ -1,7 +1,7 @@
 """Join paths between tables, inferred from names and from values. From names: `x_id` ↔ `x.id`,
-the same key column in two tables (`orders.customer_id` ↔ `customers.customer_id`), prefixed keys
-(`o_custkey` ↔ `c_custkey`). From values: a column whose values are all found in another table's
-unique key under another name (`orders.ship_to` ⊂ `warehouses.code`); the profiler runs those
+the same key column in two tables (`loans.member_id` ↔ `members.member_id`), prefixed keys
+(`l_membkey` ↔ `m_membkey`). From values: a column whose values are all found in another table's
+unique key under another name (`loans.picked_up_at` ⊂ `branches.code`); the profiler runs those
 checks, this module only chooses which pairs are worth a query."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def by_name(tables: Sequence[KeyTable]) -> list[Relationship]:
                 continue
             other, key = target
             # A table's own key references another table only when it is named after that
-            # table, not its own (customer_details.customer_id → customers, never the reverse).
+            # table, not its own (member_details.member_id → members, never the reverse).
             if (column.name in own_key or column.unique) and (
                 _named_after(column_stem, table) or not _named_after(column_stem, other)
             ):
@@ -191,14 +191,14 @@ def _names_match(
     owner = _owner(other)
     if column_stem == owner:
         return True  # `sales.shop` → the key of shops
-    # `customer_id` → customers.id
+    # `member_id` → members.id
     if key_stem in {"id", "key", "code"}:
         return column_stem in {f"{owner}_{key_stem}", f"{owner}{key_stem}"}
     return False
 
 
 def _owner(table: KeyTable) -> str:
-    """The stem a column naming this table has: `shops` → 'shop', `order_items` → 'order_item'."""
+    """The stem a column naming this table has: `shops` → 'shop', `loan_items` → 'loan_item'."""
     return naming.stem(naming.singular(naming.table_leaf(table.name)))
 
 
