@@ -125,9 +125,8 @@ def result_columns(schema: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         value_format: ValueFormat = field.get("format") or format_of_type(kind)
         if value_format in ("date", "datetime") and kind not in ("date", "timestamp", "text"):
             value_format = format_of_type(kind)
+        # Without a traced grain the values decide (the coarsest grain that shows each).
         grain = field.get("grain") if kind in ("date", "timestamp", "text") else None
-        if grain is None and kind == "date" and value_format == "date":
-            grain = "day"
         column: dict[str, Any] = {
             "name": str(field["name"]),
             "type": kind,

@@ -132,7 +132,7 @@ def test_a_stored_schema_without_formats_reads_by_type() -> None:
         ]
     )
     assert [(c["format"], c["grain"]) for c in columns] == [
-        ("date", "day"),
+        ("date", None),
         ("datetime", None),
         ("currency", None),
     ]
