@@ -62,12 +62,8 @@ def test_axis_of_small_averages_has_distinct_ticks_without_a_percent_format(
     run = answer.run
     assert run["status"] == "succeeded", run
     label, value = (c["name"] for c in _columns(answer))
-    plain = analyst.client.post(
-        "/api/query",
-        json={
-            "sql": f'SELECT "{label}", "{value}" + 0 AS "{value}" FROM ({run["generated_sql"]}) AS t'
-        },
-    )
+    sql = f'SELECT "{label}", "{value}" + 0 AS "{value}" FROM ({run["generated_sql"]}) AS t'
+    plain = analyst.client.post("/api/query", json={"sql": sql})
     assert plain.status_code == 200, plain.text
     assert plain.json()["columns"][1]["format"] == "number"
     template = analyst.create_template(
