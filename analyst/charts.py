@@ -326,7 +326,7 @@ def _with_spec(name: str, spec: dict[str, Any]) -> str:
 def render_component(spec: ChartSpec) -> str:
     if spec.chart_type == "kpi":
         value = spec.values[0] if spec.values else ""
-        return _with_spec("kpi", {"value": value, "percent": value in spec.percent_values})
+        return _with_spec("kpi", {"value": value})
     if spec.chart_type == "scatter":
         x_value, y_value = (spec.values + spec.values)[:2]
         return _with_spec(
@@ -345,7 +345,6 @@ def render_component(spec: ChartSpec) -> str:
             "series": spec.series,
             "seriesGrain": spec.series_grain,
             "values": list(spec.values),
-            "percent": list(spec.percent_values),
             "sort": spec.sort,
             "additive": list(spec.additive),
         },

@@ -8,6 +8,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from executors.schemas import ResultColumn
+
 Stage = Literal["sql_execution", "code_generation", "data_fetch"]
 ChartType = str
 ControlKind = Literal["text", "select", "number", "slider", "switch", "color_scheme"]
@@ -63,7 +65,8 @@ class CodeChunkEvent(SseEvent):
 
 class DataReadyEvent(SseEvent):
     """The result is stored at `url`; `truncated` when the engine's row or byte limit cut it
-    (then `row_count` rows are kept and the query had more)."""
+    (then `row_count` rows are kept and the query had more). `columns` says what each column is
+    and how its values read (docs/sse.md, "Result columns")."""
 
     event: ClassVar[str] = "data"
     type: Literal["data_ready"] = "data_ready"
@@ -72,6 +75,7 @@ class DataReadyEvent(SseEvent):
     format: Literal["json", "parquet"]
     row_count: int | None = None
     truncated: bool = False
+    columns: list[ResultColumn] = Field(default_factory=list)
 
 
 class Control(BaseModel):

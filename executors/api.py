@@ -15,12 +15,12 @@ from ninja import Router
 
 from core.errors import Refused
 from core.schemas import ErrorOut
-from executors import access, results, services
+from executors import access, columns, results, services
 from executors.access import readable_result
 from executors.catalog import selectors as catalog_selectors
 from executors.errors import ResultTooLarge
 from executors.models import QueryResult
-from executors.schemas import CatalogOut, EnginesOut, QueryIn, QueryOut
+from executors.schemas import CatalogOut, EnginesOut, QueryIn, QueryOut, ResultColumnsOut
 from executors.services import StoredResult
 
 router = Router(tags=["executors"])
@@ -80,6 +80,26 @@ async def get_data(
         )
     if download is not None:
         response["Content-Disposition"] = f'attachment; filename="{_file_name(download)}.{chosen}"'
+    return _with_headers(response, headers)
+
+
+@router.get(
+    "/data/{result_id}/columns",
+    response={200: ResultColumnsOut, 304: None, 404: ErrorOut},
+    summary="Describe a stored result's columns",
+)
+async def get_columns(request: HttpRequest, result_id: uuid.UUID) -> Any:
+    """The columns of a stored result: each one's type, and the format and date grain its values
+    read in (from the semantic catalog, else from the type)."""
+    record = await sync_to_async(readable_result)(request.user, result_id)
+    etag = f'"{record.id}.columns"'
+    headers = _cache_headers(record, etag)
+    if _matches(request.headers.get("If-None-Match", ""), etag):
+        return _with_headers(HttpResponse(status=304), headers)
+    body = ResultColumnsOut.model_validate({"columns": columns.result_columns(record.schema)})
+    response = HttpResponse(
+        body.model_dump_json(exclude_none=True), content_type=MEDIA_TYPES["json"]
+    )
     return _with_headers(response, headers)
 
 

@@ -21,7 +21,7 @@ import math
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +180,17 @@ def store_result(
 
 
 def record_result(
-    path: Path, *, owner: Any, engine: str, sql: str, tag: str, result: EngineResult
+    path: Path,
+    *,
+    owner: Any,
+    engine: str,
+    sql: str,
+    tag: str,
+    result: EngineResult,
+    describe: Callable[[list[dict[str, str]]], list[dict[str, Any]]] | None = None,
 ) -> QueryResult:
+    """The row of a result file; `describe` adds what each column means (executors/columns.py)
+    to its Arrow schema."""
     metadata = pq.read_metadata(path)
     arrow_bytes = result.arrow_bytes
     if arrow_bytes is None:
@@ -191,6 +200,7 @@ def record_result(
     small = row_count <= small_rows and arrow_bytes <= small_bytes
     size = QueryResult.SMALL if small else QueryResult.LARGE
     owner_id = getattr(owner, "pk", None) if owner is not None else None
+    schema = schema_json(metadata.schema.to_arrow_schema())
     return QueryResult.objects.create(
         id=uuid.UUID(path.name.removesuffix(".parquet")),
         owner_id=owner_id,
@@ -200,7 +210,7 @@ def record_result(
         file_name=path.name,
         row_count=row_count,
         byte_size=path.stat().st_size,
-        schema=schema_json(metadata.schema.to_arrow_schema()),
+        schema=describe(schema) if describe is not None else schema,
         truncated=result.truncated,
         size=size,
         expires=timezone.now() + result_ttl(),

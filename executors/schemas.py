@@ -7,12 +7,44 @@ from typing import Any, Literal
 from ninja import Schema
 
 from core.schemas import BodyIn
-from executors.catalog.model import Metric, Relationship, SemanticTable
+from executors.catalog.model import Metric, Relationship, SemanticTable, ValueFormat
+
+ColumnType = Literal[
+    "integer",
+    "number",
+    "decimal",
+    "boolean",
+    "text",
+    "date",
+    "timestamp",
+    "time",
+    "duration",
+    "binary",
+    "nested",
+    "other",
+]
+DateGrain = Literal["day", "week", "month", "quarter", "year"]
 
 
-class ColumnOut(Schema):
+class ResultColumn(Schema):
+    """One column of a stored result and how its values read (docs/sse.md, "Result columns"):
+    `type` from the result's Arrow schema (`arrow_type`), `format` and `grain` from the semantic
+    catalog column or metric the SQL computes it from, else from the type; `currency` (ISO 4217)
+    with the currency format; `label` the catalog's readable name, when it has one."""
+
     name: str
-    type: str
+    type: ColumnType
+    arrow_type: str = ""
+    format: ValueFormat
+    grain: DateGrain | None = None
+    currency: str | None = None
+    label: str | None = None
+
+
+class ResultColumnsOut(Schema):
+    """The columns of a stored result, in order."""
+
+    columns: list[ResultColumn]
 
 
 class QueryIn(BodyIn):
@@ -27,7 +59,7 @@ class QueryOut(Schema):
     format: Literal["json", "parquet"]
     row_count: int
     truncated: bool
-    columns: list[ColumnOut]
+    columns: list[ResultColumn]
 
 
 class QueryResultData(Schema):

@@ -14,7 +14,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from executors import access, registry, results, scheduling
+from executors import access, columns, registry, results, scheduling
+from executors.catalog.selectors import stored_catalog
 from executors.engines.base import (
     Dialect,
     Engine,
@@ -39,7 +40,8 @@ class StoredResult:
     format: str
     row_count: int
     truncated: bool
-    columns: list[dict[str, str]]
+    columns: list[dict[str, Any]]
+    """`ResultColumn`s: name, closed type, Arrow type, format, grain (executors/columns.py)."""
     engine: str
     sql: str
     preview: list[list[Any]] = field(default_factory=list)
@@ -135,8 +137,21 @@ def _record(ran: _Ran, owner: Any) -> StoredResult:
         sql=ran.statement.query,
         tag=ran.tag,
         result=ran.result,
+        describe=functools.partial(_describe, ran.statement, ran.engine),
     )
     return stored(record, preview=ran.preview)
+
+
+def _describe(
+    statement: GuardedStatement, engine: str, schema: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """The result's columns traced to the engine's catalog as stored (never profiled here)."""
+    return columns.describe(
+        schema,
+        statement.query,
+        dialect=statement.dialect,
+        catalog=stored_catalog(engine, include_hidden=True),
+    )
 
 
 def stored(record: QueryResult, *, preview: list[list[Any]] | None = None) -> StoredResult:
@@ -153,7 +168,7 @@ def stored(record: QueryResult, *, preview: list[list[Any]] | None = None) -> St
         format="json" if record.size == QueryResult.SMALL else "parquet",
         row_count=record.row_count,
         truncated=record.truncated,
-        columns=record.columns,
+        columns=columns.result_columns(record.schema),
         engine=record.engine,
         sql=record.sql,
         preview=preview,

@@ -227,6 +227,8 @@ VIZORCH_RESULT_TTL_HOURS = float(os.environ.get("VIZORCH_RESULT_TTL_HOURS", "168
 # A result's Arrow data beyond this is cut (truncated); its JSON form beyond the next is a 413.
 VIZORCH_MAX_RESULT_BYTES = int(os.environ.get("VIZORCH_MAX_RESULT_BYTES", str(256 * 2**20)))
 VIZORCH_MAX_JSON_BYTES = int(os.environ.get("VIZORCH_MAX_JSON_BYTES", str(64 * 2**20)))
+# The ISO 4217 code of the money the catalog's currency columns hold (result columns, charts).
+VIZORCH_CURRENCY = os.environ.get("VIZORCH_CURRENCY", "USD")
 # A template's picture of its chart (a PNG the browser's sandbox draws) beyond this is a 413.
 VIZORCH_THUMBNAIL_MAX_BYTES = int(os.environ.get("VIZORCH_THUMBNAIL_MAX_BYTES", str(2**20)))
 # Stored result files per user and in all (bytes on disk); expired results make room first.

@@ -6,15 +6,18 @@
 // adds up (else left out, and the caption says so); long or many labels turn bars horizontal.
 
 import {
-  type ColumnFormat,
+  columnOf,
   DataTable,
   downsample,
   downsampleLine,
   formatDate,
   formatNumber,
+  formatValue,
   getColors,
   niceTicks,
+  numberFormatOf,
   plotWidth,
+  type ResultColumn,
   rowsToObjects,
   tickFormatter,
 } from "@vizorch/kit";
@@ -48,12 +51,12 @@ type Spec = {
   series: string | null;
   seriesGrain: Grain | null;
   values: string[];
-  percent: string[];
   sort: string;
   /** Value columns whose rows add up (sums, not averages), so the rest can be one "Other". */
   additive?: string[];
 };
-type QueryResult = { columns: string[]; rows: unknown[][] };
+// `fields`: what each column is (type, format, grain), which the values are formatted by.
+type QueryResult = { columns: string[]; rows: unknown[][]; fields?: ResultColumn[] };
 type Params = Record<string, unknown>;
 type Point = { __x: unknown; [key: string]: unknown };
 
@@ -66,18 +69,11 @@ const SPEC: Spec = {
   series: null,
   seriesGrain: null,
   values: ["value"],
-  percent: [],
   sort: "desc",
   additive: ["value"],
 };
 // analyst:end
 const FIRST_VALUE = SPEC.values[0] ?? "";
-// The table view's formats, from the catalog (through SPEC): the time axis by its grain, rates as
-// percentages.
-const TABLE_FORMATS: Record<string, ColumnFormat> = Object.fromEntries([
-  ...(SPEC.xIsTime ? [[SPEC.x, { format: "date", grain: SPEC.grain }]] : []),
-  ...SPEC.percent.map((column) => [column, { format: "percent" }]),
-]);
 const MAX_POINTS = 5000;
 const MAX_SERIES = 8;
 const OTHER = "Other";
@@ -96,12 +92,6 @@ function toNumber(value: unknown): number | null {
   if (value === null || value === undefined || value === "") return null;
   const n = typeof value === "number" ? value : Number(value);
   return Number.isFinite(n) ? n : null;
-}
-
-function formatValue(column: string, value: unknown, compact = true): string {
-  const n = toNumber(value);
-  if (n === null) return "\u2013";
-  return formatNumber(n, { compact, percent: SPEC.percent.includes(column) });
 }
 
 function formatX(value: unknown): string {
@@ -266,11 +256,17 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
         : `${keys.length} largest series of ${(keys.length + hiddenSeries).toLocaleString("en-US")} shown.`,
     );
   const caption = captions.join(" ");
+  // Values read as their column does (a rate as a percent, money in its currency): `data.fields`.
+  const fieldOf = (key: string) => columnOf(data, valueColumnOf(key));
+  const valueText = (key: string, value: unknown, compact = true) => {
+    const n = toNumber(value);
+    return n === null ? "\u2013" : formatValue(fieldOf(key), n, { compact });
+  };
 
   if (chartType === "table") {
     return (
       <Frame title={title}>
-        <DataTable data={data} maxRows={topN > 0 ? topN : undefined} formats={TABLE_FORMATS} />
+        <DataTable data={data} maxRows={topN > 0 ? topN : undefined} />
       </Frame>
     );
   }
@@ -300,8 +296,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   const shownMax = Math.max(0, ...shown);
   const squashed =
     chartType === "bar" && other !== undefined && Math.min(0, ...shown) >= 0 && otherValue > 2 * shownMax;
-  if (other)
-    other.__label = squashed ? `${formatValue(valueColumnOf(keys[0] ?? ""), otherValue)} \u25b8` : "";
+  if (other) other.__label = squashed ? `${valueText(keys[0] ?? "", otherValue)} \u25b8` : "";
   const valueDomain: [number, number] | undefined = squashed ? [0, shownMax * 1.15] : undefined;
   // Given ticks (rather than Recharts' own) let the labels show as many decimals as they need;
   // a squashed axis ends past the largest bar shown.
@@ -314,14 +309,10 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
         ),
   );
   const valueAxisDomain: [number, number] = [ticks[0] ?? 0, ticks[ticks.length - 1] ?? 0];
-  const yTick = tickFormatter(ticks, {
-    compact: true,
-    percent: SPEC.percent.includes(valueColumnOf(keys[0] ?? "")),
-  });
+  const yTick = tickFormatter(ticks, numberFormatOf(fieldOf(keys[0] ?? ""), { compact: true }));
   // On a time axis every label is measured unless the interval is a number: about one per 90 px.
   const timeInterval = Math.max(0, Math.ceil(points.length / Math.max(2, plotWidth() / 90)) - 1);
-  const tooltipValue = (value: unknown, name: unknown) =>
-    formatValue(valueColumnOf(String(name)), value, false);
+  const tooltipValue = (value: unknown, name: unknown) => valueText(String(name), value, false);
   const legend =
     showLegend && keys.length > 1 ? (
       <Legend
@@ -383,7 +374,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
       <LabelList
         dataKey={key}
         position={horizontal ? "right" : "top"}
-        formatter={(v: unknown) => formatValue(valueColumnOf(key), v)}
+        formatter={(v: unknown) => valueText(key, v)}
       />
     ) : null;
   const animate = points.length <= 500;
@@ -412,7 +403,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
             <Cell key={String(p.__x)} fill={colors[i % colors.length]} />
           ))}
         </Pie>
-        <Tooltip formatter={(v: unknown) => formatValue(valueColumnOf(key), v, false)} />
+        <Tooltip formatter={(v: unknown) => valueText(key, v, false)} />
         {showLegend ? <Legend formatter={(v: unknown) => formatX(v)} /> : null}
       </PieChart>
     );

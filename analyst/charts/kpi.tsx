@@ -1,15 +1,16 @@
 // The offline analyst's card for a question with one number as its answer. The analyst fills
 // SPEC with the query's value column when it writes the component.
 
-import { DataTable, KpiCard, rowsToObjects } from "@vizorch/kit";
+import { columnOf, DataTable, KpiCard, numberFormatOf, type ResultColumn, rowsToObjects } from "@vizorch/kit";
 import type React from "react";
 
-type Spec = { value: string; percent: boolean };
-type QueryResult = { columns: string[]; rows: unknown[][] };
+type Spec = { value: string };
+// `fields`: what each column is (type, format, grain); the number reads as its column does.
+type QueryResult = { columns: string[]; rows: unknown[][]; fields?: ResultColumn[] };
 type Params = Record<string, unknown>;
 
 // analyst:spec
-const SPEC: Spec = { value: "value", percent: false };
+const SPEC: Spec = { value: "value" };
 // analyst:end
 
 function toNumber(value: unknown): number | null {
@@ -41,11 +42,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
         justifyContent: "center",
       }}
     >
-      <KpiCard
-        label={title}
-        value={value ?? "\u2013"}
-        format={{ percent: SPEC.percent, decimals: SPEC.percent ? 1 : 2 }}
-      />
+      <KpiCard label={title} value={value ?? "\u2013"} format={numberFormatOf(columnOf(data, SPEC.value))} />
     </div>
   );
 }

@@ -14,23 +14,28 @@ from executors.catalog.model import SemanticCatalog
 ARTIFACT_CONTRACT = """\
 The artifact is ONE TypeScript React module whose default export is
 `export default function Viz({ data, params }) { ... }`.
-- `data` is `{columns: string[], rows: unknown[][]}` (the query result); `params` holds the
-  parameter values described below. Re-rendering with new params must never re-query data.
+- `data` is `{columns: string[], rows: unknown[][], fields}` (the query result); `params` holds
+  the parameter values described below. Re-rendering with new params must never re-query data.
+- `data.fields` describes each column as run_sql's `columns` do: `{name, type, format, grain,
+  currency}` (format number|integer|currency|percent|date|datetime|text, from the catalog). Format
+  every value, tick, label and tooltip through it: `formatValue(columnOf(data, name), value,
+  {compact})` ("12.5%", "$1.2M", "Jan 2021"), and for a value axis
+  `tickFormatter(ticks, numberFormatOf(columnOf(data, name), {compact: true}))`.
 - It may import only:
   import React, { useState, useMemo, useRef, useEffect } from "react";
   import { ResponsiveContainer, BarChart, Bar, LineChart, Line, AreaChart, Area, PieChart, Pie,
     Cell, ScatterChart, Scatter, XAxis, YAxis, ZAxis, CartesianGrid, Tooltip, Legend, LabelList }
     from "recharts";
-  import { rowsToObjects, formatNumber, formatDate, getColors, colorSchemes, useResize,
-    downsample, downsampleLine, plotWidth, niceTicks, tickFormatter, PointCloud, KpiCard,
-    DataTable } from "@vizorch/kit";
+  import { rowsToObjects, columnOf, formatValue, numberFormatOf, formatNumber, formatDate,
+    getColors, colorSchemes, useResize, downsample, downsampleLine, plotWidth, niceTicks,
+    tickFormatter, PointCloud, KpiCard, DataTable } from "@vizorch/kit";
   (rowsToObjects(data) gives an array of row objects; formatNumber(value, {compact, decimals,
   percent, currency}); formatDate(value, grain); getColors(params.color_scheme) gives a palette;
   for a value axis pass ticks={niceTicks(values)} and tickFormatter={tickFormatter(ticks,
   {compact, percent})} so labels are distinct; a time series: downsampleLine(points, plotWidth(),
   p => p.value) and a numeric XAxis interval; more than 5,000 scatter points: <PointCloud x={xs}
   y={ys} xLabel yLabel /> (canvas, every point); KpiCard({label, value, format});
-  DataTable({data, formats}) shows dates by grain; top N = the N largest, then sort.)
+  DataTable({data}) formats each column by `data.fields`; top N = the N largest, then sort.)
 - No network access, no DOM access outside the component, no other imports.
 - Readable for any result (the row count is in run_sql's answer; a `truncated` result reached the
   row limit, and the portal tells the user): draw at most `params.top_n` categories (default 20

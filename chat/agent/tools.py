@@ -22,6 +22,7 @@ from chat.events import DataReadyEvent, ProgressEvent, SqlEvent, SseEvent
 from executors.catalog.model import SemanticCatalog
 from executors.engines.base import Progress
 from executors.errors import EngineUnavailable, ExecutorError, QueryCancelled
+from executors.schemas import ResultColumn
 
 if TYPE_CHECKING:
     from executors.services import StoredResult
@@ -51,6 +52,7 @@ def data_ready_event(stored: StoredResult) -> DataReadyEvent:
         format="parquet" if stored.format == "parquet" else "json",
         row_count=stored.row_count,
         truncated=stored.truncated,
+        columns=[ResultColumn.model_validate(column) for column in stored.columns],
     )
 
 

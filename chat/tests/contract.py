@@ -14,7 +14,11 @@ SHAPES: dict[str, tuple[str, set[str], set[str]]] = {
     "thought": ("thinking", {"type", "content"}, set()),
     "sql": ("sql", {"type", "engine", "sql"}, set()),
     "code": ("code_chunk", {"type", "language", "content"}, set()),
-    "data": ("data_ready", {"type", "url", "size", "format"}, {"row_count", "truncated"}),
+    "data": (
+        "data_ready",
+        {"type", "url", "size", "format"},
+        {"row_count", "truncated", "columns"},
+    ),
     "params": ("parameters", {"type", "values", "controls"}, set()),
     "progress": ("progress", {"type", "stage", "done", "total"}, {"position"}),
     "error": ("error", {"type", "message", "stage"}, {"code", "suggestions"}),
@@ -23,6 +27,8 @@ SHAPES: dict[str, tuple[str, set[str], set[str]]] = {
 }
 STAGES = {"sql_execution", "code_generation", "data_fetch"}
 CONTROL_KEYS = {"name", "kind", "label", "options", "min", "max", "step"}
+COLUMN_KEYS = {"name", "type", "arrow_type", "format"}
+COLUMN_OPTIONAL = {"grain", "currency", "label"}
 
 
 def assert_contract(events: list[Event]) -> None:
@@ -43,6 +49,8 @@ def assert_contract(events: list[Event]) -> None:
             assert re.fullmatch(r"/api/data/[\w-]+", event.data["url"]), event
             assert event.data["size"] in {"small", "large"}
             assert event.data["format"] in {"json", "parquet"}
+            for column in event.data.get("columns", []):
+                assert COLUMN_KEYS <= set(column) <= COLUMN_KEYS | COLUMN_OPTIONAL, column
         if event.event == "error":
             assert event.data["stage"] in STAGES
             assert event.data["message"].strip()

@@ -69,7 +69,10 @@ def test_query_answers_where_the_result_lives(analyst_client: Client) -> None:
     assert body["url"] == f"/api/data/{body['id']}"
     assert body["size"] == "small" and body["format"] == "json"
     assert body["row_count"] == 5 and body["truncated"] is False
-    assert body["columns"] == [{"name": "region", "type": "string"}, {"name": "n", "type": "int64"}]
+    assert [(c["name"], c["type"], c["arrow_type"]) for c in body["columns"]] == [
+        ("region", "text", "string"),
+        ("n", "integer", "int64"),
+    ]
 
 
 def test_refused_statement_answers_400_with_code_and_message(analyst_client: Client) -> None:

@@ -13,6 +13,8 @@ import {
   MeOutSchema,
   QueryOutSchema,
   QueryResultDataSchema,
+  type ResultColumnSchema,
+  ResultColumnsOutSchema,
   type RunOutSchema,
   SharesOutSchema,
   SuggestionsOutSchema,
@@ -22,6 +24,9 @@ import {
 } from "@/lib/generated/zod";
 
 export const QueryResultSchema = QueryResultDataSchema;
+export const ResultColumnsSchema = ResultColumnsOutSchema;
+/** One column of a result as the server describes it (type, format, date grain), validated. */
+export type ResultColumnInfo = z.infer<typeof ResultColumnSchema>;
 export type QueryResult = z.infer<typeof QueryResultSchema>;
 
 export const ParamControlSchema = ControlSchema;

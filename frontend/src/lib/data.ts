@@ -1,7 +1,12 @@
 // Fetches a query result for the artifact: JSON is validated here with Zod; Parquet stays bytes and
 // is decoded inside the sandbox (and validated there with the same schema).
 import { request } from "@/lib/api";
-import { type QueryResult, QueryResultSchema } from "@/lib/api-schemas";
+import {
+  type QueryResult,
+  QueryResultSchema,
+  type ResultColumnInfo,
+  ResultColumnsSchema,
+} from "@/lib/api-schemas";
 
 export type DataFormat = "json" | "parquet" | "auto";
 
@@ -11,6 +16,8 @@ export interface ResultExtent {
   rowCount: number | null;
   /** The engine's row or byte limit cut the result: the query had more rows. */
   truncated: boolean;
+  /** What each column is and how its values read (type, format, date grain); [] when unknown. */
+  columns: ResultColumnInfo[];
 }
 
 export type LoadedData = ResultExtent &
@@ -33,13 +40,36 @@ export function parseQueryResult(body: unknown): QueryResult {
   return parsed.data;
 }
 
+/** Where a stored result's column descriptions are (`/api/data/<id>/columns`), or null for data
+ * that is not a stored result. */
+export function columnsUrl(url: string): string | null {
+  const u = new URL(url, window.location.origin);
+  if (u.origin !== window.location.origin || !/^\/api\/data\/[^/]+$/.test(u.pathname)) return null;
+  return `${u.pathname}/columns`;
+}
+
+/** The result's column descriptions; none (the values decide how they read) when they cannot be read. */
+async function loadColumns(url: string, signal?: AbortSignal): Promise<ResultColumnInfo[]> {
+  const where = columnsUrl(url);
+  if (!where) return [];
+  try {
+    const response = await request(where, signal ? { signal } : {});
+    const parsed = ResultColumnsSchema.safeParse(await response.json());
+    return parsed.success ? parsed.data.columns : [];
+  } catch {
+    return [];
+  }
+}
+
 export async function loadData(url: string, format: DataFormat, signal?: AbortSignal): Promise<LoadedData> {
+  const described = loadColumns(url, signal);
   const response = await request(dataUrlWithFormat(url, format), signal ? { signal } : {});
   const type = response.headers.get("Content-Type") ?? "";
   const count = Number.parseInt(response.headers.get("X-Row-Count") ?? "", 10);
   const extent: ResultExtent = {
     rowCount: Number.isFinite(count) ? count : null,
     truncated: response.headers.get("X-Truncated") === "true",
+    columns: await described,
   };
   const isJson = format === "json" || (format === "auto" && type.includes("json"));
   if (!isJson) return { ...extent, format: "parquet", url, buffer: await response.arrayBuffer() };

@@ -229,6 +229,7 @@ export function SandboxApp() {
           try {
             data =
               message.data.format === "json" ? message.data.result : await readParquet(message.data.buffer);
+            if (message.columns) data = { ...data, fields: message.columns };
           } catch (error) {
             const base = settle();
             if (!base) return;

@@ -29,6 +29,24 @@ describe("sandbox protocol", () => {
     expect(acceptMessage(event(render, frame), frame, HostMessageSchema)).toEqual(render);
   });
 
+  it("carries the columns' descriptions with a render, and refuses malformed ones", () => {
+    const columns = [
+      {
+        name: "a",
+        type: "number",
+        arrow_type: "double",
+        format: "percent",
+        grain: null,
+        currency: null,
+        label: null,
+      },
+    ];
+    const described = { ...render, columns };
+    expect(acceptMessage(event(described, frame), frame, HostMessageSchema)).toEqual(described);
+    const wrong = { ...render, columns: [{ name: "a", type: "number", format: "fancy" }] };
+    expect(acceptMessage(event(wrong, frame), frame, HostMessageSchema)).toBeNull();
+  });
+
   it("ignores messages from any other window, or when there is no window", () => {
     expect(acceptMessage(event(render, stranger), frame, HostMessageSchema)).toBeNull();
     expect(acceptMessage(event(render, null), frame, HostMessageSchema)).toBeNull();

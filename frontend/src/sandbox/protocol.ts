@@ -1,6 +1,7 @@
 // The typed postMessage protocol between the portal (host) and the sandbox iframe. Both sides parse
 // every message with these schemas and only accept messages from the expected window.
 import { z } from "zod";
+import { ResultColumnSchema } from "@/lib/generated/zod";
 import type { TabularData } from "@/lib/tabular";
 
 export const CHANNEL = "vizorch-sandbox/1";
@@ -35,6 +36,8 @@ export const HostMessageSchema = z.discriminatedUnion("type", [
     code: z.string(),
     params: ParamsSchema,
     data: SandboxDataSchema,
+    /** What each column is (the server's description): the component reads it as `data.fields`. */
+    columns: z.array(ResultColumnSchema).optional(),
     theme: ThemeSchema,
   }),
   z.object({

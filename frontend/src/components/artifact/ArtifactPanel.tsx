@@ -311,7 +311,7 @@ export function ArtifactPanel({
         </TabsContent>
         <TabsContent value="data" className="min-h-0 flex-1">
           {table.result ? (
-            <ResultTable data={table.result} />
+            <ResultTable data={table.result} columns={loaded.data?.columns} />
           ) : (
             <p className="text-sm text-muted-foreground">
               {table.error ?? loaded.error ?? (dataUrl ? "Loading data…" : "No data yet.")}

@@ -1,8 +1,10 @@
 // The Data tab: a virtualised table of the query result (only visible rows are in the DOM, with
-// spacer rows above and below). Its downloads are the panel's (ResultNotice.tsx).
+// spacer rows above and below). Its downloads are the panel's (ResultNotice.tsx). Dates read by their
+// grain and rates and money by their format (the result's columns); other values as they are.
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useRef } from "react";
-import type { QueryResult } from "@/lib/api-schemas";
+import { useMemo, useRef } from "react";
+import type { QueryResult, ResultColumnInfo } from "@/lib/api-schemas";
+import { columnFormatter } from "@/lib/format";
 
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
 
@@ -13,10 +15,44 @@ function cell(value: unknown): string {
   return String(value);
 }
 
-const ROW_HEIGHT = 28;
+const FORMATTED = new Set(["date", "datetime", "percent", "currency"]);
 
-export function ResultTable({ data }: { data: QueryResult }) {
+/** How one column's cells read: by its format when it has one worth showing, else as they are. */
+function cellsOf(
+  data: QueryResult,
+  j: number,
+  column: ResultColumnInfo | undefined,
+): (value: unknown) => string {
+  if (!column || !FORMATTED.has(column.format)) return cell;
+  const format = columnFormatter(
+    data.rows.map((row) => row[j]),
+    column,
+  );
+  return (value) => (value === null || value === undefined ? cell(value) : format(value));
+}
+
+const ROW_HEIGHT = 28;
+const NO_COLUMNS: ResultColumnInfo[] = [];
+
+export function ResultTable({
+  data,
+  columns = NO_COLUMNS,
+}: {
+  data: QueryResult;
+  columns?: ResultColumnInfo[];
+}) {
   const parent = useRef<HTMLDivElement>(null);
+  const cells = useMemo(
+    () =>
+      data.columns.map((name, j) =>
+        cellsOf(
+          data,
+          j,
+          columns.find((c) => c.name === name),
+        ),
+      ),
+    [data, columns],
+  );
   const virtualizer = useVirtualizer({
     count: data.rows.length,
     getScrollElement: () => parent.current,
@@ -64,7 +100,7 @@ export function ResultTable({ data }: { data: QueryResult }) {
                           : "max-w-xs truncate whitespace-nowrap px-2"
                       }
                     >
-                      {cell(row[j])}
+                      {(cells[j] ?? cell)(row[j])}
                     </td>
                   ))}
                 </tr>

@@ -110,7 +110,15 @@ export const SandboxFrame = forwardRef<SandboxHandle, Props>(function SandboxFra
       renderId.current += 1;
       const payload = toSandboxData(data);
       postToSandbox(
-        hostMessage({ type: "render", renderId: renderId.current, code, params, data: payload.data, theme }),
+        hostMessage({
+          type: "render",
+          renderId: renderId.current,
+          code,
+          params,
+          data: payload.data,
+          columns: data.columns,
+          theme,
+        }),
         payload.transfer,
       );
     }

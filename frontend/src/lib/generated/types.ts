@@ -113,10 +113,6 @@ export interface CodeChunkEvent {
   language?: "tsx";
   type?: "code_chunk";
 }
-export interface ColumnOut {
-  name: string;
-  type: string;
-}
 /**
  * The last event of every stream, exactly once.
  */
@@ -190,15 +186,44 @@ export interface ConversationOut {
 }
 /**
  * The result is stored at `url`; `truncated` when the engine's row or byte limit cut it
- * (then `row_count` rows are kept and the query had more).
+ * (then `row_count` rows are kept and the query had more). `columns` says what each column is
+ * and how its values read (docs/sse.md, "Result columns").
  */
 export interface DataReadyEvent {
+  columns?: ResultColumn[];
   format: "json" | "parquet";
   row_count?: number | null;
   size: "small" | "large";
   truncated?: boolean;
   type?: "data_ready";
   url: string;
+}
+/**
+ * One column of a stored result and how its values read (docs/sse.md, "Result columns"):
+ * `type` from the result's Arrow schema (`arrow_type`), `format` and `grain` from the semantic
+ * catalog column or metric the SQL computes it from, else from the type; `currency` (ISO 4217)
+ * with the currency format; `label` the catalog's readable name, when it has one.
+ */
+export interface ResultColumn {
+  arrow_type?: string;
+  currency?: string | null;
+  format: "number" | "integer" | "currency" | "percent" | "date" | "datetime" | "text";
+  grain?: ("day" | "week" | "month" | "quarter" | "year") | null;
+  label?: string | null;
+  name: string;
+  type:
+    | "integer"
+    | "number"
+    | "decimal"
+    | "boolean"
+    | "text"
+    | "date"
+    | "timestamp"
+    | "time"
+    | "duration"
+    | "binary"
+    | "nested"
+    | "other";
 }
 /**
  * A data engine the user may use; `label` is its readable name for the portal.
@@ -317,7 +342,7 @@ export interface QueryIn {
   sql: string;
 }
 export interface QueryOut {
-  columns: ColumnOut[];
+  columns: ResultColumn[];
   format: "json" | "parquet";
   id: string;
   row_count: number;
@@ -332,6 +357,12 @@ export interface QueryOut {
 export interface QueryResultData {
   columns: string[];
   rows: unknown[][];
+}
+/**
+ * The columns of a stored result, in order.
+ */
+export interface ResultColumnsOut {
+  columns: ResultColumn[];
 }
 /**
  * First event of every stream: which run and conversation it belongs to.

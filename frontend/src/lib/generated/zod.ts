@@ -24,8 +24,6 @@ export const ClarifyEventSchema = z.object({ "options": z.array(z.string()), "qu
 
 export const CodeChunkEventSchema = z.object({ "content": z.string(), "language": z.literal("tsx").default("tsx"), "type": z.literal("code_chunk").default("code_chunk") }).strict();
 
-export const ColumnOutSchema = z.object({ "name": z.string(), "type": z.string() });
-
 export const CompleteEventSchema = z.object({ "code_complete": z.boolean(), "data_ready": z.boolean(), "type": z.literal("complete").default("complete") }).strict();
 
 export const ComponentHealthSchema = z.object({ "detail": z.string().default(""), "name": z.string(), "ok": z.boolean() });
@@ -40,7 +38,9 @@ export const ConversationDetailOutSchema = z.object({ "created_at": z.string().d
 
 export const ConversationOutSchema = z.object({ "created_at": z.string().datetime({ offset: true }), "id": z.string().uuid(), "run_count": z.number().int(), "template_id": z.union([z.string(), z.null()]), "title": z.string(), "updated_at": z.string().datetime({ offset: true }) });
 
-export const DataReadyEventSchema = z.object({ "format": z.enum(["json","parquet"]), "row_count": z.union([z.number().int(), z.null()]).default(null), "size": z.enum(["small","large"]), "truncated": z.boolean().default(false), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
+export const ResultColumnSchema = z.object({ "arrow_type": z.string().default(""), "currency": z.union([z.string(), z.null()]).default(null), "format": z.enum(["number","integer","currency","percent","date","datetime","text"]), "grain": z.union([z.enum(["day","week","month","quarter","year"]), z.null()]).default(null), "label": z.union([z.string(), z.null()]).default(null), "name": z.string(), "type": z.enum(["integer","number","decimal","boolean","text","date","timestamp","time","duration","binary","nested","other"]) });
+
+export const DataReadyEventSchema = z.object({ "columns": z.array(ResultColumnSchema).optional(), "format": z.enum(["json","parquet"]), "row_count": z.union([z.number().int(), z.null()]).default(null), "size": z.enum(["small","large"]), "truncated": z.boolean().default(false), "type": z.literal("data_ready").default("data_ready"), "url": z.string() }).strict();
 
 export const EngineOutSchema = z.object({ "default": z.boolean(), "dialect": z.string(), "kind": z.string(), "label": z.string(), "name": z.string() });
 
@@ -68,9 +68,11 @@ export const ProgressEventSchema = z.object({ "done": z.number().int(), "positio
 
 export const QueryInSchema = z.object({ "engine": z.union([z.string(), z.null()]).default(null), "sql": z.string() });
 
-export const QueryOutSchema = z.object({ "columns": z.array(ColumnOutSchema), "format": z.enum(["json","parquet"]), "id": z.string(), "row_count": z.number().int(), "size": z.enum(["small","large"]), "truncated": z.boolean(), "url": z.string() });
+export const QueryOutSchema = z.object({ "columns": z.array(ResultColumnSchema), "format": z.enum(["json","parquet"]), "id": z.string(), "row_count": z.number().int(), "size": z.enum(["small","large"]), "truncated": z.boolean(), "url": z.string() });
 
 export const QueryResultDataSchema = z.object({ "columns": z.array(z.string()), "rows": z.array(z.array(z.any())) });
+
+export const ResultColumnsOutSchema = z.object({ "columns": z.array(ResultColumnSchema) });
 
 export const RunStartedEventSchema = z.object({ "conversation_id": z.string(), "run_id": z.string(), "type": z.literal("run").default("run") }).strict();
 
