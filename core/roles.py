@@ -22,5 +22,5 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> list[str]:
     if getattr(user, "is_superuser", False):
         names.add(CURATOR)
     roles = [role for role in ROLES if role in names]
-    user._vizorch_roles = roles  # type: ignore[union-attr]
+    setattr(user, "_vizorch_roles", roles)  # noqa: B010 (a cache on the request's user object)
     return list(roles)
