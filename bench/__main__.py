@@ -19,6 +19,7 @@ from bench import (
     fig_chat,
     fig_data,
     fig_engine,
+    fig_handover,
     fig_quack,
     fig_sandbox,
     machine,
@@ -31,6 +32,7 @@ REPORT = BASE_DIR / "docs" / "PERFORMANCE.md"
 FIGURES = (
     "chat",
     "concurrency",
+    "handover",
     "data",
     "sandbox",
     "bundles",
@@ -188,6 +190,12 @@ def main() -> None:
                 args.var_dir, database_url=database_url, redis_url=redis_url
             ) as server:
                 figures += _guarded("concurrency", lambda: _burst(server, reps.streams, log))
+    if "handover" in only and database_url.startswith("postgres") and redis_url:
+        log("handover: a run worker stopped in the middle of a burst (SIGKILL, SIGTERM)")
+        figures += _guarded(
+            "handover",
+            lambda: [fig_handover.handover_figure(args.var_dir, database_url, redis_url)],
+        )
     if "bundles" in only:
         log("bundles")
         figures += _guarded("bundles", fig_bundles.figures)

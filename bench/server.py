@@ -119,12 +119,7 @@ def bench_server(
     try:
         live.start()
         if services:
-            log = (var_dir / f"runworker-{live.port}.log").open("wb")
-            worker = subprocess.Popen(
-                [sys.executable, "manage.py", "runworker", RUNS_CHANNEL],
-                cwd=BASE_DIR, env=live.env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            log.close()
+            worker = start_worker(live)
         yield BenchServer(
             live=live,
             token=live.api_token("analyst"),
@@ -132,11 +127,28 @@ def bench_server(
             label="PostgreSQL + Redis, separate run worker" if services else "embedded defaults",
         )
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        if worker is not None:
+            stop_worker(worker)
         live.stop()
+
+
+def start_worker(live: LiveServer, name: str = "") -> subprocess.Popen[bytes]:
+    """A `manage.py runworker` for the server's runs channel, logging to its var directory."""
+    log = (live.var_dir / f"runworker-{live.port}{name}.log").open("wb")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "runworker", RUNS_CHANNEL],
+            cwd=BASE_DIR, env=live.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    finally:
+        log.close()
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

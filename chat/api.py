@@ -3,6 +3,7 @@ start or attach to a run and return its SSE stream; the run itself executes in a
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +30,10 @@ from core.db import release_connections
 from core.schemas import ErrorOut
 
 router = Router(tags=["chat"])
+
+# The operations that answer with a run's stream, by their path under the API's root: their
+# requests run on the shared database lanes (vizorch_site/handler.py).
+STREAM_PATHS = re.compile(r"^(chat|generate-ui|runs/[^/]+/(events|feedback))/?$")
 
 STREAM_RESPONSES: dict[int | str, Any] = {
     400: ErrorOut,

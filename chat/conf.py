@@ -49,6 +49,12 @@ def worker_timeout_s() -> float:
     return _number("VIZORCH_RUN_WORKER_TIMEOUT_S", 60.0)
 
 
+def drain_s() -> float:
+    """A run worker told to stop (SIGTERM) finishes its running runs for up to this long, then
+    hands those still running to another worker; its queued runs go to another at once."""
+    return _number("VIZORCH_RUN_DRAIN_S", 20.0)
+
+
 def max_concurrent_runs() -> int:
     """Runs one worker process drives at once; more wait, pending, for a free slot."""
     return max(1, int(_number("VIZORCH_MAX_CONCURRENT_RUNS", 24)))

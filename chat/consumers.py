@@ -17,6 +17,7 @@ import contextvars
 import functools
 import logging
 import os
+import signal
 import socket
 import time
 import uuid
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 # token: a chunk leaves when it has this many characters, or this long after its first token.
 CODE_FLUSH_CHARS = 2048
 CODE_FLUSH_S = 0.25
+# Why a run stopped on this worker when another drives it on (the worker is stopping).
+HANDED_OVER = "handed over"
 # This worker process, as recorded on the runs it holds.
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -237,6 +240,8 @@ async def drive_run(
         outcome: RunOutcome | None = None
         error: ErrorEvent | None = None
         stopped: str | None = None
+        runner: AgentRunner | None = None
+        task: asyncio.Future[Any] | None = None
         try:
             request = await db(services.build_request, run_id)
             runner = AgentRunner(
@@ -259,6 +264,13 @@ async def drive_run(
                     code=outcome.error.code,
                 )
         except asyncio.CancelledError:
+            if run_queue().hands_over(run_id):
+                # The worker is stopping: another worker drives the run again from its start;
+                # what this one wrote stays, nothing more is written here.
+                stopped = HANDED_OVER
+                emit.stop()
+                await asyncio.shield(_hand_over(run_id, emit, runner, task))
+                raise
             stopped = "The run was stopped because its worker shut down."
             error = ErrorEvent(message=stopped, stage="code_generation")
             await asyncio.shield(emit(error))
@@ -268,8 +280,42 @@ async def drive_run(
             error = ErrorEvent(message=f"The run failed: {exc}", stage="code_generation")
             await emit(error)
         finally:
-            if stopped != services.LOST:
+            if stopped not in (services.LOST, HANDED_OVER):
                 await asyncio.shield(_finish(run_id, emit, outcome, stopped, error))
+
+
+async def _hand_over(
+    run_id: str, emit: RunEmitter, runner: AgentRunner | None, task: asyncio.Future[Any] | None
+) -> None:
+    """Stop driving a run and let another worker take it: its agent and query are stopped, a
+    write in flight lands (the next worker numbers after it), the run is released (held by
+    nobody, not stale), and the workers are told to look for it."""
+    if task is not None:
+        task.cancel()
+    await emit.flush()
+    if runner is not None and runner.toolbox.active_engine:
+        from chat.agent.tools import cancel_query
+
+        with contextlib.suppress(Exception):
+            await sync_to_async(cancel_query, thread_sensitive=False)(
+                runner.toolbox.active_engine, runner.toolbox.run_tag
+            )
+    try:
+        await db(services.release_runs, [run_id], WORKER_ID)
+    except Exception:  # it goes stale instead, and is taken over after the worker timeout
+        logger.exception("could not release run %s", run_id)
+        return
+    logger.warning("handed run %s over to another worker", run_id)
+    await _send_to_workers({"type": "run.take_over", "run_id": run_id})
+
+
+async def _send_to_workers(message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    assert layer is not None
+    try:
+        await layer.send(conf.runs_channel(), message)
+    except Exception:  # the other workers find released runs on their next look anyway
+        logger.exception("could not tell the other workers about %s", message.get("run_id"))
 
 
 async def _finish(
@@ -369,6 +415,12 @@ class RunQueue:
         self._arrivals: dict[str, None] = {}
         self._holder: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
+        # Set when the worker is stopping: new runs go back to the other workers.
+        self.draining = False
+        self._handing_over: set[str] = set()
+
+    def hands_over(self, run_id: Any) -> bool:
+        return str(run_id) in self._handing_over
 
     def holds(self, run_id: Any) -> bool:
         run_id = str(run_id)
@@ -378,6 +430,12 @@ class RunQueue:
         """A run for this worker. It is held (recorded as this worker's, unless a live worker
         holds it already) together with the others that arrive meanwhile, in one write."""
         if self.holds(run_id):
+            return
+        if self.draining:
+            asyncio.get_running_loop().create_task(
+                _send_to_workers({"type": "run.start", "run_id": run_id}),
+                context=contextvars.Context(),
+            )
             return
         self._arrivals[run_id] = None
         if self._holder is None or self._holder.done():
@@ -476,6 +534,47 @@ class RunQueue:
             for position, waiting in enumerate(list(self.waiting.values()), start=1):
                 await self._report(waiting, position)
 
+    async def drain(self, grace_s: float, now: asyncio.Event) -> None:
+        """Stop as a worker told to (SIGTERM): queued runs go to the other workers at once,
+        running runs finish here for up to `grace_s` (less when `now` is set, by a second
+        signal), and those still running then are handed over (see `drive_run`)."""
+        self.draining = True
+        queued = [*self.waiting, *self._arrivals]
+        for waiting in self.waiting.values():
+            waiting.emit.stop()
+        self.waiting.clear()
+        self._arrivals.clear()
+        if queued:
+            try:
+                released = await db(services.release_runs, queued, WORKER_ID)
+            except Exception:  # they go stale and are taken over after the worker timeout
+                logger.exception("could not release %d queued runs", len(queued))
+                released = []
+            for run_id in released:
+                await _send_to_workers({"type": "run.start", "run_id": run_id})
+            logger.warning("handed %d queued runs to the other workers", len(released))
+        deadline = time.monotonic() + grace_s
+        hurry = asyncio.ensure_future(now.wait())
+        try:
+            while self.running and not now.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                await asyncio.wait(
+                    {*self.running.values(), hurry},
+                    timeout=left,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+        finally:
+            hurry.cancel()
+        tasks = dict(self.running)
+        if not tasks:
+            return
+        self._handing_over.update(tasks)
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.wait(tasks.values(), timeout=10.0)
+
     async def reclaim_forever(self) -> None:
         """Take over the runs of workers that went silent (killed, or cut off from the
         database): their queued runs join this queue, their running runs start again here."""
@@ -487,8 +586,13 @@ class RunQueue:
                 logger.exception("could not look for runs of stopped workers")
 
     async def reclaim(self) -> None:
+        if self.draining:
+            return
         timeout = conf.worker_timeout_s()
-        for run_id, status in await db(services.stale_runs, timeout):
+        # Without a worker in this process, a queued run nobody took for a while lost its start
+        # message (a worker stopped as it received it): take it too.
+        unheld = None if uses_embedded_worker() else max(5.0, timeout / 4)
+        for run_id, status in await db(services.stale_runs, timeout, unheld_after_s=unheld):
             if self.holds(run_id):
                 continue
             if status == "pending":
@@ -520,18 +624,44 @@ class RunWorkerConsumer(AsyncConsumer):
     async def run_start(self, message: dict[str, Any]) -> None:
         run_queue().arrive(str(message["run_id"]))
 
+    async def run_take_over(self, message: dict[str, Any]) -> None:
+        """A stopping worker released a running run: look for runs to take now."""
+        await run_queue().reclaim()
+
 
 class RunWorker(Worker):
     """Channels' worker with a listener that outlives its channel layer's errors (a Redis
     timeout or restart): it waits and listens again instead of ending every run in flight; and
     that takes over the runs of workers that stopped."""
 
+    # Whether SIGTERM and SIGINT drain this worker (a process of its own; the embedded worker
+    # leaves signals to daphne).
+    drains_on_signal = False
+
     async def handle(self) -> None:
-        reclaimer = asyncio.ensure_future(run_queue().reclaim_forever())
+        queue = run_queue()
+        reclaimer = asyncio.ensure_future(queue.reclaim_forever())
+        serving = asyncio.ensure_future(super().handle())
+        stop, now = asyncio.Event(), asyncio.Event()
+        if self.drains_on_signal:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                # The first signal drains, a second one hands the running runs over at once.
+                loop.add_signal_handler(sig, lambda: now.set() if stop.is_set() else stop.set())
+        stopping = asyncio.ensure_future(stop.wait())
         try:
-            await super().handle()
+            await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                logger.warning("stopping: draining the run worker (%s)", WORKER_ID)
+                reclaimer.cancel()
+                await queue.drain(conf.drain_s(), now)
+                logger.warning("the run worker stopped")
+            else:
+                serving.result()
         finally:
+            stopping.cancel()
             reclaimer.cancel()
+            serving.cancel()
 
     async def listener(self, channel: str) -> None:
         delay = 0.5
@@ -550,12 +680,22 @@ class RunWorker(Worker):
                 delay = min(10.0, delay * 2)
                 continue
             delay = 0.5
+            if run_queue().draining:
+                # Stopping: the message is another worker's now.
+                await _send_to_workers(message)
+                return
             if not message.get("type"):
                 logger.warning("ignored a message without a type on %s", channel)
                 continue
             scope = {"type": "channel", "channel": channel}
             instance_queue = self.get_or_create_application_instance(channel, scope)
             await instance_queue.put(message)
+
+
+class StandaloneRunWorker(RunWorker):
+    """`manage.py runworker`: a process of its own, drained by SIGTERM (see `RunQueue.drain`)."""
+
+    drains_on_signal = True
 
 
 def worker_routes() -> dict[str, Any]:

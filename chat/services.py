@@ -289,31 +289,56 @@ def touch_held(run_ids: list[str], worker_id: str) -> set[str]:
     return {str(value) for value in held.values_list("id", flat=True)}
 
 
-def stale_runs(stale_after_s: float, limit: int = 20) -> list[tuple[str, str]]:
-    """Runs a worker held, queued or driving them, and has not reported on for `stale_after_s`
-    (it stopped): another worker takes them over."""
-    stale = timezone.now() - dt.timedelta(seconds=stale_after_s)
+def stale_runs(
+    stale_after_s: float, limit: int = 20, *, unheld_after_s: float | None = None
+) -> list[tuple[str, str]]:
+    """Runs another worker should take: those a worker held, queued or driving them, and has
+    not reported on for `stale_after_s` (it stopped); running runs a stopping worker released
+    (handed over); and with `unheld_after_s`, queued runs nobody has held for that long (their
+    start message was lost)."""
+    now = timezone.now()
+    silent = Q(worker_seen_at__lt=now - dt.timedelta(seconds=stale_after_s)) & ~Q(worker_id="")
+    released = Q(status=Run.Status.RUNNING, worker_id="")
+    wanted = silent | released
+    if unheld_after_s is not None:
+        wanted |= Q(
+            status=Run.Status.PENDING,
+            worker_id="",
+            created_at__lt=now - dt.timedelta(seconds=unheld_after_s),
+        )
     rows = (
         Run.objects.filter(
-            status__in=[Run.Status.PENDING, Run.Status.RUNNING],
-            worker_seen_at__lt=stale,
-            cancel_requested=False,
+            wanted, status__in=[Run.Status.PENDING, Run.Status.RUNNING], cancel_requested=False
         )
-        .exclude(worker_id="")
         .order_by("created_at")
         .values_list("id", "status")[:limit]
     )
     return [(str(run_id), status) for run_id, status in rows]
 
 
+def release_runs(run_ids: list[str], worker_id: str) -> list[str]:
+    """A stopping worker lets go of runs it holds (queued, or running and not finished), so
+    another worker takes them at once: nobody holds them, and they are not stale (a stream does
+    not end them as abandoned). Returns the runs released."""
+    held = Run.objects.filter(
+        id__in=run_ids,
+        worker_id=worker_id,
+        status__in=[Run.Status.PENDING, Run.Status.RUNNING],
+    )
+    released = [str(value) for value in held.values_list("id", flat=True)]
+    held.filter(id__in=released).update(worker_id="", worker_seen_at=timezone.now())
+    return released
+
+
 def take_over(
     run_id: Any, worker_id: str, stale_after_s: float
 ) -> list[tuple[int, str, dict[str, Any]]] | None:
-    """Take a running run over from a worker that went silent: returns its log so far (the run
-    is driven again and what it says again is not logged twice), or None when it is not ours."""
+    """Take a running run over from a worker that went silent, or that released it as it
+    stopped: returns its log so far (the run is driven again and what it says again is not
+    logged twice), or None when it is not ours."""
     stale = timezone.now() - dt.timedelta(seconds=stale_after_s)
     taken = Run.objects.filter(
-        id=run_id, status=Run.Status.RUNNING, worker_seen_at__lt=stale
+        Q(worker_seen_at__lt=stale) | Q(worker_id=""), id=run_id, status=Run.Status.RUNNING
     ).update(worker_id=worker_id, worker_seen_at=timezone.now())
     if not taken:
         return None

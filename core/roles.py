@@ -11,9 +11,16 @@ ROLES = (ANALYST, CURATOR, VIEWER)
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> list[str]:
+    """The user's roles, looked up once per user object (one request), like Django's permission
+    cache: a request checks them several times (may chat, may use the engine, ...)."""
     if not user.is_authenticated:
         return []
+    cached: list[str] | None = getattr(user, "_vizorch_roles", None)
+    if cached is not None:
+        return list(cached)
     names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))  # type: ignore[attr-defined]
     if getattr(user, "is_superuser", False):
         names.add(CURATOR)
-    return [role for role in ROLES if role in names]
+    roles = [role for role in ROLES if role in names]
+    setattr(user, "_vizorch_roles", roles)  # noqa: B010 (a cache on the request's user object)
+    return list(roles)

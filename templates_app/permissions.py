@@ -30,24 +30,14 @@ CURATION_FIELDS = ("status", "featured")
 SHARING_FIELDS = ("visibility",)
 
 
-def _roles(user: User) -> list[str]:
-    """The user's roles, looked up once per user object (one request), like Django's perm cache."""
-    cached = getattr(user, "_vizorch_roles", None)
-    if cached is None:
-        cached = roles_of(user)
-        if getattr(user, "is_authenticated", False):
-            user._vizorch_roles = cached
-    return cached
-
-
 def is_curator(user: User) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(user.is_superuser) or CURATOR in _roles(user)
+    return bool(user.is_superuser) or CURATOR in roles_of(user)
 
 
 def is_analyst(user: User) -> bool:
-    return getattr(user, "is_authenticated", False) and ANALYST in _roles(user)
+    return getattr(user, "is_authenticated", False) and ANALYST in roles_of(user)
 
 
 def can_create(user: User) -> bool:
@@ -75,7 +65,7 @@ def visible_q(user: User) -> Q:
         return Q()
     shared_ids = _shares_of(user).values("template_id")
     seen = Q(visibility__in=[Visibility.SHARED, Visibility.ORGANIZATION], pk__in=shared_ids)
-    if _roles(user):
+    if roles_of(user):
         seen |= Q(status=Status.PUBLISHED) | Q(visibility=Visibility.ORGANIZATION)
     return Q(owner=user) | (~Q(status=Status.ARCHIVED) & seen)
 

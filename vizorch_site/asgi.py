@@ -10,11 +10,11 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vizorch_site.settings")
 django.setup(set_prefix=False)
 
-from vizorch_site.errors import TypedErrorsASGIHandler  # noqa: E402
+from vizorch_site.handler import VizorchASGIHandler  # noqa: E402
 
 # Django's ASGI application (what get_asgi_application() builds), with typed errors for
-# requests it cannot build.
-django_asgi_app = TypedErrorsASGIHandler()
+# requests it cannot build and streams on shared threads (vizorch_site/handler.py).
+django_asgi_app = VizorchASGIHandler()
 
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
 

@@ -12,7 +12,6 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.core.handlers.asgi import ASGIHandler
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -187,23 +186,3 @@ class ApiErrorBodies:
             if name in response:
                 typed[name] = response[name]
         return typed
-
-
-class TypedErrorsASGIHandler(ASGIHandler):
-    """Django's ASGI handler, except that a request it cannot even build (a body over the limit,
-    undecodable bytes) is answered under /api/ with a typed JSON body like every other error;
-    Django's own answer there is empty or plain text and never reaches any middleware."""
-
-    def create_request(self, scope: Any, body_file: Any) -> Any:
-        request, error = super().create_request(scope, body_file)
-        if error is not None and str(scope.get("path", "")).startswith("/api/"):
-            status = error.status_code
-            message = (
-                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-                if status == 413
-                else "The request cannot be read (its headers or body are not valid)."
-            )
-            error = JsonResponse(
-                {"code": code_for_status(status), "message": message}, status=status
-            )
-        return request, error

@@ -1,13 +1,14 @@
 """The run pipeline on real PostgreSQL and Redis with separate run workers: a run's code comes in
 a handful of events, an event the database refuses leaves no gap in the numbering, runs beyond a
 worker's capacity wait in line (told their place) and start in order, many streams at once stay
-within the connection pools, and a run whose worker is killed is finished by another worker with
-a stream that neither loses nor repeats an event."""
+within the connection pools, and a run whose worker is killed, or stopped by SIGTERM, is finished
+by another worker with a stream that neither loses nor repeats an event."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -212,6 +213,82 @@ def test_a_killed_workers_run_is_finished_by_the_other_without_a_lost_or_repeate
         run = client.get(f"/api/runs/{run_id}").json()
         assert run["status"] == "succeeded" and run["ui_code"] == COMPONENT
         assert ask_again(client, run_id) == events
+
+
+def _stopped_cleanly(process: subprocess.Popen[bytes]) -> int:
+    return process.wait(timeout=PATIENCE_S)
+
+
+def test_a_worker_stopped_by_sigterm_hands_its_running_run_to_the_other_at_once(
+    services_server: LiveServer, workers: Workers
+) -> None:
+    # No grace: the run is handed over as soon as the worker is told to stop. Workers that wait
+    # ten minutes before taking a silent worker's runs: only the handover can finish it in time.
+    patient = {"VIZORCH_RUN_DRAIN_S": "0", "VIZORCH_RUN_WORKER_TIMEOUT_S": "600"}
+    workers.start(**patient)
+    workers.start(**patient)
+    database_url = services_server.env["DATABASE_URL"]
+    with client_for(services_server) as client:
+        with open_stream(client, "POST", "/api/chat", json={"prompt": SLOW}) as source:
+            events: list[Event] = []
+            stopped = None
+            for event in iter_events(source):
+                events.append(event)
+                if event.event == "code" and stopped is None:
+                    pid = _worker_of(database_url, events[0].data["run_id"])
+                    stopped = next(p for p in workers.processes if p.pid == pid)
+                    stopped.send_signal(signal.SIGTERM)
+        assert stopped is not None
+        assert_answered(events)
+        run_id = events[0].data["run_id"]
+        survivor = next(p for p in workers.processes if p is not stopped)
+        assert _worker_of(database_url, run_id) == survivor.pid
+        assert _stopped_cleanly(stopped) == 0
+        run = client.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "succeeded" and run["ui_code"] == COMPONENT
+        assert ask_again(client, run_id) == events
+
+
+def test_a_worker_stopped_by_sigterm_finishes_its_running_run_and_passes_on_its_queue(
+    services_server: LiveServer, workers: Workers
+) -> None:
+    stopping = workers.start(VIZORCH_MAX_CONCURRENT_RUNS="1", VIZORCH_RUN_DRAIN_S="120")
+    database_url = services_server.env["DATABASE_URL"]
+    streams: dict[int, list[Event]] = {0: [], 1: []}
+    running, queued = threading.Event(), threading.Event()
+    owner = client_for(services_server)
+
+    def read(index: int) -> None:
+        with (
+            same_user(owner) as client,
+            open_stream(client, "POST", "/api/chat", json={"prompt": SLOW}) as source,
+        ):
+            for event in iter_events(source):
+                streams[index].append(event)
+                if event.event == "code":
+                    running.set()
+                if event.data.get("position"):
+                    queued.set()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(read, 0)
+            assert running.wait(PATIENCE_S)
+            second = pool.submit(read, 1)
+            assert queued.wait(PATIENCE_S)
+            other = workers.start()
+            stopping.send_signal(signal.SIGTERM)
+            first.result(timeout=PATIENCE_S)
+            second.result(timeout=PATIENCE_S)
+    finally:
+        owner.close()
+    for events in streams.values():
+        assert_answered(events)
+    ran, waited = (streams[i][0].data["run_id"] for i in (0, 1))
+    # The running run ended where it ran; the queued one went to the other worker.
+    assert _worker_of(database_url, ran) == stopping.pid
+    assert _worker_of(database_url, waited) == other.pid
+    assert _stopped_cleanly(stopping) == 0
 
 
 def test_a_queued_run_on_the_embedded_worker_waits_however_long_it_takes(

@@ -1,0 +1,88 @@
+"""Django's ASGI handler as daphne runs it, with two changes.
+
+- A request Django cannot even build (a body over the limit, undecodable bytes) is answered under
+  /api/ with a typed JSON body like every other error; Django's own answer there is empty or
+  plain text and never reaches any middleware.
+- Django gives every request a thread of its own for its synchronous steps (middleware,
+  authentication, sync views), started for the request and stopped after it: a fifth of what a
+  small request costs the server. Here a request takes an idle thread a request before it left,
+  and gives it back; it still has it to itself, so a slow query or export blocks nobody else.
+- A run's stream runs its synchronous steps (middleware, authentication, creating the run) on
+  the process's shared database lanes (core/db.py) instead: a stream lives for minutes, and 200
+  streams held 200 idle threads and their connections (memory per stream twice its budget)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.http import JsonResponse
+
+from chat.api import STREAM_PATHS
+from core.db import lane
+from vizorch_site.errors import code_for_status
+
+API_PREFIX = "/api/"
+# Idle request threads kept for the next requests; a burst beyond this many starts threads that
+# stop when their request ends, as Django's own do.
+IDLE_REQUEST_THREADS = 32
+
+
+class RequestThreads:
+    """Single-thread executors, each lent to one request at a time and reused."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._idle: list[ThreadPoolExecutor] = []
+
+    @contextlib.asynccontextmanager
+    async def thread(self) -> AsyncIterator[None]:
+        executor = (
+            self._idle.pop()
+            if self._idle
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="vizorch-request")
+        )
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                yield
+        finally:
+            if len(self._idle) < self.keep:
+                self._idle.append(executor)
+            else:
+                executor.shutdown(wait=False)
+
+
+def is_stream(path: str) -> bool:
+    return path.startswith(API_PREFIX) and STREAM_PATHS.match(path[len(API_PREFIX) :]) is not None
+
+
+class VizorchASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads = RequestThreads(IDLE_REQUEST_THREADS)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django serves HTTP connections only, not {scope['type']}.")
+        context = lane() if is_stream(str(scope.get("path", ""))) else self.threads.thread()
+        async with context:
+            await self.handle(scope, receive, send)
+
+    def create_request(self, scope: Any, body_file: Any) -> Any:
+        request, error = super().create_request(scope, body_file)
+        if error is not None and str(scope.get("path", "")).startswith(API_PREFIX):
+            status = error.status_code
+            message = (
+                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+                if status == 413
+                else "The request cannot be read (its headers or body are not valid)."
+            )
+            error = JsonResponse(
+                {"code": code_for_status(status), "message": message}, status=status
+            )
+        return request, error
