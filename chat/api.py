@@ -79,8 +79,25 @@ async def _start(run: Run) -> StreamingHttpResponse:
     stream starts (a stream holds none)."""
     first = services.started_event(run).to_sse(event_id(run.id, 1))
     await release_connections()
-    await consumers.submit_run(run.id)
-    return sse_response(stream_run(run.id, after=1, first=first))
+    return sse_response(_submitted_once_begun(run.id, stream_run(run.id, after=1, first=first)))
+
+
+async def _submitted_once_begun(
+    run_id: uuid.UUID, frames: AsyncIterator[str]
+) -> AsyncIterator[str]:
+    """The run goes to its worker once its first frame is on its way to the client: with the
+    worker in this process, the run's own work would otherwise hold that frame back. A client
+    gone before then still has its run started (it is cancelled if nobody listens)."""
+    submitted = False
+    try:
+        async for frame in frames:
+            yield frame
+            if not submitted:
+                submitted = True
+                await consumers.submit_run(run_id)
+    finally:
+        if not submitted:
+            await consumers.submit_run(run_id)
 
 
 @router.post("/chat", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
