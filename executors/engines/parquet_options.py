@@ -2,10 +2,10 @@
 by encoding a sample of the column each way and keeping the smallest:
 - integers, dates and timestamps: delta (sequences: ids, days) or the dictionary (few values:
   a product id, a quantity);
-- floating point and decimals: byte stream split (values that do not repeat) or the dictionary
-  (values that do: a price times a quantity), which Parquet turns into plain values past its
-  page limit; decimals of up to 18 digits are stored as 64-bit integers, which may also be
-  delta-encoded;
+- floating point: byte stream split (values that do not repeat) or the dictionary (values that
+  do: a price times a quantity), which Parquet turns into plain values past its page limit;
+- decimals of up to 18 digits are stored as 32- or 64-bit integers, delta-encoded or with the
+  dictionary (DuckDB 1.5 reads byte stream split for FLOAT and DOUBLE only);
 - strings, booleans and the rest keep the dictionary.
 Types are never changed (a DECIMAL reads back as the same decimal). Every encoding here is one the
 portal's reader (hyparquet) and pyarrow, polars and DuckDB read
@@ -49,7 +49,7 @@ def candidates(kind: pa.DataType) -> tuple[str, ...]:
     if pa.types.is_floating(kind) and not pa.types.is_float16(kind):
         return (SPLIT, DICTIONARY)
     if pa.types.is_decimal(kind) and kind.precision <= INTEGER_DECIMAL_DIGITS:
-        return (SPLIT, DICTIONARY, DELTA)
+        return (DELTA, DICTIONARY)
     return (DICTIONARY,)
 
 
@@ -66,7 +66,8 @@ def _number(kind: pa.DataType) -> bool:
     return pa.types.is_floating(kind) or pa.types.is_decimal(kind)
 
 
-def _options(schema: pa.Schema, encodings: dict[str, str]) -> dict[str, Any]:
+def options_for(schema: pa.Schema, encodings: dict[str, str]) -> dict[str, Any]:
+    """Writer options for a table of `schema` whose columns get `encodings` (by name)."""
     options = _base()
     levels = {
         field.name: DICTIONARY_NUMBER_LEVEL
@@ -92,7 +93,7 @@ def _options(schema: pa.Schema, encodings: dict[str, str]) -> dict[str, Any]:
 def encoded_size(column: pa.Table, encoding: str) -> int:
     """Bytes of `column` (a one-column table) written with `encoding`."""
     sink = io.BytesIO()
-    pq.write_table(column, sink, **_options(column.schema, {column.column_names[0]: encoding}))
+    pq.write_table(column, sink, **options_for(column.schema, {column.column_names[0]: encoding}))
     return sink.tell()
 
 
@@ -119,4 +120,4 @@ def write_options(schema: pa.Schema, sample: pa.Table | None = None) -> dict[str
             encodings[field.name] = candidates(field.type)[0]
         else:
             encodings[field.name] = choose(head.select([field.name]))
-    return _options(schema, encodings)
+    return options_for(schema, encodings)
