@@ -32,15 +32,22 @@ describe("decodeParquet", () => {
       byType.set(type, [...(byType.get(type) ?? []), index]);
     });
     expect([...byType.keys()]).toEqual([
-      "int32", "int64", "date", "timestamp", "double", "float",
-      "decimal9", "decimal18", "decimal38", "text",
+      "int32",
+      "int64",
+      "date",
+      "timestamp",
+      "double",
+      "float",
+      "decimal9",
+      "decimal18",
+      "decimal38",
+      "text",
     ]);
     for (const indexes of byType.values()) {
       const [first, ...others] = indexes.map((i) => data.rows.map((row) => row[i]));
       for (const other of others) expect(other).toEqual(first);
     }
-    const value = (row: number, type: string) =>
-      data.rows[row]?.[data.columns.indexOf(`${type}_dictionary`)];
+    const value = (row: number, type: string) => data.rows[row]?.[data.columns.indexOf(`${type}_dictionary`)];
     expect(value(0, "int64")).toBe(0);
     expect(value(499, "int32")).toBe(1498);
     expect(value(499, "date")).toBe("2028-02-07");
