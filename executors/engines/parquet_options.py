@@ -31,6 +31,8 @@ DICTIONARY_PAGE_BYTES = 8 * 1024 * 1024
 # Rows of a column encoded each way to choose its encoding: enough for a dictionary to show
 # repeats, few enough that choosing costs a few milliseconds.
 SAMPLE_ROWS = 16_384
+# Below this many rows the encoding makes no difference worth the 2 ms of trying them all.
+MIN_SAMPLE_ROWS = 1024
 DICTIONARY = "RLE_DICTIONARY"
 DELTA = "DELTA_BINARY_PACKED"
 SPLIT = "BYTE_STREAM_SPLIT"
@@ -99,9 +101,9 @@ def encoded_size(column: pa.Table, encoding: str) -> int:
 
 def choose(column: pa.Table) -> str:
     """The encoding that writes `column` (a one-column sample) smallest; the first candidate of
-    its type when the sample is empty."""
+    its type when the sample is too small to tell."""
     options = candidates(column.schema.field(0).type)
-    if len(options) == 1 or column.num_rows == 0:
+    if len(options) == 1 or column.num_rows < MIN_SAMPLE_ROWS:
         return options[0]
     return min(options, key=lambda encoding: encoded_size(column, encoding))
 
