@@ -92,31 +92,50 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "formats": Analysis(
         cause=(
-            "Since issue 14 Arrow IPC is served compact on `codec=zstd` (dictionary-encoded "
-            "text, zstd buffers) and stored Parquet delta-encodes integers and dates and splits "
-            "doubles by byte stream (executors/engines/parquet_options.py). On 2026-12-01: "
-            "order lines Parquet 9.6x and Arrow 10.0x smaller than JSON; the numeric result "
-            "Parquet 3.4x and Arrow 2.8x. The numeric result's `sales` holds full-precision "
-            "doubles (2484.1499999999996) that do not compress: they are the data, and they "
-            "bound Parquet near 3.5x."
+            "Measured per column with pyarrow's metadata (1M numeric rows, 36.3 MB of JSON): "
+            "byte stream split, which the store used for every double, wrote `sales` (324k "
+            "distinct values of a million: a price times a quantity) in 6.3 MB where the "
+            "dictionary takes 3.5 MB, and delta wrote `product_id` and `quantity` (400 and 12 "
+            "values) larger than the dictionary. Since then each column gets the encoding that "
+            "writes a sample of it smallest, in row groups of up to 1M rows, and a dictionary of "
+            "doubles or decimals is compressed at zstd level 4: the numeric result went from "
+            "10.7 MB (3.4x) to 7.5 MB (4.8x). What is left: `sales` 3.5 MB and the DECIMAL "
+            "`unit_price` 2.4 MB. Byte stream split writes `unit_price` (as INT64) in 2.0 MB, "
+            "which would make 5.1x, but DuckDB 1.5.5 reads that encoding for FLOAT and DOUBLE "
+            "only; no encoding it reads does better than 2.35 MB (delta, dictionary, plain at "
+            "any zstd level), nor than 3.44 MB for `sales`."
         ),
         next_step=(
-            "(data) keep money as DECIMAL in the demo tables (`sales`, `cost`, `profit` are "
-            "DOUBLE), which Parquet stores in a few bytes; or (lead) set the numeric case's "
-            "Parquet target to what full-precision doubles allow."
+            "(executors) allow byte stream split for decimals once the pinned DuckDB reads it "
+            "(executors/tests/test_parquet_encodings.py checks every encoding in DuckDB); or "
+            "(lead) set the numeric case's Parquet target to what DuckDB-readable encodings "
+            "allow (about 4.9x)."
         ),
     ),
     "serving": Analysis(
         cause=(
-            "The store writes the whole Arrow result with pyarrow (`write_parquet`) after the "
-            "engine has fetched it, then inserts the result row; DuckDB's COPY streams straight "
-            "from the query into the file. The split rows show which part dominates."
+            "py-spy on daphne and its workers: with the bench's raised "
+            "VIZORCH_RESULT_SMALL_BYTES the worker sent the 1M-row result back as 75 MB of "
+            "Arrow IPC and the web process wrote the Parquet file, serially after the query "
+            "(2.31x). The worker now writes any result above 16 MiB itself (1.0x to 1.3x on a "
+            "loaded machine); what is left is the query, then pyarrow writing the row group on "
+            "one thread, where COPY writes while it runs on two."
         ),
         next_step=(
-            "(executors) Let the local engine write the Parquet file itself (`COPY ... TO` to "
-            "the results directory, `EngineResult.parquet_path`) for large results and read the "
-            "preview from the file."
+            "(executors) Write row groups on a second thread of the worker while it reads "
+            "the next (it pays only for results of several row groups)."
         ),
+    ),
+    "catalog": Analysis(
+        cause=(
+            "Timing each profile statement: on tables above the sample size (TPC-H's "
+            "lineitem and orders) every statement drew a reservoir sample of 1M rows, which "
+            "took three times a full scan, and the values step drew it once per low-cardinality "
+            "column (a UNION ALL of one grouped subquery each). A Bernoulli sample (a scan) and "
+            "one grouping set per column in one statement took TPC-H SF1 from 4.05x to 0.2x "
+            "of SUMMARIZE, with the same keys, relationships and roles."
+        ),
+        next_step="(executors) none while the target is met.",
     ),
     "sandbox_cold": Analysis(
         cause=(

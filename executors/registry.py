@@ -18,6 +18,11 @@ _engines: dict[str, Engine] = {}
 _built_from: tuple[Any, ...] | None = None
 # Engines added at run time (tests, plugins); they survive a rebuild from settings.
 _registered: dict[str, Engine] = {}
+# Arrow bytes up to which a local DuckDB worker sends its result back over the socket; a larger
+# result is written as Parquet by the worker itself, even when it still counts as small (a raised
+# VIZORCH_RESULT_SMALL_BYTES): sending 75 MB of Arrow and writing them here took longer than the
+# query itself (bench figure `serving`).
+INLINE_RESULT_BYTES = 16 * 2**20
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -61,10 +66,12 @@ def _build() -> dict[str, Engine]:
             temp_directory=settings.VAR_DIR / "duckdb_tmp",
             pool_size=int(_setting("VIZORCH_DUCKDB_WORKERS", 2)),
             worker_memory=_setting("VIZORCH_DUCKDB_WORKER_MEMORY", "2GB"),
-            # A result too large to be served as JSON is written as Parquet by the worker
-            # itself, straight into the result store: the web process never holds it.
+            # A large result is written as Parquet by the worker itself, straight into the
+            # result store: the web process never holds it.
             spill_directory=settings.VIZORCH_RESULTS_DIR,
-            spill_bytes=int(_setting("VIZORCH_RESULT_SMALL_BYTES", 16 * 2**20)),
+            spill_bytes=min(
+                int(_setting("VIZORCH_RESULT_SMALL_BYTES", 16 * 2**20)), INLINE_RESULT_BYTES
+            ),
         )
     }
     endpoints = list(settings.VIZORCH_REMOTE_DUCKDB or [])

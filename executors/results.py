@@ -103,7 +103,7 @@ def write_parquet(result: EngineResult, result_id: uuid.UUID) -> Path:
         result.table, result.row_count = table, table.num_rows
         result.truncated = result.truncated or cut
         result.arrow_bytes = table.nbytes
-        pq.write_table(table, partial, **parquet_options.write_options(table.schema))
+        pq.write_table(table, partial, **parquet_options.write_options(table.schema, table))
     elif result.parquet_path is not None:
         source = Path(result.parquet_path)
         if source.is_dir():
@@ -146,22 +146,31 @@ def arrow_bytes_of_file(path: Path) -> int:
 
 
 def _merge_parts(directory: Path, target: Path, limit: int) -> tuple[int, bool]:
-    """Part files into one file of at most `limit` Arrow bytes: (bytes kept, whether cut)."""
+    """Part files into one file of at most `limit` Arrow bytes, in row groups as large as the
+    store's own (executors/engines/parquet_options.py): (bytes kept, whether cut)."""
     dataset = pads.dataset(
         directory, format="parquet", exclude_invalid_files=True, ignore_prefixes=[".", "_"]
     )
-    kept = 0
-    options = parquet_options.write_options(dataset.schema)
-    with pq.ParquetWriter(target, dataset.schema, **options) as writer:
+    schema = dataset.schema
+    options = parquet_options.write_options(schema, dataset.head(parquet_options.SAMPLE_ROWS))
+    kept = rows = size = 0
+    pending: list[pa.Table] = []
+    with pq.ParquetWriter(target, schema, **options) as writer:
         for batch in dataset.to_batches(batch_size=MEASURE_BATCH_ROWS):
-            if kept + batch.nbytes > limit:
-                piece, _ = within_bytes(pa.Table.from_batches([batch]), limit - kept)
-                if piece.num_rows:
-                    writer.write_table(piece)
-                    kept += piece.nbytes
+            piece = pa.Table.from_batches([batch], schema=schema)
+            cut = kept + piece.nbytes > limit
+            if cut:
+                piece, _ = within_bytes(piece, limit - kept)
+            pending.append(piece)
+            kept, rows, size = kept + piece.nbytes, rows + piece.num_rows, size + piece.nbytes
+            full = rows >= parquet_options.ROW_GROUP_ROWS or size >= parquet_options.ROW_GROUP_BYTES
+            if (cut or full) and rows:
+                writer.write_table(pa.concat_tables(pending))
+                pending, rows, size = [], 0, 0
+            if cut:
                 return kept, True
-            writer.write_batch(batch)
-            kept += batch.nbytes
+        if rows:
+            writer.write_table(pa.concat_tables(pending))
     return kept, False
 
 

@@ -31,9 +31,10 @@ from executors.engines.duckdb_schema import read_schema
 
 # One DuckDB vector: small batches keep the bytes read past a limit small (a row may be a megabyte).
 BATCH_ROWS = 2048
-# Rows and bytes gathered before a Parquet row group is written.
-ROW_GROUP_ROWS = 64_000
-ROW_GROUP_BYTES = 64 * 1024 * 1024
+# Rows and bytes gathered before a Parquet row group is written (a column's dictionary is one
+# row group's: a million rows of a repeating double take half the bytes of 64k-row groups).
+ROW_GROUP_ROWS = parquet_options.ROW_GROUP_ROWS
+ROW_GROUP_BYTES = parquet_options.ROW_GROUP_BYTES
 # Text columns with at most this many distinct values get sample values in the catalog.
 ORPHAN_CHECK_S = 1.0
 # Fixed when the instance starts: no extension is ever installed or loaded on demand.
@@ -222,9 +223,10 @@ class _Collector:
         self.pending_bytes += size
         spill = self.request.spill_path is not None and self.bytes > self.request.spill_bytes
         if spill and self.writer is None:
-            self.writer = pq.ParquetWriter(
-                self.request.spill_path, self.schema, **parquet_options.write_options(self.schema)
-            )
+            # The rows kept so far (more than spill_bytes of them) choose the encodings.
+            sample = pa.Table.from_batches(self.batches, schema=self.schema)
+            options = parquet_options.write_options(self.schema, sample)
+            self.writer = pq.ParquetWriter(self.request.spill_path, self.schema, **options)
         if self.writer is not None and (
             self.pending_rows >= ROW_GROUP_ROWS or self.pending_bytes >= ROW_GROUP_BYTES
         ):

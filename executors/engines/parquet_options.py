@@ -1,37 +1,125 @@
-"""How result files are written: zstd pages, and per column the encoding that fits its type.
-Integers, dates and timestamps (sequences, mostly: ids, days, counts) are delta-encoded, floating
-point is split by byte stream (it compresses far better under zstd), strings and booleans keep
-the dictionary encoding. Types are never changed. Every encoding here is one the portal's reader
-(hyparquet) and pyarrow, polars and DuckDB read. Pure pyarrow: the DuckDB workers import it."""
+"""How result files are written: zstd pages, and per column the encoding that fits its data, chosen
+by encoding a sample of the column each way and keeping the smallest:
+- integers, dates and timestamps: delta (sequences: ids, days) or the dictionary (few values:
+  a product id, a quantity);
+- floating point: byte stream split (values that do not repeat) or the dictionary (values that
+  do: a price times a quantity), which Parquet turns into plain values past its page limit;
+- decimals of up to 18 digits are stored as 32- or 64-bit integers, delta-encoded or with the
+  dictionary (DuckDB 1.5 reads byte stream split for FLOAT and DOUBLE only);
+- strings, booleans and the rest keep the dictionary.
+Types are never changed (a DECIMAL reads back as the same decimal). Every encoding here is one the
+portal's reader (hyparquet) and pyarrow, polars and DuckDB read
+(executors/tests/test_parquet_encodings.py). Pure pyarrow: the DuckDB workers import it."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 COMPRESSION = "zstd"
+# pyarrow's zstd level, which writes every column about as small as higher levels do, except the
+# dictionary of a floating-point or decimal column: level 4 writes a million doubles of 324k
+# distinct values (a price times a quantity) in 3.5 MB rather than 4.3 MB, for 15% more time.
+COMPRESSION_LEVEL = 1
+DICTIONARY_NUMBER_LEVEL = 4
+# A dictionary of up to 1M doubles fits one dictionary page (Parquet's default, 1 MiB, ends the
+# dictionary of a repeating double after 131k distinct values and writes the rest plain).
+DICTIONARY_PAGE_BYTES = 8 * 1024 * 1024
+# Rows of a column encoded each way to choose its encoding: enough for a dictionary to show
+# repeats, few enough that choosing costs a few milliseconds.
+SAMPLE_ROWS = 16_384
+# Below this many rows the encoding makes no difference worth the 2 ms of trying them all.
+MIN_SAMPLE_ROWS = 1024
+DICTIONARY = "RLE_DICTIONARY"
+DELTA = "DELTA_BINARY_PACKED"
+SPLIT = "BYTE_STREAM_SPLIT"
+# A row group holds at most this many rows (pyarrow's default) and, when a writer gathers batches
+# into row groups itself, about this many bytes of Arrow data.
+ROW_GROUP_ROWS = 1024 * 1024
+ROW_GROUP_BYTES = 64 * 1024 * 1024
+# Decimals of this many digits or fewer are stored as INT32/INT64 (`store_decimal_as_integer`).
+INTEGER_DECIMAL_DIGITS = 18
 
 
-def _encoding(kind: pa.DataType) -> str | None:
+def candidates(kind: pa.DataType) -> tuple[str, ...]:
+    """The encodings a column of `kind` may get, the first one when no sample tells."""
     if pa.types.is_integer(kind) or pa.types.is_date(kind) or pa.types.is_timestamp(kind):
-        return "DELTA_BINARY_PACKED"
+        return (DELTA, DICTIONARY)
     if pa.types.is_floating(kind) and not pa.types.is_float16(kind):
-        return "BYTE_STREAM_SPLIT"
-    return None
+        return (SPLIT, DICTIONARY)
+    if pa.types.is_decimal(kind) and kind.precision <= INTEGER_DECIMAL_DIGITS:
+        return (DELTA, DICTIONARY)
+    return (DICTIONARY,)
 
 
-def write_options(schema: pa.Schema) -> dict[str, Any]:
-    """Keyword arguments for `pq.write_table` and `pq.ParquetWriter` for a table of `schema`."""
-    encodings = {
-        field.name: encoding for field in schema if (encoding := _encoding(field.type)) is not None
-    }
-    # A column with its own encoding cannot also be dictionary-encoded; names that repeat in a
-    # schema cannot be told apart, so such a schema keeps the defaults.
-    if len(set(schema.names)) != len(schema.names) or not encodings:
-        return {"compression": COMPRESSION}
+def _base() -> dict[str, Any]:
     return {
         "compression": COMPRESSION,
-        "use_dictionary": [name for name in schema.names if name not in encodings],
-        "column_encoding": encodings,
+        "compression_level": COMPRESSION_LEVEL,
+        "dictionary_pagesize_limit": DICTIONARY_PAGE_BYTES,
+        "store_decimal_as_integer": True,
     }
+
+
+def _number(kind: pa.DataType) -> bool:
+    return pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def options_for(schema: pa.Schema, encodings: dict[str, str]) -> dict[str, Any]:
+    """Writer options for a table of `schema` whose columns get `encodings` (by name)."""
+    options = _base()
+    levels = {
+        field.name: DICTIONARY_NUMBER_LEVEL
+        for field in schema
+        if _number(field.type) and encodings.get(field.name) == DICTIONARY
+    }
+    if levels:
+        options["compression_level"] = {
+            **{name: COMPRESSION_LEVEL for name in schema.names},
+            **levels,
+        }
+    own = {name: encoding for name, encoding in encodings.items() if encoding != DICTIONARY}
+    if not own:
+        return {**options, "use_dictionary": True}
+    return {
+        **options,
+        # A column with an encoding of its own cannot also be dictionary-encoded.
+        "use_dictionary": [name for name in schema.names if name not in own],
+        "column_encoding": own,
+    }
+
+
+def encoded_size(column: pa.Table, encoding: str) -> int:
+    """Bytes of `column` (a one-column table) written with `encoding`."""
+    sink = io.BytesIO()
+    pq.write_table(column, sink, **options_for(column.schema, {column.column_names[0]: encoding}))
+    return sink.tell()
+
+
+def choose(column: pa.Table) -> str:
+    """The encoding that writes `column` (a one-column sample) smallest; the first candidate of
+    its type when the sample is too small to tell."""
+    options = candidates(column.schema.field(0).type)
+    if len(options) == 1 or column.num_rows < MIN_SAMPLE_ROWS:
+        return options[0]
+    return min(options, key=lambda encoding: encoded_size(column, encoding))
+
+
+def write_options(schema: pa.Schema, sample: pa.Table | None = None) -> dict[str, Any]:
+    """Keyword arguments for `pq.write_table` and `pq.ParquetWriter` for a table of `schema`;
+    `sample` (leading rows of the data, of that schema) chooses each column's encoding."""
+    names = list(schema.names)
+    if len(set(names)) != len(names):
+        # Names that repeat in a schema cannot be told apart: such a schema keeps the defaults.
+        return {**_base(), "use_dictionary": True}
+    head = sample.slice(0, SAMPLE_ROWS) if sample is not None else None
+    encodings = {}
+    for field in schema:
+        if head is None:
+            encodings[field.name] = candidates(field.type)[0]
+        else:
+            encodings[field.name] = choose(head.select([field.name]))
+    return options_for(schema, encodings)

@@ -21,6 +21,45 @@ describe("decodeParquet", () => {
     },
   );
 
+  it("decodes every encoding the result store writes (delta, byte stream split, dictionary)", async () => {
+    // Written by executors/tests/test_parquet_encodings.py: per type one column per encoding the
+    // store may choose, all holding the same values; decimals of up to 18 digits as integers.
+    const data = await decodeParquet(fixture("result_encodings.parquet"));
+    expect(data.rows).toHaveLength(500);
+    const byType = new Map<string, number[]>();
+    data.columns.forEach((name, index) => {
+      const type = name.slice(0, name.lastIndexOf("_"));
+      byType.set(type, [...(byType.get(type) ?? []), index]);
+    });
+    expect([...byType.keys()]).toEqual([
+      "int32",
+      "int64",
+      "date",
+      "timestamp",
+      "double",
+      "float",
+      "decimal9",
+      "decimal18",
+      "decimal38",
+      "text",
+    ]);
+    for (const indexes of byType.values()) {
+      const [first, ...others] = indexes.map((i) => data.rows.map((row) => row[i]));
+      for (const other of others) expect(other).toEqual(first);
+    }
+    const value = (row: number, type: string) => data.rows[row]?.[data.columns.indexOf(`${type}_dictionary`)];
+    expect(value(0, "int64")).toBe(0);
+    expect(value(499, "int32")).toBe(1498);
+    expect(value(499, "date")).toBe("2028-02-07");
+    expect(value(499, "timestamp")).toBe("2024-01-02T08:59:00");
+    expect(value(0, "double")).toBe(-398.061);
+    expect(value(0, "decimal9")).toBe(7008.35);
+    expect(value(0, "decimal18")).toBe(-25.9319);
+    expect(value(499, "decimal38")).toBe(-8061.29);
+    expect(value(0, "text")).toBe("name 6");
+    expect(value(5, "decimal18")).toBeNull();
+  });
+
   it("rejects bytes that are not Parquet", async () => {
     await expect(
       decodeParquet(new TextEncoder().encode("not parquet at all").buffer as ArrayBuffer),
