@@ -8,8 +8,9 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 UV_RUN := $(UV) run --frozen --all-extras
 MANAGE := $(UV_RUN) python manage.py
 NPM := npm --prefix frontend
+# The sandbox ships the offline analyst's components (analyst/charts) precompiled.
 FRONTEND_SOURCES := $(shell find frontend/src frontend/vite.config.ts frontend/tsconfig*.json \
-	-type f 2>/dev/null)
+	analyst/charts -type f 2>/dev/null)
 
 .PHONY: run test setup setup-python setup-frontend lint typecheck pytest frontend-test types \
 	types-check bench eval worker clean

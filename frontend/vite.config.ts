@@ -2,11 +2,31 @@
 import { fileURLToPath, URL } from "node:url";
 import tailwindcss from "@tailwindcss/vite";
 import react from "@vitejs/plugin-react";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
+import { precompileComponents } from "./src/sandbox/precompiled/build";
+
+const ANALYST_CHARTS = fileURLToPath(new URL("../analyst/charts", import.meta.url));
+
+// `virtual:analyst-components`: the offline analyst's chart components, compiled for the sandbox
+// at build time (src/sandbox/precompiled/).
+function analystComponents(): Plugin {
+  const id = "virtual:analyst-components";
+  return {
+    name: "vizorch-analyst-components",
+    resolveId: (source) => (source === id ? `\0${id}` : null),
+    load(loaded) {
+      if (loaded !== `\0${id}`) return null;
+      const components = precompileComponents(ANALYST_CHARTS);
+      for (const c of components) this.addWatchFile(`${ANALYST_CHARTS}/${c.name}`);
+      return `export default ${JSON.stringify(components)};`;
+    },
+  };
+}
 
 export default defineConfig({
   base: "/static/",
-  plugins: [react(), tailwindcss()],
+  plugins: [react(), tailwindcss(), analystComponents()],
   resolve: {
     alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) },
   },

@@ -1,7 +1,8 @@
 """The TSX the offline model writes compiles: its components are analyst/charts/*.tsx (which the
 front end's tsc and Biome check as they are); every chart it writes from them, with the query's
 SPEC filled in (bar, line, area, pie, scatter, table, KPI, with and without series), goes through
-esbuild, and through `tsc --strict` against the portal's real Recharts and @vizorch/kit types."""
+esbuild, and through `tsc --strict` against the portal's real Recharts and @vizorch/kit types; and
+the sandbox has every one precompiled, exactly as its own TSX transform compiles it."""
 
 from __future__ import annotations
 
@@ -140,3 +141,36 @@ def test_every_template_type_checks_against_the_portal_kit(
         timeout=280,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_sandbox_has_every_chart_precompiled_as_its_transform_compiles_it(
+    sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """The sandbox skips the TSX transform for the offline analyst's components (their
+    JavaScript ships with it, frontend/src/sandbox/precompiled/): every chart the analyst writes
+    is recognised, and its precompiled JavaScript is byte for byte the transform's own output."""
+    check = tmp_path / "check.cjs"
+    bundled = subprocess.run(
+        [
+            *esbuild_command(tmp_path),
+            str(FRONTEND / "src" / "sandbox" / "precompiled" / "check.ts"),
+            "--bundle",
+            "--platform=node",
+            f"--outfile={check}",
+            "--log-level=warning",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bundled.returncode == 0, bundled.stderr
+    charts = Path(settings.BASE_DIR) / "analyst" / "charts"
+    done = subprocess.run(
+        ["node", str(check), str(charts), *map(str, sources.values())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report == {str(p): {"precompiled": True, "same": True} for p in sources.values()}

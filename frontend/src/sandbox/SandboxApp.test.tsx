@@ -7,9 +7,10 @@ import { SandboxApp } from "@/sandbox/SandboxApp";
 // messages whose source is window.parent.
 let posted: SandboxMessage[] = [];
 
-// The app loads its runtime as a chunk of its own; have it loaded before the first render message.
+// The app loads its runtime (and the TSX transform) as chunks of their own; have them loaded
+// before the first render message.
 beforeAll(async () => {
-  await import("@/sandbox/runtime");
+  await (await import("@/sandbox/runtime")).loadTransform();
 });
 
 beforeEach(() => {

@@ -16,9 +16,10 @@ import {
 } from "@/sandbox/protocol";
 import type { VizComponent } from "@/sandbox/runtime";
 
-// The component runtime (React's sandbox wrapper, Recharts, sucrase and the kit) is most of the
-// bundle: it loads as a chunk of its own, started now, while the frame already says `ready`, so the
-// host's first message and the parsing of the runtime overlap. The Parquet reader loads only when
+// The component runtime (React's sandbox wrapper, Recharts and the kit) is most of the bundle: it
+// loads as a chunk of its own (the page preloads it), started now, while the frame already says
+// `ready`, so the host's first message and the parsing of the runtime overlap. The TSX transform
+// loads only for a component that is not precompiled (runtime.ts), the Parquet reader only when
 // Parquet data arrives.
 const runtime = import("@/sandbox/runtime");
 
@@ -238,7 +239,12 @@ export function SandboxApp() {
             reportError("data", text);
             return;
           }
-          const { CompileError, compileViz } = await runtime;
+          const { CompileError, compileViz, prepareCompile } = await runtime;
+          try {
+            await prepareCompile(message.code);
+          } catch {
+            // The transform's chunk did not load: compileViz says so below.
+          }
           const base = settle();
           if (!base) return;
           try {

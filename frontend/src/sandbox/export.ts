@@ -1,14 +1,19 @@
 // Exports the rendered chart as SVG or PNG, with its title, caption and legend, once it has settled.
 // The sandbox cannot download (no allow-downloads), so it hands the file back to the host as a Blob.
+// A Recharts chart is copied as SVG; a canvas chart (the kit's PointCloud) goes in as an embedded
+// image of its pixels, so its SVG file holds the title and legend as text and the plot as a picture.
 
-function largestSvg(root: HTMLElement): SVGSVGElement | null {
-  let best: SVGSVGElement | null = null;
+type ChartElement = SVGSVGElement | HTMLCanvasElement;
+
+/** The chart: the largest SVG (Recharts) or canvas (the kit's PointCloud) of the view. */
+function largestChart(root: HTMLElement): ChartElement | null {
+  let best: ChartElement | null = null;
   let bestArea = 0;
-  for (const svg of root.querySelectorAll("svg")) {
-    const rect = svg.getBoundingClientRect();
+  for (const chart of root.querySelectorAll<ChartElement>("svg, canvas")) {
+    const rect = chart.getBoundingClientRect();
     const area = rect.width * rect.height;
     if (area > bestArea) {
-      best = svg;
+      best = chart;
       bestArea = area;
     }
   }
@@ -53,6 +58,8 @@ function shapeOf(root: HTMLElement): string {
         `${el.getAttribute("transform") ?? ""};${el.getAttribute("stroke-dasharray") ?? ""};${el.textContent ?? ""}`,
     );
   }
+  // A canvas (the kit's PointCloud) is drawn in one go once it has its size.
+  for (const canvas of root.querySelectorAll("canvas")) parts.push(`canvas:${canvas.width}x${canvas.height}`);
   return parts.join("|");
 }
 
@@ -130,13 +137,30 @@ function textWidth(text: string, size: number): number {
   return text.length * size * 0.6;
 }
 
+function chartCopy(svg: SVGSVGElement): SVGSVGElement {
+  const chart = svg.cloneNode(true) as SVGSVGElement;
+  stripExternalReferences(chart);
+  chart.removeAttribute("class");
+  chart.removeAttribute("style");
+  return chart;
+}
+
+/** A canvas chart (the kit's PointCloud: axes, labels and points are pixels) as an image of the
+ * picture, at the canvas's own resolution, embedded as a `data:` URL: the file loads nothing. */
+function canvasImage(canvas: HTMLCanvasElement): SVGImageElement {
+  const image = document.createElementNS(SVG_NS, "image");
+  image.setAttribute("href", canvas.toDataURL("image/png"));
+  image.setAttribute("preserveAspectRatio", "none");
+  return image;
+}
+
 /**
  * One SVG that stands alone: the title and caption above the chart, the chart with room around
  * it (labels that overflow the plot are kept, not clipped), and the legend below it.
  */
 function compose(
   root: HTMLElement,
-  svg: SVGSVGElement,
+  svg: ChartElement,
   background: string,
   fallbackTitle: string,
 ): { text: string; width: number; height: number } {
@@ -171,16 +195,15 @@ function compose(
     out.appendChild(svgText(caption.text, PAD, y + CAPTION_SIZE, CAPTION_SIZE, caption.color));
     y += CAPTION_SIZE + 8;
   }
-  const chart = svg.cloneNode(true) as SVGSVGElement;
-  stripExternalReferences(chart);
-  chart.removeAttribute("class");
-  chart.removeAttribute("style");
+  const chart = svg instanceof HTMLCanvasElement ? canvasImage(svg) : chartCopy(svg);
   chart.setAttribute("x", String(PAD));
   chart.setAttribute("y", String(y));
   chart.setAttribute("width", String(chartWidth));
   chart.setAttribute("height", String(chartHeight));
-  chart.setAttribute("viewBox", `0 0 ${chartWidth} ${chartHeight}`);
-  chart.setAttribute("overflow", "visible");
+  if (chart instanceof SVGSVGElement) {
+    chart.setAttribute("viewBox", `0 0 ${chartWidth} ${chartHeight}`);
+    chart.setAttribute("overflow", "visible");
+  }
   out.appendChild(chart);
   y += chartHeight + 8;
 
@@ -226,7 +249,7 @@ export async function exportChart(
   fallbackTitle = "",
 ): Promise<Blob> {
   await chartSettled(root);
-  const svg = largestSvg(root);
+  const svg = largestChart(root);
   if (!svg) throw new Error("Nothing to export: this view has no chart.");
   const background = getComputedStyle(document.body).backgroundColor || "#ffffff";
   const { text, width, height } = compose(root, svg, background, fallbackTitle);

@@ -3,12 +3,15 @@
 // guard/globals.ts: no window, document or location, and evaluators (`Function`, `eval`) that
 // evaluate in that same confined scope. The frame runs under lockdown (guard/lockdown.ts), so
 // `constructor.constructor` is inert and the shared intrinsics are frozen.
+
+import analystComponents from "virtual:analyst-components";
 import * as Recharts from "recharts";
-import { transform } from "sucrase";
 import { guardExport, makeSandboxReact } from "@/sandbox/guard/elements";
 import { sandboxGlobals } from "@/sandbox/guard/globals";
 import { REFUSED } from "@/sandbox/guard/refusal";
 import * as Kit from "@/sandbox/kit";
+import { precompiledFor } from "@/sandbox/precompiled/lookup";
+import { TRANSFORM_OPTIONS } from "@/sandbox/precompiled/options";
 
 export type VizComponent = React.ComponentType<{ data: Kit.TabularData; params: Record<string, unknown> }>;
 
@@ -46,21 +49,49 @@ function sandboxRequire(modules: Record<string, unknown>) {
   };
 }
 
+// The TSX transform (sucrase) is a chunk of its own, loaded only for code that is not one of the
+// offline analyst's precompiled components (a model's component, an edited one).
+type Transform = typeof import("@/sandbox/transform").transform;
+let transform: Transform | null = null;
+let loading: Promise<void> | null = null;
+
+/** Loads the TSX transform (once). */
+export function loadTransform(): Promise<void> {
+  loading ??= import("@/sandbox/transform").then(
+    (sucrase) => {
+      transform = sucrase.transform;
+    },
+    (error: unknown) => {
+      loading = null; // try again with the next component
+      throw error;
+    },
+  );
+  return loading;
+}
+
+/** Resolves once `compileViz(code)` can run: at once for a precompiled component, else when the
+ * transform has loaded. */
+export function prepareCompile(code: string): Promise<void> {
+  if (transform || precompiledFor(code, analystComponents) !== null) return Promise.resolve();
+  return loadTransform();
+}
+
 function toCommonJs(code: string): string {
+  if (!transform) throw new CompileError("The component compiler is not loaded yet.");
   try {
-    // The same transform react-runner used: TypeScript and JSX (classic, React.createElement)
-    // removed, imports turned into require() calls, dynamic import() included.
-    return transform(code, { transforms: ["jsx", "typescript", "imports"], production: true }).code;
+    return transform(code, TRANSFORM_OPTIONS).code;
   } catch (error) {
     throw new CompileError(error instanceof Error ? error.message : String(error));
   }
 }
 
-/** Returns the module's default export, or throws CompileError saying what is wrong. */
+/** Returns the module's default export, or throws CompileError saying what is wrong. Code that is
+ * not precompiled needs `prepareCompile(code)` (or `loadTransform()`) first. */
 export function compileViz(code: string): VizComponent {
   if (!code.trim()) throw new CompileError("There is no component code.");
   performance.mark("vz:compile:start");
-  const source = toCommonJs(code);
+  const precompiled = precompiledFor(code, analystComponents);
+  const source = precompiled ?? toCommonJs(code);
   performance.mark("vz:compile:transformed");
   const { modules, globals } = sandboxScope();
   const exports: Record<string, unknown> = {};
@@ -77,7 +108,11 @@ export function compileViz(code: string): VizComponent {
     throw new CompileError(error instanceof Error ? error.message : String(error));
   }
   performance.mark("vz:compile:end");
-  performance.measure("vz:compile:transform", "vz:compile:start", "vz:compile:transformed");
+  performance.measure(
+    precompiled === null ? "vz:compile:transform" : "vz:compile:precompiled",
+    "vz:compile:start",
+    "vz:compile:transformed",
+  );
   performance.measure("vz:compile:compartment", "vz:compile:transformed", "vz:compile:end");
   const component = exports.default;
   if (typeof component !== "function" && !(typeof component === "object" && component !== null)) {

@@ -1,11 +1,13 @@
 import { act, cleanup, render, screen } from "@testing-library/react";
 import { Component, type ReactNode } from "react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { stripExternalReferences } from "@/sandbox/export";
 import { tame, unwrap } from "@/sandbox/guard/membrane";
 import { installNavigationGuard } from "@/sandbox/guard/navigation";
-import { CompileError, compileViz } from "@/sandbox/runtime";
+import { CompileError, compileViz, loadTransform } from "@/sandbox/runtime";
 
+// The TSX transform is a chunk of its own, loaded before code that is not precompiled.
+beforeAll(() => loadTransform());
 afterEach(() => cleanup());
 
 const data = { columns: ["region", "sales"], rows: [["EU", 1]] };
