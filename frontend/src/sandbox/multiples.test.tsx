@@ -16,11 +16,11 @@ function monthly(n: number) {
   return { columns: ["month", "store", "sales"], rows };
 }
 
-const fields = [
-  { name: "month", type: "DATE", format: "date", grain: "month" },
-  { name: "store", type: "VARCHAR", format: "text" },
-  { name: "margin", type: "DOUBLE", format: "percent" },
-] as ResultColumn[];
+const fields: ResultColumn[] = [
+  { name: "month", type: "date", format: "date", grain: "month" },
+  { name: "store", type: "text", format: "text" },
+  { name: "sales", type: "number", format: "currency", currency: "EUR" },
+];
 
 describe("SmallMultiples", () => {
   it("keeps the largest series as panels, each over the same months in order, on one value scale", () => {
