@@ -35,9 +35,9 @@ The artifact is ONE TypeScript React module whose default export is
   {compact, percent})} so labels are distinct; a time series: downsampleLine(points, plotWidth(),
   p => p.value) and a numeric XAxis interval; more than 5,000 scatter points: <PointCloud x={xs}
   y={ys} xLabel yLabel /> (canvas, every point); KpiCard({label, value, format});
-  DataTable({data}) formats each column by `data.fields`; <SmallMultiples data={data} x={xColumn}
-  series={seriesColumn} y={valueColumn} /> draws a panel per series on one scale; top N = the N largest,
-  then sort.)
+  DataTable({data}) formats each column by `data.fields`; <SmallMultiples data={data}
+  x={xColumn} series={seriesColumn} y={valueColumn} /> draws a panel per series on one scale;
+  top N = the N largest, then sort.)
 - No network access, no DOM access outside the component, no other imports.
 - Readable for any result (the row count is in run_sql's answer; a `truncated` result reached the
   row limit, and the portal tells the user): draw at most `params.top_n` categories (default 20
@@ -58,7 +58,8 @@ PARAMETER_CONTRACT = """\
 Parameters: `values` always has `title` (string), `chart_type`
 (bar|line|area|pie|scatter|table|kpi|multiples) and `color_scheme`
 (default|blues|greens|warm|cool|mono|vivid). Common optional keys: `top_n` (int), `sort`
-("desc"|"asc"|"none"), `show_labels` (bool), `x_label`, `y_label` (string), `show_legend` (bool). `controls` lists the ones a user may change:
+("desc"|"asc"|"none"), `show_labels` (bool), `x_label`, `y_label` (string), `show_legend` (bool).
+`controls` lists the ones a user may change:
 [{"name", "kind": "text"|"select"|"number"|"slider"|"switch"|"color_scheme", "label",
 "options"?: [str], "min"?: number, "max"?: number, "step"?: number}]. The component reads every
 value from `params` so a control changes the chart without new code."""
