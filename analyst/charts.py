@@ -21,6 +21,14 @@ CHARTS_DIR = Path(__file__).with_name("charts")
 PIE_MAX_PARTS = 8
 # Categories a bar chart shows by default; the rest are one "Other" (docs/artifact.md).
 MAX_CATEGORIES = 20
+# Series one chart shows readably: the eight colours of a scheme, a legend of one or two rows.
+# More are small multiples, one panel per series, up to MAX_PANELS (four columns of six on a
+# desktop, a column a phone scrolls through); past that panels are too many to compare, and a
+# trend keeps its largest lines and "Other" while categories are a table (docs/artifact.md).
+MAX_SERIES = 8
+MAX_PANELS = 24
+# Categories each bar panel of small multiples shows by default (the kit's PANEL_CATEGORIES).
+PANEL_CATEGORIES = 10
 _SPEC = re.compile(r"// analyst:spec\n.*?// analyst:end\n", re.S)
 
 
@@ -50,7 +58,8 @@ class ChartSpec:
 
 def choose_chart(intent: Intent, schema: Schema) -> ChartType:
     """Line for time, bar for categories, pie for shares of a few parts, scatter for two
-    measures, KPI for one number, table otherwise. An explicit request wins when it fits."""
+    measures, KPI for one number, table otherwise; small multiples when a chart would have more
+    series than it shows readably. An explicit request wins when it fits."""
     n_measures = len(intent.measures) + (1 if intent.growth else 0)
     has_time = intent.grain is not None
     n_dims = len(intent.dimensions)
@@ -61,8 +70,10 @@ def choose_chart(intent: Intent, schema: Schema) -> ChartType:
     if intent.compare_years and n_dims <= 1 and n_measures == 1:
         return "bar"
     if has_time:
-        if n_dims == 0 or (n_dims == 1 and n_measures == 1):
+        if n_dims == 0:
             return "line"
+        if n_dims == 1 and n_measures == 1:
+            return _many_series("line", series_count(intent), trend=True)
         return "table"
     if n_measures == 2 and n_dims == 1 and not intent.share:
         # Two measures per item: a scatter when they are set against each other or there are
@@ -79,8 +90,35 @@ def choose_chart(intent: Intent, schema: Schema) -> ChartType:
             return "pie"
         return "bar"
     if n_measures == 1 and n_dims == 2:
-        return "bar"
+        return _many_series("bar", series_count(intent), trend=False)
     return "table"
+
+
+def _many_series(chart: ChartType, series: int | None, trend: bool) -> ChartType:
+    """`chart` while its series stay readable in one chart; small multiples up to MAX_PANELS;
+    past that a trend keeps its largest lines and "Other", categories become a table."""
+    if series is None or series <= MAX_SERIES:
+        return chart
+    if series <= MAX_PANELS:
+        return "multiples"
+    return chart if trend else "table"
+
+
+def series_count(intent: Intent) -> int | None:
+    """About how many series the answer has: the distinct values of its last dimension (the
+    series axis) the question keeps, by the catalog's profile; None when it does not say."""
+    if not intent.dimensions:
+        return None
+    d = intent.dimensions[-1]
+    count = d.distinct_count
+    for f in intent.filters:
+        if (f.col.table, f.col.name) != (d.table, d.name):
+            continue
+        if not f.negate:
+            count = len(f.values) if count is None else min(count, len(f.values))
+        elif count is not None:
+            count = max(0, count - len(f.values))
+    return count
 
 
 def chart_fits(chart: ChartType, intent: Intent) -> bool:
@@ -94,6 +132,8 @@ def chart_fits(chart: ChartType, intent: Intent) -> bool:
         return n_measures >= 2
     if chart == "pie":
         return n_axes == 1 and n_measures == 1
+    if chart == "multiples":
+        return n_axes == 2 and n_measures + (1 if intent.growth else 0) == 1
     return n_axes >= 1
 
 
@@ -106,10 +146,14 @@ def chart_options(spec: ChartSpec) -> list[str]:
     if spec.x is None:
         return ["table"]
     if spec.x_is_time:
-        return ["line", "area", "bar", "table"]
-    if spec.series is None and len(spec.values) == 1:
-        return ["bar", "line", "area", "pie", "table"]
-    return ["bar", "line", "area", "table"]
+        options = ["line", "area", "bar", "table"]
+    elif spec.series is None and len(spec.values) == 1:
+        options = ["bar", "line", "area", "pie", "table"]
+    else:
+        options = ["bar", "line", "area", "table"]
+    if spec.series is not None:
+        options.insert(-1, "multiples")
+    return options
 
 
 def build_spec(
@@ -193,7 +237,9 @@ def build_params(spec: ChartSpec, row_count: int | None = None) -> dict[str, Any
         # Up to every row of the data; by default no more bars than stay readable.
         upper = max(row_count or 0, spec.top_n or 0, 10)
         many = row_count is not None and row_count > MAX_CATEGORIES
-        values["top_n"] = spec.top_n or (MAX_CATEGORIES if many else 0)
+        # A bar panel of small multiples has room for fewer bars than a chart of its own.
+        default = PANEL_CATEGORIES if spec.chart_type == "multiples" else MAX_CATEGORIES
+        values["top_n"] = spec.top_n or (default if many or spec.chart_type == "multiples" else 0)
         values["sort"] = spec.sort
         controls.append(
             {

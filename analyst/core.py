@@ -126,7 +126,8 @@ class Analyst:
     # --- components -------------------------------------------------------------------------
     def component(self, answer: Answer, row_count: int | None) -> Component:
         spec = answer.spec()
-        note = replies.result_note(row_count, answer.chart, answer.intent.chart)
+        many = (charts.series_count(answer.intent) or 0) > charts.MAX_PANELS
+        note = replies.result_note(row_count, answer.chart, answer.intent.chart, many)
         return Component(note, charts.render_component(spec), charts.build_params(spec, row_count))
 
     def revise(

@@ -108,12 +108,21 @@ CHART_REASONS = {
     "scatter": "A scatter plot shows how the two measures relate.",
     "kpi": "It is a single number, so it is shown as a KPI card.",
     "table": "A table shows every column as it is.",
+    "multiples": (
+        "There are more series than one chart shows readably, so each gets a small chart of its"
+        " own, all on one scale."
+    ),
 }
 
 
-def result_note(row_count: int | None, chart: str, asked: str | None) -> str:
+def result_note(
+    row_count: int | None, chart: str, asked: str | None, many_series: bool = False
+) -> str:
     if row_count == 0:
         return "The query returned no rows, so the chart will be empty."
     rows = f"{row_count} row{'s' if row_count != 1 else ''}" if row_count else "the rows"
-    reason = f"Showing it as a {chart} chart, as asked." if asked == chart else CHART_REASONS[chart]
+    shown = "small multiples" if chart == "multiples" else f"a {chart} chart"
+    reason = f"Showing it as {shown}, as asked." if asked == chart else CHART_REASONS[chart]
+    if many_series and asked != chart and chart == "table":
+        reason = "There are too many series for one chart or a panel each, so a table lists them."
     return f"The query returned {rows}. {reason}"

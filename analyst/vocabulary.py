@@ -8,11 +8,20 @@ import re
 from typing import Literal
 
 Grain = Literal["day", "week", "month", "quarter", "year"]
-ChartType = Literal["bar", "line", "area", "pie", "scatter", "table", "kpi"]
+ChartType = Literal["bar", "line", "area", "pie", "scatter", "table", "kpi", "multiples"]
 Agg = Literal["sum", "avg", "min", "max", "count", "count_distinct"]
 
 GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter", "year")
-CHART_TYPES: tuple[ChartType, ...] = ("bar", "line", "area", "pie", "scatter", "table", "kpi")
+CHART_TYPES: tuple[ChartType, ...] = (
+    "bar",
+    "line",
+    "area",
+    "pie",
+    "scatter",
+    "table",
+    "kpi",
+    "multiples",
+)
 COLOR_SCHEMES = ("default", "blues", "greens", "warm", "cool", "mono", "vivid")
 
 MONTH_NAMES = (
@@ -188,6 +197,18 @@ CHART_PHRASES: dict[str, ChartType] = {
     "big number": "kpi",
     "number card": "kpi",
     "card": "kpi",
+    "small multiples": "multiples",
+    "small multiple": "multiples",
+    "multiples": "multiples",
+    "panels": "multiples",
+    "facets": "multiples",
+    "faceted": "multiples",
+    "trellis": "multiples",
+    "separate charts": "multiples",
+    "one chart per": "multiples",
+    "a chart per": "multiples",
+    "a chart for each": "multiples",
+    "one chart for each": "multiples",
 }
 COLOR_PHRASES: dict[str, str] = {
     "blue": "blues",

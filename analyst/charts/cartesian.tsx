@@ -1,9 +1,11 @@
 // The offline analyst's chart for one or two categories (or a time axis) and one or more
-// measures: bar, line, area, pie or table, switched by params alone. The analyst fills SPEC
+// measures: bar, line, area, pie, small multiples or table, switched by params alone. The analyst fills SPEC
 // with the query's column roles when it writes the component; nothing else changes.
 // Readable for any result (docs/artifact.md, "Readable for any result"): at most `top_n`
 // categories and MAX_SERIES series are drawn, the rest summed into "Other" when the measure
-// adds up (else left out, and the caption says so); long or many labels turn bars horizontal.
+// adds up (else left out, and the caption says so); long or many labels turn bars horizontal;
+// "multiples" draws a small chart per series (the kit's SmallMultiples) for more series than
+// one chart shows.
 
 import {
   columnOf,
@@ -19,6 +21,7 @@ import {
   plotWidth,
   type ResultColumn,
   rowsToObjects,
+  SmallMultiples,
   tickFormatter,
 } from "@vizorch/kit";
 import type React from "react";
@@ -148,13 +151,24 @@ function Frame({
   title,
   caption = "",
   height,
+  flow = false,
   children,
 }: {
   title: string;
   caption?: string;
   height?: number;
+  /** Content as tall as it is (small multiples), the frame scrolling past its height. */
+  flow?: boolean;
   children: React.ReactNode;
 }) {
+  if (flow)
+    return (
+      <div style={{ width: "100%" }}>
+        {title ? <h3 style={{ margin: "0 0 8px", fontSize: 16, fontWeight: 600 }}>{title}</h3> : null}
+        <Caption text={caption} />
+        {children}
+      </div>
+    );
   return (
     <div style={{ width: "100%", height: "100%", minHeight: 320, display: "flex", flexDirection: "column" }}>
       {title ? <h3 style={{ margin: "0 0 8px", fontSize: 16, fontWeight: 600 }}>{title}</h3> : null}
@@ -171,7 +185,10 @@ function Frame({
 }
 
 export default function Viz({ data, params }: { data: QueryResult; params: Params }) {
-  const chartType = String(params.chart_type ?? SPEC.chartType);
+  const asked = String(params.chart_type ?? SPEC.chartType);
+  // Small multiples need a series; without one they are the chart they would repeat.
+  const multiples = asked === "multiples" && Boolean(SPEC.series);
+  const chartType = asked === "multiples" && !multiples ? (SPEC.xIsTime ? "line" : "bar") : asked;
   const title = String(params.title ?? "");
   const colors = getColors(String(params.color_scheme ?? "default"));
   const topN = Number(params.top_n ?? 0);
@@ -263,6 +280,22 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
     return n === null ? "\u2013" : formatValue(fieldOf(key), n, { compact });
   };
 
+  if (multiples) {
+    // One panel per series, on one scale; the kit names the series it leaves out.
+    return (
+      <Frame title={title} flow>
+        <SmallMultiples
+          data={data}
+          x={SPEC.x}
+          series={SPEC.series ?? ""}
+          y={FIRST_VALUE}
+          kind={SPEC.xIsTime ? "line" : "bar"}
+          maxCategories={topN}
+          color={colors[0]}
+        />
+      </Frame>
+    );
+  }
   if (chartType === "table") {
     return (
       <Frame title={title}>

@@ -28,14 +28,16 @@ The artifact is ONE TypeScript React module whose default export is
     from "recharts";
   import { rowsToObjects, columnOf, formatValue, numberFormatOf, formatNumber, formatDate,
     getColors, colorSchemes, useResize, downsample, downsampleLine, plotWidth, niceTicks,
-    tickFormatter, PointCloud, KpiCard, DataTable } from "@vizorch/kit";
+    tickFormatter, PointCloud, KpiCard, DataTable, SmallMultiples } from "@vizorch/kit";
   (rowsToObjects(data) gives an array of row objects; formatNumber(value, {compact, decimals,
   percent, currency}); formatDate(value, grain); getColors(params.color_scheme) gives a palette;
   for a value axis pass ticks={niceTicks(values)} and tickFormatter={tickFormatter(ticks,
   {compact, percent})} so labels are distinct; a time series: downsampleLine(points, plotWidth(),
   p => p.value) and a numeric XAxis interval; more than 5,000 scatter points: <PointCloud x={xs}
   y={ys} xLabel yLabel /> (canvas, every point); KpiCard({label, value, format});
-  DataTable({data}) formats each column by `data.fields`; top N = the N largest, then sort.)
+  DataTable({data}) formats each column by `data.fields`; <SmallMultiples data={data}
+  x={xColumn} series={seriesColumn} y={valueColumn} /> draws a panel per series on one scale;
+  top N = the N largest, then sort.)
 - No network access, no DOM access outside the component, no other imports.
 - Readable for any result (the row count is in run_sql's answer; a `truncated` result reached the
   row limit, and the portal tells the user): draw at most `params.top_n` categories (default 20
@@ -43,16 +45,21 @@ The artifact is ONE TypeScript React module whose default export is
   (sums, counts of rows; never averages or ratios), saying so in a caption under the title; the
   top N are the largest values, shown in `params.sort` order. Use a horizontal bar chart
   (layout="vertical", category YAxis) when labels are long or there are more than 12 bars, with
-  upright labels cut to about 32 characters. Draw at most 8 series (7 largest + "Other"), with
-  the legend below the plot; past that, a table. A pie has at most 8 parts. Show the title as
+  upright labels cut to about 32 characters. One chart draws at most 8 series, with the legend
+  below the plot. With 9 to 24 series (a time x dimension, or two dimensions) use
+  <SmallMultiples> (a panel per series, shared scale, panel titles instead of a legend; it
+  names the series it leaves out) with `chart_type` "multiples". With more than 24: a trend is
+  a line chart of the 7 largest series + "Other", anything else a table (<DataTable>). A pie has
+  at most 8 parts. Show the title as
   the first heading (`<h3>`), give both axes a label (`x_label`, `y_label`), leave room at the
   right edge for the last tick label, and set `top_n`'s control `max` to the row count."""
 
 PARAMETER_CONTRACT = """\
-Parameters: `values` always has `title` (string), `chart_type` (bar|line|area|pie|scatter|table|kpi)
-and `color_scheme` (default|blues|greens|warm|cool|mono|vivid). Common optional keys: `top_n` (int),
-`sort` ("desc"|"asc"|"none"), `show_labels` (bool), `x_label`, `y_label` (string), `show_legend`
-(bool). `controls` lists the ones a user may change:
+Parameters: `values` always has `title` (string), `chart_type`
+(bar|line|area|pie|scatter|table|kpi|multiples) and `color_scheme`
+(default|blues|greens|warm|cool|mono|vivid). Common optional keys: `top_n` (int), `sort`
+("desc"|"asc"|"none"), `show_labels` (bool), `x_label`, `y_label` (string), `show_legend` (bool).
+`controls` lists the ones a user may change:
 [{"name", "kind": "text"|"select"|"number"|"slider"|"switch"|"color_scheme", "label",
 "options"?: [str], "min"?: number, "max"?: number, "step"?: number}]. The component reads every
 value from `params` so a control changes the chart without new code."""

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 Emit = Callable[[SseEvent], Coroutine[Any, Any, None]]
 MAX_STEPS = 8
-CHART_TYPES = {"bar", "line", "area", "pie", "scatter", "table", "kpi"}
+CHART_TYPES = {"bar", "line", "area", "pie", "scatter", "table", "kpi", "multiples"}
 
 
 class RunFailed(Exception):

@@ -1,8 +1,9 @@
 """The TSX the offline model writes compiles: its components are analyst/charts/*.tsx (which the
 front end's tsc and Biome check as they are); every chart it writes from them, with the query's
-SPEC filled in (bar, line, area, pie, scatter, table, KPI, with and without series), goes through
-esbuild, and through `tsc --strict` against the portal's real Recharts and @vizorch/kit types; and
-the sandbox has every one precompiled, exactly as its own TSX transform compiles it."""
+SPEC filled in (bar, line, area, pie, scatter, table, KPI, small multiples, with and without
+series), goes through esbuild, and through `tsc --strict` against the portal's real Recharts and
+@vizorch/kit types; and the sandbox has every one precompiled, exactly as its own TSX transform
+compiles it."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ QUESTIONS = {
     "table_plain": "total sales and profit",
     "kpi": "Total profit",
     "kpi_percent": "profit margin in Europe",
+    "multiples": "monthly sales by country",
+    "multiples_bars": "sales by region and brand",
 }
 
 # The demo database and catalog fixtures.

@@ -45,6 +45,7 @@ describe("buildControls", () => {
       "scatter",
       "table",
       "kpi",
+      "multiples",
     ]);
   });
 

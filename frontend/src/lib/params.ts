@@ -8,7 +8,7 @@ import { type ColorSchemeName, colorSchemeNames } from "@/lib/color-schemes";
 export type ParamValue = string | number | boolean;
 export type ParamValues = Record<string, unknown>;
 
-export const CHART_TYPES = ["bar", "line", "area", "pie", "scatter", "table", "kpi"] as const;
+export const CHART_TYPES = ["bar", "line", "area", "pie", "scatter", "table", "kpi", "multiples"] as const;
 
 export type ControlSpec =
   | { name: string; label: string; kind: "text"; value: string }

@@ -4,6 +4,7 @@ import {
   BarChart3,
   Download,
   Gauge,
+  LayoutGrid,
   LineChart,
   PieChart,
   ScatterChart,
@@ -36,6 +37,7 @@ const ICONS = {
   scatter: ScatterChart,
   table: Table2,
   kpi: Gauge,
+  multiples: LayoutGrid,
 };
 
 function Thumbnail({ template }: { template: Template }) {

@@ -1,15 +1,15 @@
-// Exports the rendered chart as SVG or PNG, with its title, caption and legend, once it has settled.
+// Exports the rendered chart as SVG or PNG, with its title, caption and legend (or the panels of
+// small multiples, each with its title), once it has settled.
 // The sandbox cannot download (no allow-downloads), so it hands the file back to the host as a Blob.
 // A Recharts chart is copied as SVG; a canvas chart (the kit's PointCloud) goes in as an embedded
 // image of its pixels, so its SVG file holds the title and legend as text and the plot as a picture.
 
 type ChartElement = SVGSVGElement | HTMLCanvasElement;
 
-/** The chart: the largest SVG (Recharts) or canvas (the kit's PointCloud) of the view. */
-function largestChart(root: HTMLElement): ChartElement | null {
-  let best: ChartElement | null = null;
+function largest<T extends Element>(root: HTMLElement, selector: string): T | null {
+  let best: T | null = null;
   let bestArea = 0;
-  for (const chart of root.querySelectorAll<ChartElement>("svg, canvas")) {
+  for (const chart of root.querySelectorAll<T>(selector)) {
     const rect = chart.getBoundingClientRect();
     const area = rect.width * rect.height;
     if (area > bestArea) {
@@ -18,6 +18,15 @@ function largestChart(root: HTMLElement): ChartElement | null {
     }
   }
   return best;
+}
+
+function largestSvg(root: HTMLElement): SVGSVGElement | null {
+  return largest<SVGSVGElement>(root, "svg");
+}
+
+/** The chart: the largest SVG (Recharts) or canvas (the kit's PointCloud) of the view. */
+function largestChart(root: HTMLElement): ChartElement | null {
+  return largest<ChartElement>(root, "svg, canvas");
 }
 
 const LINKING = new Set(["href", "xlink:href", "src"]);
@@ -44,6 +53,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const PAD = 16;
 const TITLE_SIZE = 16;
 const CAPTION_SIZE = 12;
+const PANEL_TITLE_SIZE = 13;
 const LEGEND_ROW = 20;
 const SETTLE_POLL_MS = 40;
 const SETTLE_POLLS = 6;
@@ -137,21 +147,78 @@ function textWidth(text: string, size: number): number {
   return text.length * size * 0.6;
 }
 
-function chartCopy(svg: SVGSVGElement): SVGSVGElement {
+/** The exported file's root: its fonts, its background and, once laid out, its size. */
+function outline(svg: ChartElement, background: string): SVGSVGElement {
+  const out = document.createElementNS(SVG_NS, "svg");
+  const style = getComputedStyle(svg);
+  out.setAttribute("xmlns", SVG_NS);
+  out.setAttribute("font-family", style.fontFamily || "sans-serif");
+  out.setAttribute("font-size", style.fontSize || "12px");
+  const bg = document.createElementNS(SVG_NS, "rect");
+  bg.setAttribute("width", "100%");
+  bg.setAttribute("height", "100%");
+  bg.setAttribute("fill", background);
+  out.appendChild(bg);
+  return out;
+}
+
+/** The title and caption at the top of `out`; the height they take. */
+function heading(out: SVGSVGElement, root: HTMLElement, fallbackTitle: string): number {
+  const bodyColor = getComputedStyle(document.body).color || "#111111";
+  const title =
+    textOf(root, "h1, h2, h3, h4") ?? (fallbackTitle ? { text: fallbackTitle, color: bodyColor } : null);
+  const caption = textOf(root, "[data-vz-caption]");
+  let y = PAD;
+  if (title) {
+    out.appendChild(svgText(title.text, PAD, y + TITLE_SIZE, TITLE_SIZE, title.color, 600));
+    y += TITLE_SIZE + 10;
+  }
+  if (caption) {
+    out.appendChild(svgText(caption.text, PAD, y + CAPTION_SIZE, CAPTION_SIZE, caption.color));
+    y += CAPTION_SIZE + 8;
+  }
+  return y;
+}
+
+/** A copy of a chart's SVG that stands alone at (x, y), external references removed. */
+function placed(svg: SVGSVGElement, x: number, y: number): SVGSVGElement {
+  const rect = svg.getBoundingClientRect();
+  const width = Math.max(1, Math.round(rect.width));
+  const height = Math.max(1, Math.round(rect.height));
   const chart = svg.cloneNode(true) as SVGSVGElement;
   stripExternalReferences(chart);
   chart.removeAttribute("class");
   chart.removeAttribute("style");
+  chart.setAttribute("x", String(Math.round(x)));
+  chart.setAttribute("y", String(Math.round(y)));
+  chart.setAttribute("width", String(width));
+  chart.setAttribute("height", String(height));
+  chart.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  chart.setAttribute("overflow", "visible");
   return chart;
 }
 
 /** A canvas chart (the kit's PointCloud: axes, labels and points are pixels) as an image of the
- * picture, at the canvas's own resolution, embedded as a `data:` URL: the file loads nothing. */
-function canvasImage(canvas: HTMLCanvasElement): SVGImageElement {
+ * picture at (x, y), at the canvas's own resolution, embedded as a `data:` URL: the file loads
+ * nothing. */
+function canvasImage(canvas: HTMLCanvasElement, x: number, y: number): SVGImageElement {
+  const rect = canvas.getBoundingClientRect();
   const image = document.createElementNS(SVG_NS, "image");
   image.setAttribute("href", canvas.toDataURL("image/png"));
   image.setAttribute("preserveAspectRatio", "none");
+  image.setAttribute("x", String(Math.round(x)));
+  image.setAttribute("y", String(Math.round(y)));
+  image.setAttribute("width", String(Math.max(1, Math.round(rect.width))));
+  image.setAttribute("height", String(Math.max(1, Math.round(rect.height))));
   return image;
+}
+
+function finish(out: SVGSVGElement, width: number, height: number) {
+  const h = Math.round(height);
+  out.setAttribute("width", String(width));
+  out.setAttribute("height", String(h));
+  out.setAttribute("viewBox", `0 0 ${width} ${h}`);
+  return { text: new XMLSerializer().serializeToString(out), width, height: h };
 }
 
 /**
@@ -169,42 +236,12 @@ function compose(
   const chartHeight = Math.max(1, Math.round(rect.height));
   const width = chartWidth + 2 * PAD;
   const bodyColor = getComputedStyle(document.body).color || "#111111";
-  const title =
-    textOf(root, "h1, h2, h3, h4") ?? (fallbackTitle ? { text: fallbackTitle, color: bodyColor } : null);
-  const caption = textOf(root, "[data-vz-caption]");
   const wrapper = svg.closest(".recharts-wrapper");
   const legend = legendOf(wrapper instanceof HTMLElement ? wrapper : root);
 
-  const out = document.createElementNS(SVG_NS, "svg");
-  const style = getComputedStyle(svg);
-  out.setAttribute("xmlns", SVG_NS);
-  out.setAttribute("font-family", style.fontFamily || "sans-serif");
-  out.setAttribute("font-size", style.fontSize || "12px");
-  const bg = document.createElementNS(SVG_NS, "rect");
-  bg.setAttribute("width", "100%");
-  bg.setAttribute("height", "100%");
-  bg.setAttribute("fill", background);
-  out.appendChild(bg);
-
-  let y = PAD;
-  if (title) {
-    out.appendChild(svgText(title.text, PAD, y + TITLE_SIZE, TITLE_SIZE, title.color, 600));
-    y += TITLE_SIZE + 10;
-  }
-  if (caption) {
-    out.appendChild(svgText(caption.text, PAD, y + CAPTION_SIZE, CAPTION_SIZE, caption.color));
-    y += CAPTION_SIZE + 8;
-  }
-  const chart = svg instanceof HTMLCanvasElement ? canvasImage(svg) : chartCopy(svg);
-  chart.setAttribute("x", String(PAD));
-  chart.setAttribute("y", String(y));
-  chart.setAttribute("width", String(chartWidth));
-  chart.setAttribute("height", String(chartHeight));
-  if (chart instanceof SVGSVGElement) {
-    chart.setAttribute("viewBox", `0 0 ${chartWidth} ${chartHeight}`);
-    chart.setAttribute("overflow", "visible");
-  }
-  out.appendChild(chart);
+  const out = outline(svg, background);
+  let y = heading(out, root, fallbackTitle);
+  out.appendChild(svg instanceof HTMLCanvasElement ? canvasImage(svg, PAD, y) : placed(svg, PAD, y));
   y += chartHeight + 8;
 
   if (legend.length > 0) {
@@ -232,11 +269,44 @@ function compose(
     out.appendChild(group);
     y += LEGEND_ROW;
   }
-  const height = Math.round(y + PAD);
-  out.setAttribute("width", String(width));
-  out.setAttribute("height", String(height));
-  out.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  return { text: new XMLSerializer().serializeToString(out), width, height };
+  return finish(out, width, y + PAD);
+}
+
+/**
+ * Small multiples (the kit's SmallMultiples) as they are laid out on screen: the title and
+ * caption, then every panel's title and chart where the grid puts them.
+ */
+function composePanels(
+  root: HTMLElement,
+  grid: HTMLElement,
+  panels: HTMLElement[],
+  svg: ChartElement,
+  background: string,
+  fallbackTitle: string,
+): { text: string; width: number; height: number } {
+  const box = grid.getBoundingClientRect();
+  const out = outline(svg, background);
+  const top = heading(out, root, fallbackTitle);
+  let bottom = top;
+  for (const panel of panels) {
+    const chart = largestSvg(panel);
+    const title = textOf(panel, "[data-vz-panel-title]");
+    const rect = panel.getBoundingClientRect();
+    const x = PAD + rect.left - box.left;
+    const y = top + rect.top - box.top;
+    if (title) {
+      const size = PANEL_TITLE_SIZE;
+      const fits = Math.max(4, Math.floor(rect.width / (size * 0.6)));
+      const text = title.text.length > fits ? `${title.text.slice(0, fits - 1)}\u2026` : title.text;
+      out.appendChild(svgText(text, x + 4, y + size, size, title.color, 600));
+    }
+    if (chart) {
+      const at = chart.getBoundingClientRect();
+      out.appendChild(placed(chart, x + at.left - rect.left, y + at.top - rect.top));
+    }
+    bottom = Math.max(bottom, y + rect.height);
+  }
+  return finish(out, Math.round(box.width) + 2 * PAD, bottom + PAD);
 }
 
 /**
@@ -252,7 +322,12 @@ export async function exportChart(
   const svg = largestChart(root);
   if (!svg) throw new Error("Nothing to export: this view has no chart.");
   const background = getComputedStyle(document.body).backgroundColor || "#ffffff";
-  const { text, width, height } = compose(root, svg, background, fallbackTitle);
+  const grid = root.querySelector("[data-vz-multiples]");
+  const panels = grid ? [...grid.querySelectorAll<HTMLElement>("[data-vz-panel]")] : [];
+  const { text, width, height } =
+    grid instanceof HTMLElement && panels.length > 0
+      ? composePanels(root, grid, panels, svg, background, fallbackTitle)
+      : compose(root, svg, background, fallbackTitle);
   const svgBlob = new Blob([text], { type: "image/svg+xml;charset=utf-8" });
   if (format === "svg") return svgBlob;
   const url = URL.createObjectURL(svgBlob);

@@ -241,3 +241,15 @@ export function PointCloud({
   }, [x, y, xLabel, yLabel, color, formats, pointSize]);
   return <div className="vz-pointcloud" ref={box} data-points={x.length} />;
 }
+
+export {
+  MAX_PANELS,
+  type Multiples,
+  type MultiplesKind,
+  multiplesCaption,
+  PANEL_CATEGORIES,
+  type Panel,
+  type PanelPoint,
+  SmallMultiples,
+  smallMultiplesOf,
+} from "@/sandbox/multiples";
