@@ -32,6 +32,7 @@ from channels.worker import Worker
 from chat import conf, services
 from chat.agent.providers import build_chat_model, parse_spec
 from chat.agent.runner import AgentRunner, RunOutcome
+from chat.broker import bounded
 from chat.events import CodeChunkEvent, CompleteEvent, ErrorEvent, ProgressEvent, SseEvent
 from core.db import db, lane
 from executors.catalog.model import SemanticCatalog
@@ -209,9 +210,11 @@ class RunEmitter:
 
 async def publish(layer: BaseChannelLayer, run_id: Any, seq: int, event: SseEvent) -> None:
     try:
-        await layer.group_send(
-            run_group(run_id),
-            {"type": "run.event", "seq": seq, "event": event.event, "data": event.payload()},
+        await bounded(
+            layer.group_send(
+                run_group(run_id),
+                {"type": "run.event", "seq": seq, "event": event.event, "data": event.payload()},
+            )
         )
     except Exception:  # the log has it; listeners catch up from there
         logger.exception("could not publish event %s of run %s", seq, run_id)
@@ -313,7 +316,7 @@ async def _send_to_workers(message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     assert layer is not None
     try:
-        await layer.send(conf.runs_channel(), message)
+        await bounded(layer.send(conf.runs_channel(), message))
     except Exception:  # the other workers find released runs on their next look anyway
         logger.exception("could not tell the other workers about %s", message.get("run_id"))
 
@@ -753,7 +756,19 @@ async def submit_run(run_id: Any) -> None:
         ensure_embedded_worker()
         run_queue().arrive(str(run_id))
         return
-    await layer.send(conf.runs_channel(), {"type": "run.start", "run_id": str(run_id)})
+    message = {"type": "run.start", "run_id": str(run_id)}
+    for attempt, pause in enumerate((0.2, 1.0, 0.0), start=1):
+        try:
+            await bounded(layer.send(conf.runs_channel(), message))
+            return
+        except Exception:
+            if not pause:
+                # Not lost: a worker takes a queued run nobody holds on its next look.
+                logger.exception(
+                    "could not hand run %s to a worker (%d tries)", run_id, attempt + 1
+                )
+                return
+            await asyncio.sleep(pause)
 
 
 async def cancel_run(run_id: Any) -> None:

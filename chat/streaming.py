@@ -14,6 +14,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from chat import conf, services
+from chat.broker import bounded
 from chat.consumers import embedded_holds, run_group, uses_embedded_worker
 from chat.events import CompleteEvent, parse_event
 from core.db import db
@@ -57,7 +58,7 @@ async def stream_run(run_id: Any, after: int = 0, first: str | None = None) -> A
         yield first
     layer = get_channel_layer()
     assert layer is not None
-    channel = await layer.new_channel()
+    channel = await bounded(layer.new_channel())
     group = run_group(run_id)
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -75,7 +76,7 @@ async def stream_run(run_id: Any, after: int = 0, first: str | None = None) -> A
 
     # Subscribe before reading the log: whatever is logged after the read arrives live (the
     # layer holds it for the channel until the receiver starts).
-    await layer.group_add(group, channel)
+    await bounded(layer.group_add(group, channel))
     receiver: asyncio.Future[None] | None = None
     last = after
     touched = checked = spoke = time.monotonic()
@@ -146,7 +147,7 @@ async def stream_run(run_id: Any, after: int = 0, first: str | None = None) -> A
             receiver.cancel()
             receiver.add_done_callback(_ignore_outcome)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(layer.group_discard(group, channel), timeout=5)
+            await asyncio.wait_for(bounded(layer.group_discard(group, channel)), timeout=5)
 
 
 async def _expire_if_nobody_drives(run_id: Any) -> None:
