@@ -12,7 +12,7 @@ from typing import Any
 from analyst import charts, replies
 from analyst.intent import Clarify, Decline, Intent, NeedsLookup, parse_question
 from analyst.lookup import LookupRunner, lookup_sql, with_values
-from analyst.schema import Schema
+from analyst.schema import Schema, schema_for
 from analyst.sql import BuiltQuery, build_sql
 from analyst.suggestions import candidate_questions
 from analyst.vocabulary import CHART_TYPES, COLOR_SCHEMES, ChartType, normalize
@@ -60,7 +60,7 @@ class Analyst:
     _found: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self.schema = Schema.from_catalog(self.catalog)
+        self.schema = schema_for(self.catalog)
 
     # --- questions --------------------------------------------------------------------------
     def plan(self, question: str, earlier: Sequence[str] = ()) -> Plan:

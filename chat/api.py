@@ -26,7 +26,7 @@ from chat.schemas import (
     SuggestionsOut,
 )
 from chat.streaming import event_id, parse_last_event_id, stream_run
-from core.db import release_connections
+from core.db import released
 from core.schemas import ErrorOut
 
 router = Router(tags=["chat"])
@@ -74,11 +74,10 @@ def sse_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
 
 
 async def _start(run: Run) -> StreamingHttpResponse:
-    """The stream of a run just created: its `run` frame comes from the run at hand, so the
-    first event costs no read of the log; the request's connection goes back before the
-    stream starts (a stream holds none)."""
+    """The stream of a run just created (by a `released` call: the request's connection went
+    back as it was made, a stream holds none): its `run` frame comes from the run at hand, so
+    the first event costs no read of the log."""
     first = services.started_event(run).to_sse(event_id(run.id, 1))
-    await release_connections()
     return sse_response(_submitted_once_begun(run.id, stream_run(run.id, after=1, first=first)))
 
 
@@ -103,7 +102,7 @@ async def _submitted_once_begun(
 @router.post("/chat", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
 async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
     """Ask a question (or follow one up) and stream the run that answers it as SSE."""
-    run = await sync_to_async(services.ask)(
+    run = await sync_to_async(released(services.ask))(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
         conversation_id=payload.conversation_id,
@@ -130,7 +129,7 @@ async def suggestions(
 @router.post("/generate-ui", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
 async def generate_ui(request: HttpRequest, payload: GenerateUiIn) -> StreamingHttpResponse:
     """Stream a new or revised component for data that already exists, without running SQL."""
-    run = await sync_to_async(services.start_ui_run)(
+    run = await sync_to_async(released(services.start_ui_run))(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
         result_id=str(payload.result_id),
@@ -148,11 +147,10 @@ async def run_events(
     last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID"),
 ) -> StreamingHttpResponse:
     """Attach to a run's stream: replays what came after Last-Event-ID, then continues live."""
-    run = await sync_to_async(services.run_for)(request.auth, run_id)  # type: ignore[attr-defined]
+    run = await sync_to_async(released(services.run_for))(request.auth, run_id)  # type: ignore[attr-defined]
     after = parse_last_event_id(last_event_id_header or last_event_id, run.id)
     if not run.is_finished:
         consumers.ensure_embedded_worker()
-    await release_connections()
     return sse_response(stream_run(run.id, after))
 
 
@@ -171,7 +169,7 @@ async def feedback(
     request: HttpRequest, run_id: uuid.UUID, payload: FeedbackIn
 ) -> StreamingHttpResponse:
     """Report that a run's component failed in the sandbox; streams the agent's one repair."""
-    run = await sync_to_async(services.start_repair_run)(
+    run = await sync_to_async(released(services.start_repair_run))(
         request.auth,  # type: ignore[attr-defined]
         run_id,
         payload.render_error,

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 # Code is coalesced so a token-by-token provider costs a few log rows per component, not one per
 # token: a chunk leaves when it has this many characters, or this long after its first token.
-CODE_FLUSH_CHARS = 2048
+CODE_FLUSH_CHARS = 4096
 CODE_FLUSH_S = 0.25
 # Why a run stopped on this worker when another drives it on (the worker is stopping).
 HANDED_OVER = "handed over"

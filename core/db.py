@@ -93,6 +93,15 @@ async def db(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await call(*args, **kwargs)
 
 
-async def release_connections() -> None:
-    """Hand the calling request thread's connection back: a long stream must not hold one."""
-    await sync_to_async(close_old_connections)()
+def released(fn: Callable[P, T]) -> Callable[P, T]:
+    """`fn`, handing the calling thread's connection back once it returns: the last database
+    step of a request that goes on to stream, in the same thread hop as the step itself."""
+
+    @functools.wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return call

@@ -177,22 +177,39 @@ def _bare(node: exp.Expr) -> str:
     return re.sub(r"\s+", "", copy.sql(dialect="duckdb").lower())
 
 
+_METRICS: dict[int, tuple[SemanticCatalog, dict[str, Meaning], dict[str, Meaning]]] = {}
+
+
+def _metric_meanings(catalog: SemanticCatalog) -> tuple[dict[str, Meaning], dict[str, Meaning]]:
+    """The catalog's metrics by their parsed expression and by their name, parsed once per
+    catalog object (the selectors hand every result the same object until the catalog
+    changes)."""
+    cached = _METRICS.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return cached[1], cached[2]
+    by_expression: dict[str, Meaning] = {}
+    by_name: dict[str, Meaning] = {}
+    for metric in catalog.metrics:
+        meaning = Meaning(format=metric.format, label=metric.name)
+        by_name[_norm(metric.name)] = meaning
+        try:
+            parsed = sqlglot.parse_one(metric.expression, read=catalog.dialect or "duckdb")
+        except (SqlglotError, RecursionError, ValueError):
+            continue
+        by_expression[_bare(parsed)] = meaning
+    if len(_METRICS) > 16:
+        _METRICS.clear()
+    _METRICS[id(catalog)] = (catalog, by_expression, by_name)
+    return by_expression, by_name
+
+
 class _Tracer:
     def __init__(self, catalog: SemanticCatalog, tree: exp.Expr) -> None:
         self.catalog = catalog
         self.ctes: dict[str, exp.Expr] = {}
         for cte in tree.find_all(exp.CTE):
             self.ctes[cte.alias_or_name.lower()] = cte.this
-        self.metrics: dict[str, Meaning] = {}
-        self.metric_names: dict[str, Meaning] = {}
-        for metric in catalog.metrics:
-            meaning = Meaning(format=metric.format, label=metric.name)
-            self.metric_names[_norm(metric.name)] = meaning
-            try:
-                parsed = sqlglot.parse_one(metric.expression, read=catalog.dialect or "duckdb")
-            except (SqlglotError, RecursionError, ValueError):
-                continue
-            self.metrics[_bare(parsed)] = meaning
+        self.metrics, self.metric_names = _metric_meanings(catalog)
         self.depth = 0
 
     def outputs(self, select: exp.Select) -> dict[str, Meaning]:
