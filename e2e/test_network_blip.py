@@ -22,7 +22,9 @@ def _cut_first_data_fetch(page: Page, *, offline: bool) -> list[str]:
     cut: list[str] = []
 
     def handle(route: Route) -> None:
-        if cut:
+        # The result's column descriptions (`/columns`, fetched beside the data and optional)
+        # go through: the data itself is what the blip cuts.
+        if cut or route.request.url.split("?", 1)[0].endswith("/columns"):
             route.continue_()
             return
         cut.append(route.request.url)
