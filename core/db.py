@@ -72,13 +72,12 @@ def lane() -> contextlib.AbstractAsyncContextManager[None]:
 
 
 def _closing(fn: Callable[P, T]) -> Callable[P, T]:
+    after = released(fn)
+
     @functools.wraps(fn)
     def call(*args: P.args, **kwargs: P.kwargs) -> T:
         close_old_connections()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            close_old_connections()
+        return after(*args, **kwargs)
 
     return call
 

@@ -1,4 +1,4 @@
-"""Django's ASGI handler as daphne runs it, with two changes.
+"""Django's ASGI handler as daphne runs it, with three changes.
 
 - A request Django cannot even build (a body over the limit, undecodable bytes) is answered under
   /api/ with a typed JSON body like every other error; Django's own answer there is empty or
