@@ -62,6 +62,9 @@ def database_config(
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(var_dir / "vizorch.sqlite3"),
+            # A thread keeps its connection: opening one (its pragmas and SQL functions) was a
+            # sixth of a small request's cost. Requests reuse idle threads (handler.py).
+            "CONN_MAX_AGE": None,
             # Several threads write run events and results; wait rather than fail on a lock.
             # WAL lets readers run beside the writer, and NORMAL sync makes each small event
             # write cheap (still durable across an application crash).
