@@ -11,28 +11,19 @@ from bench.report import Analysis
 ANALYSES: dict[str, Analysis] = {
     "first_event": Analysis(
         cause=(
-            "The first event is the `run` event, and before it leaves the server the request "
-            "authenticates the Bearer token (a DB read), checks the engine, creates the "
-            "conversation, the run and its first log row and updates the conversation (two "
-            "SQLite commits, each with fsyncs of the rollback journal: about 4.5 ms together, "
-            "measured in-process), hands the run to the worker, subscribes to the run's group "
-            "and reads the log back before it yields the frame, each DB step a `sync_to_async` "
-            "hop. Meanwhile the embedded worker starts the same run in the same process "
-            "(`claim_run` writes, `build_request`, building the offline model with the "
-            "catalog), competing for the GIL and for SQLite's lock. The replay row (the same "
-            "stream without creating a run) shows what the stream alone costs; the rest is run "
-            "creation and the worker starting. In the final run (19:31 UTC) even `/ping` took "
-            "51 ms at the median (5-11 ms in development runs the same day, 5 ms in a quiet "
-            "probe), so most of this run's miss is the whole server answering slowly between "
-            "runs; that was found after the run and is not profiled yet."
+            "py-spy on daphne (500 Hz, 200 sequential runs): before its `run` frame a chat "
+            "request signs in with its Bearer token (django-axes' lockout check, an aggregate "
+            "over failed attempts, and the token lookup: three quarters of a `GET /api/me`'s "
+            "thread time), checks the user's roles and engine, and writes the conversation, "
+            "the run and its first event in one SQLite transaction; then the frame leaves and "
+            "the run goes to the worker. Since the middleware runs in one thread hop "
+            "(vizorch_site/handler.py) both requests cost the server about half as much, and "
+            "what the chat adds is mostly that transaction's commit; the in-process worker "
+            "starting the previous run's tail competes for the GIL."
         ),
         next_step=(
-            "(chat) Yield the `run` frame from the Run created by the view instead of reading "
-            "it back from the log, and create conversation, run and first event in one "
-            "`sync_to_async` call; (lead) turn on WAL for SQLite (`PRAGMA journal_mode=WAL; "
-            "synchronous=NORMAL` in the connection's init command): an autocommit INSERT falls "
-            "from about 1.2 ms to about 0.01 ms on this disk (measured). Check with `py-spy "
-            "record --idle --pid <daphne>` during the figure."
+            "(chat) Measure on a quiet machine; the transaction is the floor of a run that "
+            "can be resumed (its id must exist before the client has it)."
         ),
     ),
     "end_to_end": Analysis(
@@ -57,37 +48,31 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "concurrency": Analysis(
         cause=(
-            "Since issue 14 (not profiled again yet): runs share four database threads per "
-            "process (core/db.py), a worker drives VIZORCH_MAX_CONCURRENT_RUNS (24) runs and "
-            "queues the rest in order (their streams get `progress` with their place), events "
-            "are written in batches and numbered by their write, the offline component is a "
-            "handful of code events, and the `run` frame comes from the created run. On "
-            "2026-12-01 (load average 8-15 from other work on the 2 cores) the burst reached "
-            "200/200 with 0 errors and 0 lost events in both modes; what is left is time: "
-            "the burst is ~200 runs of CPU on 2 shared cores, so queued runs wait tens of "
-            "seconds without an event (the p99 gap) and the 200 requests' sign-in and run "
-            "creation queue behind each other (the first event's p99); a loaded machine also "
-            "pushes streams past the 120 s cut-off."
+            "`python -m bench.profile burst` (py-spy, thread time): the first event of 200 "
+            "requests arriving at once waits for the requests before it: each spends a few "
+            "milliseconds of CPU in one Python process (sign-in with axes' lockout check and "
+            "the token lookup, run creation), 200 of them about a second, and the embedded "
+            "worker runs the first runs in the same process meanwhile (GIL). The same-run "
+            "baseline, 200 `GET /api/me` at once, shows the same bound for a request that "
+            "creates nothing. A Python process serves a few hundred small requests a second "
+            "on one core."
         ),
         next_step=(
-            "(chat) Profile the burst again (`python -m bench.profile burst`) on a quiet "
-            "machine; report a queued run's place more often than on its changes if the gap "
-            "target is meant for waiting runs too; cut per-run CPU (the end-to-end figure); "
-            "(lead) decide whether the p99 gap target counts runs waiting in the queue."
+            "(lead) more web processes on one listening socket (daphne `--fd`) in PostgreSQL "
+            "+ Redis mode; (chat) a cheaper lockout check for token requests (axes reads "
+            "failed attempts on every token sign-in, portal sessions do not)."
         ),
     ),
     "concurrency_services": Analysis(
         cause=(
-            "Since issue 14: each process keeps at most VIZORCH_DB_POOL_SIZE (10) PostgreSQL "
-            "connections (Django's psycopg pool), all runs and streams of a process go through "
-            "its database threads, a streaming request gives its connection back before it "
-            "streams, and the worker's listener survives Redis errors. 0/200 became 200/200 "
-            "with 0 errors and 0 lost events (2026-12-01, machine loaded by other work); what "
-            "is left is the same time budget as the embedded figure."
+            "As in the embedded figure, the burst's first events wait for the sign-in and run "
+            "creation of the requests before them in one daphne process, here with PostgreSQL "
+            "round trips on the process's four database threads; the run worker is a separate "
+            "process on the same two cores as daphne and the bench client."
         ),
         next_step=(
-            "(chat) Profile daphne and the worker during the burst; (lead) several workers "
-            "with REDIS_URL (docs/deployment.md sizes max_connections for them)."
+            "(lead) several daphne processes on one socket (daphne `--fd`), sized with "
+            "docs/deployment.md's max_connections per process."
         ),
     ),
     "formats": Analysis(
