@@ -62,3 +62,20 @@ export function placementOver(slot: Element): Placement | null {
   if (view) clips.push({ left: 0, top: 0, width: view.innerWidth, height: view.innerHeight });
   return placementWithin({ left: rect.left, top: rect.top, width: rect.width, height: rect.height }, clips);
 }
+
+const TABBABLE =
+  'a[href], area[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), iframe, [contenteditable="true"], [tabindex]';
+
+/**
+ * The element Tab (direction 1) or Shift+Tab (-1) reaches from `from` in document order, skipping
+ * what is inside `skip` (the frame's own layer). Positive tabindex values are not used in the
+ * portal, so document order is tab order.
+ */
+export function tabNeighbour(from: Element, direction: 1 | -1, skip: Element | null): HTMLElement | null {
+  const all = Array.from(from.ownerDocument.querySelectorAll<HTMLElement>(TABBABLE)).filter(
+    (e) => e === from || (e.tabIndex >= 0 && !skip?.contains(e) && e.checkVisibility?.() !== false),
+  );
+  const at = all.indexOf(from as HTMLElement);
+  if (at < 0) return null;
+  return all[at + direction] ?? null;
+}

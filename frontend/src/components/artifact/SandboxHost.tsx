@@ -21,7 +21,7 @@ import {
   useState,
 } from "react";
 import type { LoadedData } from "@/lib/data";
-import { placementOver } from "@/lib/frame-placement";
+import { placementOver, tabNeighbour } from "@/lib/frame-placement";
 import type { ParamValues } from "@/lib/params";
 import {
   acceptMessage,
@@ -56,6 +56,8 @@ interface SandboxHostApi {
   /** The slot's artifact or visibility changed. */
   update(slot: Slot): void;
   exportChart(slot: Slot, format: "png" | "svg", latest?: ParamValues): Promise<Blob>;
+  /** Tab reached the slot's focus stop (`from`): focus goes into the frame, which sits elsewhere in the DOM. */
+  enter(from: HTMLElement): void;
 }
 
 const SandboxContext = createContext<SandboxHostApi | null>(null);
@@ -100,6 +102,23 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
   const answered = useRef(false);
   const drawn = useRef(false);
   const stopPlacing = useRef<(() => void) | null>(null);
+  // Keyboard order: the frame is not where its slot is in the DOM, so the slot has a focus stop that
+  // sends focus into the frame, and Tab out of the frame lands on these two exits, which send it on
+  // to the slot's neighbours. The exits are tabbable only while the frame has focus.
+  const entry = useRef<HTMLElement | null>(null);
+  const exits = useRef<(HTMLSpanElement | null)[]>([]);
+  const setExits = useCallback((tabbable: boolean) => {
+    for (const exit of exits.current) if (exit) exit.tabIndex = tabbable ? 0 : -1;
+  }, []);
+  const leave = useCallback(
+    (direction: 1 | -1) => {
+      setExits(false);
+      const from = entry.current;
+      const to = from?.isConnected ? tabNeighbour(from, direction, layer.current) : null;
+      (to ?? from)?.focus();
+    },
+    [setExits],
+  );
 
   const post = useCallback((message: HostMessage, transfer: Transferable[] = []) => {
     // The sandbox's origin is opaque, so it cannot be named as a target origin.
@@ -273,6 +292,10 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
           elect();
         };
       },
+      enter(from) {
+        entry.current = from;
+        frame.current?.focus();
+      },
       update(slot) {
         if (slot !== owner.current) return;
         sync();
@@ -306,6 +329,14 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
       {/* Fixed, so moving between pages never moves (and so reloads) the frame. Under dialogs and
           menus (z-50), over the page; a slot's own overlays sit above it (z-20). */}
       <div ref={layer} className="invisible fixed z-10" data-testid="sandbox-layer">
+        {/* biome-ignore lint/a11y/noStaticElementInteractions: an exit that hands focus back to the page */}
+        <span
+          ref={(node) => {
+            exits.current[0] = node;
+          }}
+          tabIndex={-1}
+          onFocus={() => leave(-1)}
+        />
         <iframe
           key={frameKey}
           ref={frame}
@@ -332,6 +363,16 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
           sandbox="allow-scripts"
           referrerPolicy="no-referrer"
           className="h-full w-full rounded-md border bg-background"
+          tabIndex={-1}
+          onFocus={() => setExits(true)}
+        />
+        {/* biome-ignore lint/a11y/noStaticElementInteractions: an exit that hands focus back to the page */}
+        <span
+          ref={(node) => {
+            exits.current[1] = node;
+          }}
+          tabIndex={-1}
+          onFocus={() => leave(1)}
         />
       </div>
     </SandboxContext.Provider>

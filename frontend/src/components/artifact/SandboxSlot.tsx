@@ -1,7 +1,7 @@
 // Where a page shows a chart: a placeholder the portal's one sandbox frame (SandboxHost) is laid
 // over while this slot owns it. The slot sends its artifact through the host; it never has a frame
 // of its own, so opening a page with a chart loads no second sandbox.
-import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useRef } from "react";
+import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from "react";
 import { type RenderPhase, type Slot, useSandboxHost } from "@/components/artifact/SandboxHost";
 import type { LoadedData } from "@/lib/data";
 import type { ParamValues } from "@/lib/params";
@@ -44,10 +44,16 @@ export const SandboxSlot = forwardRef<SandboxHandle, Props>(function SandboxSlot
   const host = useSandboxHost();
   const element = useRef<HTMLDivElement>(null);
   const slot = useRef<Slot | null>(null);
+  const [drawn, setDrawn] = useState(false);
   const latest = { code, params, data, theme, shown, transparent, onError, onRendered };
   if (!slot.current) slot.current = { element: null, onDrawn: () => undefined, ...latest };
   // The host reads the slot when it sends; callbacks and props are kept current every render.
-  Object.assign(slot.current, latest, { onDrawn: (drawn: boolean) => onDrawn?.(drawn) });
+  Object.assign(slot.current, latest, {
+    onDrawn: (value: boolean) => {
+      setDrawn(value);
+      onDrawn?.(value);
+    },
+  });
 
   useLayoutEffect(() => {
     const own = slot.current;
@@ -72,5 +78,15 @@ export const SandboxSlot = forwardRef<SandboxHandle, Props>(function SandboxSlot
     [host],
   );
 
-  return <div ref={element} className={className} data-testid="sandbox-slot" />;
+  // The chart's place in the keyboard order: Tab here goes into the frame (SandboxHost).
+  return (
+    <div ref={element} className={className} data-testid="sandbox-slot">
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: a focus stop that hands focus to the frame */}
+      <span
+        tabIndex={shown && drawn && !transparent ? 0 : -1}
+        onFocus={(event) => host.enter(event.currentTarget)}
+        data-testid="sandbox-focus"
+      />
+    </div>
+  );
 });
