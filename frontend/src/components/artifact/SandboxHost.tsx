@@ -56,8 +56,8 @@ interface SandboxHostApi {
   /** The slot's artifact or visibility changed. */
   update(slot: Slot): void;
   exportChart(slot: Slot, format: "png" | "svg", latest?: ParamValues): Promise<Blob>;
-  /** Tab reached the slot's focus stop (`from`): focus goes into the frame, which sits elsewhere in the DOM. */
-  enter(from: HTMLElement): void;
+  /** Tab reached the slot's focus stop: focus goes into the frame, which sits elsewhere in the DOM. */
+  enter(): void;
 }
 
 const SandboxContext = createContext<SandboxHostApi | null>(null);
@@ -104,8 +104,7 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
   const stopPlacing = useRef<(() => void) | null>(null);
   // Keyboard order: the frame is not where its slot is in the DOM, so the slot has a focus stop that
   // sends focus into the frame, and Tab out of the frame lands on these two exits, which send it on
-  // to the slot's neighbours. The exits are tabbable only while the frame has focus.
-  const entry = useRef<HTMLElement | null>(null);
+  // to the stop's neighbours. The exits are tabbable only while the frame has focus.
   const exits = useRef<(HTMLSpanElement | null)[]>([]);
   const setExits = useCallback((tabbable: boolean) => {
     for (const exit of exits.current) if (exit) exit.tabIndex = tabbable ? 0 : -1;
@@ -113,9 +112,9 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
   const leave = useCallback(
     (direction: 1 | -1) => {
       setExits(false);
-      const from = entry.current;
-      const to = from?.isConnected ? tabNeighbour(from, direction, layer.current) : null;
-      (to ?? from)?.focus();
+      const stop = owner.current?.element?.firstElementChild;
+      if (!(stop instanceof HTMLElement)) return;
+      (tabNeighbour(stop, direction, layer.current) ?? stop).focus();
     },
     [setExits],
   );
@@ -292,8 +291,7 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
           elect();
         };
       },
-      enter(from) {
-        entry.current = from;
+      enter() {
         frame.current?.focus();
       },
       update(slot) {
@@ -365,6 +363,12 @@ export function SandboxHost({ sandboxUrl, children }: { sandboxUrl: string; chil
           className="h-full w-full rounded-md border bg-background"
           tabIndex={-1}
           onFocus={() => setExits(true)}
+          onBlur={() =>
+            // Focus left the frame some other way than by an exit (a click on the page).
+            setTimeout(() => {
+              if (!exits.current.includes(document.activeElement as HTMLSpanElement)) setExits(false);
+            })
+          }
         />
         {/* biome-ignore lint/a11y/noStaticElementInteractions: an exit that hands focus back to the page */}
         <span

@@ -84,7 +84,7 @@ export const SandboxSlot = forwardRef<SandboxHandle, Props>(function SandboxSlot
       {/* biome-ignore lint/a11y/noStaticElementInteractions: a focus stop that hands focus to the frame */}
       <span
         tabIndex={shown && drawn && !transparent ? 0 : -1}
-        onFocus={(event) => host.enter(event.currentTarget)}
+        onFocus={() => host.enter()}
         data-testid="sandbox-focus"
       />
     </div>
