@@ -395,8 +395,8 @@ def _second_figure(samples: list[float]) -> Figure:
             "Right after the cold start's bar chart has painted, the same frame receives the "
             "page's next artifact, as the portal sends it for the next question: a `render` "
             "message with other code (the offline model's monthly line chart, compiled anew) "
-            "and other data. The portal keeps one sandbox frame per page for every artifact "
-            "(frontend/src/components/artifact/SandboxFrame.tsx). Time from posting the message "
+            "and other data. The portal keeps one sandbox frame for every artifact of every page "
+            "(frontend/src/components/artifact/SandboxHost.tsx). Time from posting the message "
             "to the first paint after the line appears in the DOM."
         ),
     )

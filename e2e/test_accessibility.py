@@ -111,3 +111,43 @@ def test_focus_moves_to_the_new_page_and_dialogs_hold_it(sign_in: Callable[[str]
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(page.get_by_test_id("save-template")).to_be_focused()
+
+
+# Where the portal's focus is: the element's tag, and whether it comes after the chart's slot.
+_ACTIVE_JS = """() => {
+  const e = document.activeElement;
+  const slot = document.querySelector("[data-testid=sandbox-slot]");
+  const following = e && slot ? slot.compareDocumentPosition(e) : 0;
+  const after = !!(following & Node.DOCUMENT_POSITION_FOLLOWING);
+  return { tag: e ? e.tagName : null, after };
+}"""
+
+
+def test_tab_goes_through_the_chart_where_it_is_shown(sign_in: Callable[[str], Page]) -> None:
+    """The one sandbox frame sits at the page's root, laid over the chart's place; the keyboard
+    still reaches it between the chart's tab panel and the parameters, both ways."""
+    page = sign_in("analyst")
+    expect_complete(ask(page, "Show total sales by region"))
+    expect_bars(page, DEMO_REGIONS)
+    panel = page.locator("[role=tabpanel][data-state=active]")
+    panel.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate(_ACTIVE_JS)["tag"] == "IFRAME"
+    # Through the chart's own focusable parts, then on to the parameters after the chart.
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate(_ACTIVE_JS)["tag"] != "IFRAME":
+            break
+    active = page.evaluate(_ACTIVE_JS)
+    assert active["after"] and active["tag"] != "IFRAME", active
+    assert page.evaluate(
+        "() => !!document.activeElement.closest('[data-testid=artifact-panel]')"
+    ), "focus left the artifact"
+    # And back: into the frame, through it, then out before it.
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(_ACTIVE_JS)["tag"] == "IFRAME"
+    for _ in range(6):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate(_ACTIVE_JS)["tag"] != "IFRAME":
+            break
+    expect(panel).to_be_focused()

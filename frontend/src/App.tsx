@@ -1,5 +1,6 @@
 // The portal shell: header, client routes, theme.
 import { useEffect, useRef, useState } from "react";
+import { SandboxHost } from "@/components/artifact/SandboxHost";
 import { Header } from "@/components/Header";
 import { TooltipProvider } from "@/components/ui/tooltip";
 import { useTheme } from "@/hooks/useTheme";
@@ -42,38 +43,29 @@ export function App({ boot }: { boot: Boot }) {
 
   return (
     <TooltipProvider delayDuration={300}>
-      <div className="flex h-screen flex-col">
-        <Header
-          boot={boot}
-          route={effective}
-          navigate={go}
-          theme={theme}
-          onToggleTheme={toggle}
-          showWorkspace={chatAllowed}
-        />
-        <main ref={main} tabIndex={-1} className="min-h-0 flex-1 outline-none" aria-label="Content">
-          {effective.name === "notFound" ? (
-            <NotFoundPage path={effective.path} navigate={navigate} showWorkspace={chatAllowed} />
-          ) : effective.name === "workspace" ? (
-            <WorkspacePage
-              conversationId={effective.conversationId}
-              navigate={navigate}
-              sandboxUrl={boot.sandboxUrl}
-              theme={theme}
-            />
-          ) : effective.name === "templates" ? (
-            <TemplatesPage boot={boot} navigate={navigate} />
-          ) : (
-            <TemplatePage
-              key={effective.id}
-              id={effective.id}
-              navigate={navigate}
-              sandboxUrl={boot.sandboxUrl}
-              theme={theme}
-            />
-          )}
-        </main>
-      </div>
+      <SandboxHost sandboxUrl={boot.sandboxUrl}>
+        <div className="flex h-screen flex-col">
+          <Header
+            boot={boot}
+            route={effective}
+            navigate={go}
+            theme={theme}
+            onToggleTheme={toggle}
+            showWorkspace={chatAllowed}
+          />
+          <main ref={main} tabIndex={-1} className="min-h-0 flex-1 outline-none" aria-label="Content">
+            {effective.name === "notFound" ? (
+              <NotFoundPage path={effective.path} navigate={navigate} showWorkspace={chatAllowed} />
+            ) : effective.name === "workspace" ? (
+              <WorkspacePage conversationId={effective.conversationId} navigate={navigate} theme={theme} />
+            ) : effective.name === "templates" ? (
+              <TemplatesPage boot={boot} navigate={navigate} />
+            ) : (
+              <TemplatePage key={effective.id} id={effective.id} navigate={navigate} theme={theme} />
+            )}
+          </main>
+        </div>
+      </SandboxHost>
     </TooltipProvider>
   );
 }

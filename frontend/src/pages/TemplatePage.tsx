@@ -20,12 +20,10 @@ import { artifactFromTemplate } from "@/lib/templates";
 export function TemplatePage({
   id,
   navigate,
-  sandboxUrl,
   theme,
 }: {
   id: string;
   navigate: (route: Route) => void;
-  sandboxUrl: string;
   theme: "light" | "dark";
 }) {
   const { artifact, dispatch, setParams } = useArtifact();
@@ -304,7 +302,6 @@ export function TemplatePage({
         <ArtifactPanel
           artifact={artifact}
           onParamsChange={setParams}
-          sandboxUrl={sandboxUrl}
           theme={theme}
           emptyHint={template ? "This template has no component yet." : "Loading…"}
           layout="side"

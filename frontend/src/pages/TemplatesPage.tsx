@@ -280,13 +280,7 @@ export function TemplatesPage({ boot, navigate }: { boot: Boot; navigate: (route
           </li>
         ))}
       </ul>
-      {items ? (
-        <ThumbnailMaker
-          templates={items}
-          sandboxUrl={boot.sandboxUrl}
-          onMade={() => setReload((n) => n + 1)}
-        />
-      ) : null}
+      {items ? <ThumbnailMaker templates={items} onMade={() => setReload((n) => n + 1)} /> : null}
       {pages > 1 ? (
         <div className="flex items-center justify-center gap-2">
           <Button variant="outline" size="sm" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>

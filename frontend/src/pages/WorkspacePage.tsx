@@ -27,12 +27,10 @@ import { cn } from "@/lib/utils";
 export function WorkspacePage({
   conversationId,
   navigate,
-  sandboxUrl,
   theme,
 }: {
   conversationId: string | null;
   navigate: (route: Route, opts?: { replace?: boolean }) => void;
-  sandboxUrl: string;
   theme: "light" | "dark";
 }) {
   const { artifact, dispatch, setParams } = useArtifact();
@@ -193,7 +191,6 @@ export function WorkspacePage({
         <ArtifactPanel
           artifact={artifact}
           onParamsChange={setParams}
-          sandboxUrl={sandboxUrl}
           theme={theme}
           onRenderError={(failure) => {
             if (artifact.runId && failure.phase !== "data_fetch") {

@@ -14,7 +14,7 @@ import { type ReactNode, useCallback, useEffect, useRef, useState } from "react"
 import { ParamsPanel } from "@/components/artifact/ParamsPanel";
 import { DataDownloads, TruncationNotice } from "@/components/artifact/ResultNotice";
 import { ResultTable } from "@/components/artifact/ResultTable";
-import { SandboxFrame, type SandboxHandle } from "@/components/artifact/SandboxFrame";
+import { type SandboxHandle, SandboxSlot } from "@/components/artifact/SandboxSlot";
 import { CodeBlock } from "@/components/CodeBlock";
 import { Button } from "@/components/ui/button";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
@@ -33,7 +33,6 @@ export interface RenderFailure {
 interface Props {
   artifact: ArtifactState;
   onParamsChange: (values: ParamValues) => void;
-  sandboxUrl: string;
   theme: "light" | "dark";
   actions?: ReactNode;
   onRenderError?: (failure: RenderFailure) => void;
@@ -105,7 +104,6 @@ function useTableData(loaded: LoadedData | null, wanted: boolean) {
 export function ArtifactPanel({
   artifact,
   onParamsChange,
-  sandboxUrl,
   theme,
   actions,
   onRenderError,
@@ -159,13 +157,10 @@ export function ArtifactPanel({
 
   const hasArtifact = Boolean(generatedCode || dataUrl);
   const renderCode = isGenerating ? "" : generatedCode;
-  // Until a chart has been drawn the sandbox shows its own "waiting" line: it stays hidden under the
-  // "Generating…" overlay rather than showing through it.
+  // Whether the frame shows a chart this panel sent: the frame says so (SandboxHost), since only it
+  // knows when a clear or another page's artifact replaced the last one. Until then the sandbox's
+  // own "waiting" line stays hidden under the "Generating…" overlay rather than showing through it.
   const [drawn, setDrawn] = useState(false);
-  useEffect(() => {
-    if (!hasArtifact) setDrawn(false);
-  }, [hasArtifact]);
-
   return (
     <div
       className={
@@ -257,36 +252,28 @@ export function ArtifactPanel({
           forceMount
           className="relative min-h-[320px] flex-1 data-[state=inactive]:hidden"
         >
-          {/* Mounted with the page and kept for every artifact (SandboxFrame). Until a chart has
-              been drawn the frame's own "waiting" line stays hidden under the one overlay; data
-              that failed to load leaves nothing to show but the error and its Retry. */}
-          <div
-            className={
-              !hasArtifact || (isGenerating && !drawn) || loaded.error ? "invisible h-full" : "h-full"
-            }
-          >
-            <SandboxFrame
-              ref={sandbox}
-              sandboxUrl={sandboxUrl}
-              code={renderCode}
-              params={params}
-              data={loaded.data}
-              theme={theme}
-              onRendered={() => {
-                setFailure(null);
-                setDrawn(true);
-              }}
-              onError={(phase, message) => {
-                // One failure often reports twice (the blocked request, then the rejected promise): keep both.
-                setFailure((prev) =>
-                  prev && prev.phase === phase && !prev.message.includes(message)
-                    ? { phase, message: `${prev.message}\n${message}` }
-                    : { phase, message },
-                );
-                onErrorRef.current?.({ phase, message });
-              }}
-            />
-          </div>
+          {/* The portal's one sandbox frame is laid over this slot (SandboxHost). Until a chart has
+              been drawn it stays hidden under the one overlay; data that failed to load leaves
+              nothing to show but the error and its Retry. */}
+          <SandboxSlot
+            ref={sandbox}
+            code={renderCode}
+            params={params}
+            data={loaded.data}
+            theme={theme}
+            shown={hasArtifact && !(isGenerating && !drawn) && !loaded.error}
+            onDrawn={setDrawn}
+            onRendered={() => setFailure(null)}
+            onError={(phase, message) => {
+              // One failure often reports twice (the blocked request, then the rejected promise): keep both.
+              setFailure((prev) =>
+                prev && prev.phase === phase && !prev.message.includes(message)
+                  ? { phase, message: `${prev.message}\n${message}` }
+                  : { phase, message },
+              );
+              onErrorRef.current?.({ phase, message });
+            }}
+          />
           {!hasArtifact ? (
             <div className="absolute inset-0 grid place-items-center rounded-md border border-dashed bg-background p-6 text-center text-sm text-muted-foreground">
               {emptyHint ?? "Ask a question to see a chart here."}
@@ -294,7 +281,7 @@ export function ArtifactPanel({
           ) : isGenerating ? (
             <div
               data-testid="artifact-overlay"
-              className={`pointer-events-none absolute inset-0 grid place-items-center rounded-md text-sm text-muted-foreground ${drawn ? "bg-background/60" : "bg-background"}`}
+              className={`pointer-events-none absolute inset-0 z-20 grid place-items-center rounded-md text-sm text-muted-foreground ${drawn ? "bg-background/60" : "bg-background"}`}
             >
               <span className="flex items-center gap-2">
                 <Loader2 className="h-4 w-4 animate-spin" /> Generating…

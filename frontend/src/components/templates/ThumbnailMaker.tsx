@@ -1,9 +1,10 @@
-// Draws the picture a template card shows: the template's own component, rendered in a sandbox of
-// its own (the server never runs components), exported as PNG once it has settled and stored with
-// the template's current version. One template at a time; the frame is transparent, not off
-// screen, so the browser does not throttle its drawing.
+// Draws the picture a template card shows: the template's own component, rendered in the portal's
+// one sandbox frame (the server never runs components), exported as PNG once it has settled and
+// stored with the template's current version. One template at a time: the templates queue through
+// that frame, which the gallery does not otherwise use. The slot is transparent, not off screen, so
+// the browser does not throttle the frame's drawing.
 import { useEffect, useRef, useState } from "react";
-import { SandboxFrame, type SandboxHandle } from "@/components/artifact/SandboxFrame";
+import { type SandboxHandle, SandboxSlot } from "@/components/artifact/SandboxSlot";
 import { api } from "@/lib/api";
 import type { Template } from "@/lib/api-schemas";
 import { type LoadedData, loadData } from "@/lib/data";
@@ -18,11 +19,9 @@ function needsPicture(template: Template): boolean {
 
 export function ThumbnailMaker({
   templates,
-  sandboxUrl,
   onMade,
 }: {
   templates: Template[];
-  sandboxUrl: string;
   onMade: (template: Template) => void;
 }) {
   // Templates tried once in this page's life: a chart that fails is not retried in a loop.
@@ -33,7 +32,6 @@ export function ThumbnailMaker({
     <OnePicture
       key={next.id}
       template={next}
-      sandboxUrl={sandboxUrl}
       onDone={(made) => {
         setTried((prev) => new Set(prev).add(next.id));
         if (made) onMade(next);
@@ -42,15 +40,7 @@ export function ThumbnailMaker({
   );
 }
 
-function OnePicture({
-  template,
-  sandboxUrl,
-  onDone,
-}: {
-  template: Template;
-  sandboxUrl: string;
-  onDone: (made: boolean) => void;
-}) {
+function OnePicture({ template, onDone }: { template: Template; onDone: (made: boolean) => void }) {
   const artifact = artifactFromTemplate(template);
   const [data, setData] = useState<LoadedData | null>(null);
   const [params] = useState(() => artifact.currentParams ?? {});
@@ -91,14 +81,13 @@ function OnePicture({
         zIndex: -1,
       }}
     >
-      <SandboxFrame
+      <SandboxSlot
         ref={frame}
-        sandboxUrl={sandboxUrl}
+        transparent
         code={artifact.generatedCode ?? ""}
         params={params}
         data={data}
         theme="light"
-        testId="thumbnail-frame"
         onError={() => once(false)}
         onRendered={() => {
           const handle = frame.current;
