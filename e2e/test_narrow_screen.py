@@ -1,5 +1,5 @@
-"""Issue 13, finding 8: at 390 px (a phone) nothing scrolls sideways, the user menu fits, and a chart
-drawn on a wide window follows the window down to that width."""
+"""Issue 13, finding 8: at 390 px (a phone) nothing scrolls sideways and the user menu fits; a chart
+drawn on a wide window follows the window down to that width and back."""
 
 from __future__ import annotations
 
