@@ -157,10 +157,10 @@ ANALYSES: dict[str, Analysis] = {
             "reuses it (the second-artifact figure). The offline analyst's components are "
             "precompiled (no sucrase) and render at a size measured in a layout effect "
             "(the kit's `SizedChart`); profiled on 1 December 2026 (docs/ROADMAP.md item 15) the "
-            "rest is `lockdown()` (30 to 60 ms), evaluating React DOM and Zod (~45 ms, ~10 ms of "
-            "it the generated API schemas the sandbox needs one of) and Recharts' first chart, "
-            "6 React commits of 100 to 150 ms in all. Next: fewer Recharts passes for the first "
-            "chart, and keep lib/generated/zod.ts out of the sandbox's chunks."
+            "rest is `lockdown()` (30 to 60 ms), evaluating React DOM and Zod (~35 ms; the "
+            "generated API schemas, ~10 ms, are no longer in the sandbox's chunks) and Recharts' "
+            "first chart, 6 React commits of 100 to 150 ms in all. Next: fewer Recharts passes "
+            "for the first chart."
         ),
     ),
     "sandbox_second": Analysis(
