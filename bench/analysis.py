@@ -139,9 +139,13 @@ ANALYSES: dict[str, Analysis] = {
         ),
         next_step=(
             "(frontend) The portal pays this once per page: it boots the frame with the page and "
-            "reuses it (the second-artifact figure). To shorten the cold start itself, split "
-            "Recharts' chart types into chunks of their own, or precompile the offline analyst's "
-            "components at build time so a fresh frame skips sucrase."
+            "reuses it (the second-artifact figure). The offline analyst's components are "
+            "precompiled (no sucrase) and render at a size measured in a layout effect "
+            "(the kit's `SizedChart`); profiled on 1 December 2026 (docs/ROADMAP.md item 15) the "
+            "rest is `lockdown()` (30 to 60 ms), evaluating React DOM and Zod (~35 ms; the "
+            "generated API schemas, ~10 ms, are no longer in the sandbox's chunks) and Recharts' "
+            "first chart, 6 React commits of 100 to 150 ms in all. Next: fewer Recharts passes "
+            "for the first chart."
         ),
     ),
     "sandbox_second": Analysis(

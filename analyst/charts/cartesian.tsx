@@ -21,6 +21,7 @@ import {
   plotWidth,
   type ResultColumn,
   rowsToObjects,
+  SizedChart,
   SmallMultiples,
   tickFormatter,
 } from "@vizorch/kit";
@@ -39,7 +40,6 @@ import {
   LineChart,
   Pie,
   PieChart,
-  ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
@@ -532,9 +532,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   const height = horizontal ? Math.max(280, points.length * BAR_ROW + 80) : undefined;
   return (
     <Frame title={title} caption={caption} height={height}>
-      <ResponsiveContainer width="100%" height="100%">
-        {chart}
-      </ResponsiveContainer>
+      <SizedChart>{chart}</SizedChart>
     </Frame>
   );
 }

@@ -1,19 +1,10 @@
 // The offline analyst's scatter plot: one point per label, two measures against each other.
 // The analyst fills SPEC with the query's column roles when it writes the component.
 
-import { DataTable, formatNumber, getColors, PointCloud, rowsToObjects } from "@vizorch/kit";
+import { DataTable, formatNumber, getColors, PointCloud, rowsToObjects, SizedChart } from "@vizorch/kit";
 import type React from "react";
 import { useMemo } from "react";
-import {
-  CartesianGrid,
-  LabelList,
-  ResponsiveContainer,
-  Scatter,
-  ScatterChart,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from "recharts";
+import { CartesianGrid, LabelList, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from "recharts";
 
 type Spec = { label: string | null; x: string; y: string; percent: string[] };
 type QueryResult = { columns: string[]; rows: unknown[][] };
@@ -125,7 +116,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
   }
   return (
     <Frame title={title}>
-      <ResponsiveContainer width="100%" height="100%">
+      <SizedChart>
         <ScatterChart margin={{ top: 20, right: 24, bottom: 24, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis
@@ -148,7 +139,7 @@ export default function Viz({ data, params }: { data: QueryResult; params: Param
             {showLabels ? <LabelList dataKey="name" position="top" /> : null}
           </Scatter>
         </ScatterChart>
-      </ResponsiveContainer>
+      </SizedChart>
     </Frame>
   );
 }

@@ -1,5 +1,5 @@
 // @vizorch/kit: the helpers generated components may import (docs/artifact.md, "Imports").
-import { type RefObject, useLayoutEffect, useRef, useState } from "react";
+import { useLayoutEffect, useRef } from "react";
 import { colorSchemes, getColors } from "@/lib/color-schemes";
 import {
   type ColumnFormat,
@@ -11,8 +11,8 @@ import {
 } from "@/lib/format";
 import type { ResultColumn } from "@/lib/generated/types";
 import type { TabularData } from "@/lib/tabular";
-import { unwrap } from "@/sandbox/guard/membrane";
 
+export { SizedChart, useResize } from "@/sandbox/sized";
 export type { ResultColumn, TabularData };
 export { colorSchemes, getColors };
 
@@ -44,29 +44,6 @@ export {
   numberFormatOf,
   tickFormatter,
 } from "@/lib/format";
-
-export function useResize(ref: RefObject<Element | null>): { width: number; height: number } {
-  const [size, setSize] = useState({ width: 0, height: 0 });
-  useLayoutEffect(() => {
-    // The component's ref holds the sandbox's view of the element (guard/membrane.ts).
-    const el = unwrap(ref.current);
-    if (!(el instanceof Element)) return;
-    const measure = () => {
-      const rect = el.getBoundingClientRect();
-      setSize((prev) =>
-        prev.width === Math.round(rect.width) && prev.height === Math.round(rect.height)
-          ? prev
-          : { width: Math.round(rect.width), height: Math.round(rect.height) },
-      );
-    };
-    measure();
-    if (typeof ResizeObserver === "undefined") return;
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [ref]);
-  return size;
-}
 
 /** Evenly samples `points` down to `maxPoints`, always keeping the first and last point. */
 export function downsample<T>(points: T[], maxPoints: number): T[] {

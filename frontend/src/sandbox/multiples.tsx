@@ -10,7 +10,6 @@ import {
   CartesianGrid,
   Line,
   LineChart,
-  ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
@@ -27,6 +26,7 @@ import {
   tickFormatter,
 } from "@/lib/format";
 import type { TabularData } from "@/lib/tabular";
+import { SizedChart } from "@/sandbox/sized";
 
 export type MultiplesKind = "line" | "area" | "bar";
 
@@ -358,9 +358,7 @@ export function SmallMultiples({
               {panel.name}
             </div>
             <div style={{ height }}>
-              <ResponsiveContainer width="100%" height="100%">
-                {chartOf(panel)}
-              </ResponsiveContainer>
+              <SizedChart>{chartOf(panel)}</SizedChart>
             </div>
           </div>
         ))}

@@ -43,8 +43,20 @@ describe("sandbox protocol", () => {
     ];
     const described = { ...render, columns };
     expect(acceptMessage(event(described, frame), frame, HostMessageSchema)).toEqual(described);
-    const wrong = { ...render, columns: [{ name: "a", type: "number", format: "fancy" }] };
-    expect(acceptMessage(event(wrong, frame), frame, HostMessageSchema)).toBeNull();
+    for (const column of [
+      { name: "a", type: "number", format: "fancy" },
+      { name: "a", type: "number", format: ["percent"] },
+      { name: "a", type: "number", format: "date", grain: "fortnight" },
+      { name: "a", type: "vector", format: "number" },
+      { name: 1, type: "number", format: "number" },
+      { name: "a", type: "number", format: "currency", currency: 978 },
+    ]) {
+      const wrong = { ...render, columns: [column] };
+      expect(acceptMessage(event(wrong, frame), frame, HostMessageSchema)).toBeNull();
+    }
+    // The server may leave out what has a default (docs/sse.md, "Result columns").
+    const short = { ...render, columns: [{ name: "a", type: "date", format: "date" }] };
+    expect(acceptMessage(event(short, frame), frame, HostMessageSchema)).toEqual(short);
   });
 
   it("ignores messages from any other window, or when there is no window", () => {
