@@ -15,7 +15,7 @@ import httpx
 
 from bench.report import Figure, Row
 from bench.server import BenchServer
-from bench.sse import Event, Stream, read_stream
+from bench.sse import Event, Stream, burst_request, read_stream
 from bench.stats import Summary, ms, ratio, size, spread_ms
 
 PROMPT = "Show total sales by region"
@@ -78,6 +78,16 @@ async def _me(client: httpx.AsyncClient) -> float:
     if response.status_code != 200:
         raise RuntimeError(f"/api/me answered {response.status_code} {response.text[:80]!r}")
     return elapsed
+
+
+async def _me_alone(server: BenchServer) -> float:
+    """`GET /api/me` on a connection of its own, as a burst's streams are sent."""
+    response = await burst_request(
+        server.url, "GET", "/api/me", headers=server.auth, timeout_s=BURST_TIMEOUT_S
+    )
+    if response.status != 200 or response.error:
+        raise RuntimeError(f"/api/me answered {response.status} {response.error}")
+    return response.ended - response.started
 
 
 def _problem(stream: Stream) -> str | None:
@@ -258,11 +268,12 @@ async def concurrent_streams(server: BenchServer, count: int) -> Concurrent:
         started = time.perf_counter()
         streams = await asyncio.gather(
             *(
-                read_stream(
-                    client,
+                burst_request(
+                    server.url,
                     "POST",
                     "/api/chat",
-                    json={"prompt": PROMPT},
+                    headers=server.auth,
+                    json_body={"prompt": PROMPT},
                     timeout_s=BURST_TIMEOUT_S,
                 )
                 for _ in range(count)
@@ -273,9 +284,8 @@ async def concurrent_streams(server: BenchServer, count: int) -> Concurrent:
         await sampler
         await asyncio.sleep(0.5)
         # After the burst (before it, it would grow the process ahead of its idle RSS), on
-        # connections of its own opened at once like the streams'.
-        async with _client(server, count + 10) as other:
-            me_burst = list(await asyncio.gather(*(_me(other) for _ in range(count))))
+        # connections of their own opened at once like the streams'.
+        me_burst = list(await asyncio.gather(*(_me_alone(server) for _ in range(count))))
         return Concurrent(
             list(streams), rss_before, peak, server.rss_bytes(), wall, alone, me_burst
         )
@@ -341,7 +351,9 @@ def concurrency_figure(result: Concurrent, count: int, server: BenchServer) -> F
         title=f"{count} concurrent chat streams on one daphne process ({server.label})",
         method=(
             f"{count} `POST /api/chat` requests ({PROMPT!r}) started at once from one asyncio "
-            "client (one connection each) against one daphne process "
+            "client (one connection each, HTTP/1.1 written with h11 on asyncio streams: httpx's "
+            "pool cost the client more CPU than the server's answers; bench/sse.py) against one "
+            "daphne process "
             + (
                 "on PostgreSQL with the Redis channel layer and one separate run worker process "
                 "(`manage.py runworker`)"

@@ -73,7 +73,13 @@ def sse_response(body: AsyncIterator[str]) -> StreamingHttpResponse:
     return response
 
 
-async def _start(run: Run) -> StreamingHttpResponse:
+# The streaming views are synchronous: they run in the request's database lane with the
+# middleware, in one thread hop (vizorch_site/handler.py), and return an asynchronous stream the
+# event loop sends. An async view would hold its lane while it waits for the event loop, which is
+# at its busiest when a burst of streams arrives.
+
+
+def _start(run: Run) -> StreamingHttpResponse:
     """The stream of a run just created (by a `released` call: the request's connection went
     back as it was made, a stream holds none): its `run` frame comes from the run at hand, so
     the first event costs no read of the log."""
@@ -100,16 +106,16 @@ async def _submitted_once_begun(
 
 
 @router.post("/chat", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
-async def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
+def chat(request: HttpRequest, payload: ChatIn) -> StreamingHttpResponse:
     """Ask a question (or follow one up) and stream the run that answers it as SSE."""
-    run = await sync_to_async(released(services.ask))(
+    run = released(services.ask)(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
         conversation_id=payload.conversation_id,
         engine=payload.engine,
         template_id=payload.template_id,
     )
-    return await _start(run)
+    return _start(run)
 
 
 @router.get(
@@ -127,31 +133,38 @@ async def suggestions(
 
 
 @router.post("/generate-ui", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
-async def generate_ui(request: HttpRequest, payload: GenerateUiIn) -> StreamingHttpResponse:
+def generate_ui(request: HttpRequest, payload: GenerateUiIn) -> StreamingHttpResponse:
     """Stream a new or revised component for data that already exists, without running SQL."""
-    run = await sync_to_async(released(services.start_ui_run))(
+    run = released(services.start_ui_run)(
         request.auth,  # type: ignore[attr-defined]
         payload.prompt,
         result_id=str(payload.result_id),
         current_code=payload.current_code or "",
         params=payload.params,
     )
-    return await _start(run)
+    return _start(run)
 
 
 @router.get("/runs/{run_id}/events", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
-async def run_events(
+def run_events(
     request: HttpRequest,
     run_id: uuid.UUID,
     last_event_id: str | None = None,
     last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID"),
 ) -> StreamingHttpResponse:
     """Attach to a run's stream: replays what came after Last-Event-ID, then continues live."""
-    run = await sync_to_async(released(services.run_for))(request.auth, run_id)  # type: ignore[attr-defined]
+    run = released(services.run_for)(request.auth, run_id)  # type: ignore[attr-defined]
     after = parse_last_event_id(last_event_id_header or last_event_id, run.id)
+    return sse_response(_attached(run, after))
+
+
+async def _attached(run: Run, after: int) -> AsyncIterator[str]:
+    """A stream attached to a run: an unfinished one needs the embedded worker (when it is the
+    process's own) running in this event loop."""
     if not run.is_finished:
         consumers.ensure_embedded_worker()
-    return sse_response(stream_run(run.id, after))
+    async for frame in stream_run(run.id, after):
+        yield frame
 
 
 @router.post("/runs/{run_id}/cancel", response={202: CancelOut, 401: ErrorOut, 404: ErrorOut})
@@ -165,16 +178,14 @@ async def cancel_run(request: HttpRequest, run_id: uuid.UUID) -> tuple[int, Canc
 
 
 @router.post("/runs/{run_id}/feedback", response=STREAM_RESPONSES, openapi_extra=SSE_OPENAPI)
-async def feedback(
-    request: HttpRequest, run_id: uuid.UUID, payload: FeedbackIn
-) -> StreamingHttpResponse:
+def feedback(request: HttpRequest, run_id: uuid.UUID, payload: FeedbackIn) -> StreamingHttpResponse:
     """Report that a run's component failed in the sandbox; streams the agent's one repair."""
-    run = await sync_to_async(released(services.start_repair_run))(
+    run = released(services.start_repair_run)(
         request.auth,  # type: ignore[attr-defined]
         run_id,
         payload.render_error,
     )
-    return await _start(run)
+    return _start(run)
 
 
 @router.get("/runs/{run_id}", response={200: RunOut, 401: ErrorOut, 404: ErrorOut})
