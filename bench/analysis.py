@@ -74,11 +74,17 @@ ANALYSES: dict[str, Analysis] = {
             "creation of the requests before them in one daphne process, here with PostgreSQL "
             "round trips on the process's four database lanes; the run worker is a separate "
             "process on the same two cores as daphne and the bench client, and its runs start "
-            "as the first events leave."
+            "as the first events leave. Memory per stream (daphne + worker) grew from 186 kB "
+            "to 208-218 kB in five runs on 2026-12-01 when the middleware and views moved into "
+            "one thread hop (vizorch_site/handler.py); the embedded figure did not (157 kB "
+            "before, 161-183 kB after), and a smaller PostgreSQL pool (VIZORCH_DB_POOL_SIZE=5) "
+            "still gave 208 kB: the cause is not found yet."
         ),
         next_step=(
             "(lead) several daphne processes on one socket (daphne `--fd` or SO_REUSEPORT), "
-            "sized with docs/deployment.md's max_connections per process."
+            "sized with docs/deployment.md's max_connections per process; (chat) tracemalloc "
+            "snapshots of daphne and the worker at the burst's peak, before and after the "
+            "one-hop handler."
         ),
     ),
     "formats": Analysis(
