@@ -82,11 +82,13 @@ def test_moving_between_pages_reuses_the_one_sandbox_frame(
     expect_chat_chart(page)
     chat_url = page.url
 
-    # To the gallery: the card's picture is drawn in the same frame, never seen; with the picture
-    # made, no page shows a chart and the frame is hidden.
+    # To the gallery: the card's picture is drawn in the same frame, never seen; once the
+    # gallery's pictures are made (other tests' templates queue through the frame too), no page
+    # shows a chart and the frame is hidden.
     page.get_by_test_id("nav-templates").click()
     card = page.locator(f"[data-testid=template-card][data-template-id='{template['id']}']")
     expect(card.get_by_test_id("template-thumbnail")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_test_id("thumbnail-maker")).to_have_count(0, timeout=RUN_TIMEOUT_MS)
     expect(page.get_by_test_id("sandbox-frame")).to_be_hidden()
 
     # Into the template, then back to the chat and forward again.
