@@ -9,7 +9,6 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -152,22 +151,12 @@ class ApiErrorBodies:
     400 or 500 pages, DEBUG's technical pages) becomes a typed JSON body too; its headers (Allow,
     Retry-After) stay."""
 
-    async_capable = True
-    sync_capable = True
-
+    # Synchronous: the middleware chain runs in the request's thread (vizorch_site/handler.py).
     def __init__(self, get_response: Middleware) -> None:
         self.get_response = get_response
-        if iscoroutinefunction(self.get_response):
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
-            return self._acall(request)
         return self._typed(request, self.get_response(request))
-
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
-        response = await self.get_response(request)
-        return self._typed(request, response)
 
     @staticmethod
     def _typed(request: HttpRequest, response: HttpResponse) -> HttpResponse:
