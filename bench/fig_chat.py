@@ -14,7 +14,7 @@ import duckdb
 import httpx
 
 from bench.report import Figure, Row
-from bench.server import BenchServer
+from bench.server import BenchServer, rss_bytes
 from bench.sse import Event, Stream, burst_request, read_stream
 from bench.stats import Summary, ms, ratio, size, spread_ms
 
@@ -234,6 +234,8 @@ class Concurrent:
     rss_peak: int
     rss_after: int
     wall_s: float
+    # Per process (daphne, then the run worker when it is separate): RSS idle and at its peak.
+    rss_by_process: list[tuple[int, int]] = field(default_factory=list)
     alone_s: list[float] = field(default_factory=list)
     # The same number of `GET /api/me` sent at once right after: what the server takes to
     # answer that many trivial authenticated requests arriving together.
@@ -244,12 +246,15 @@ async def concurrent_streams(server: BenchServer, count: int) -> Concurrent:
     """`count` chat streams started at once on one daphne process, each read to its end, while
     the process's RSS is sampled every 50 ms."""
     peak = 0
+    peaks = [0] * len(server.pids)
     sampling = True
 
     async def sample() -> None:
         nonlocal peak
         while sampling:
-            peak = max(peak, server.rss_bytes())
+            each = [rss_bytes(pid) for pid in server.pids]
+            peak = max(peak, sum(each))
+            peaks[:] = [max(a, b) for a, b in zip(peaks, each, strict=True)]
             await asyncio.sleep(0.05)
 
     async with _client(server, count + 10, read_timeout_s=BURST_TIMEOUT_S) as client:
@@ -263,7 +268,8 @@ async def concurrent_streams(server: BenchServer, count: int) -> Concurrent:
             if lone.done and not lone.error:
                 alone.append(lone.events[-1].at - lone.started)
         await asyncio.sleep(SETTLE_S)
-        rss_before = server.rss_bytes()
+        idle = [rss_bytes(pid) for pid in server.pids]
+        rss_before = sum(idle)
         sampler = asyncio.ensure_future(sample())
         started = time.perf_counter()
         streams = await asyncio.gather(
@@ -287,7 +293,14 @@ async def concurrent_streams(server: BenchServer, count: int) -> Concurrent:
         # connections of their own opened at once like the streams'.
         me_burst = list(await asyncio.gather(*(_me_alone(server) for _ in range(count))))
         return Concurrent(
-            list(streams), rss_before, peak, server.rss_bytes(), wall, alone, me_burst
+            list(streams),
+            rss_before,
+            peak,
+            server.rss_bytes(),
+            wall,
+            list(zip(idle, peaks, strict=True)),
+            alone,
+            me_burst,
         )
 
 
@@ -401,6 +414,15 @@ def concurrency_figure(result: Concurrent, count: int, server: BenchServer) -> F
             f"{rate_alone:.2f} runs/s", ratio(rate, rate_alone)),
         Row(f"{processes} RSS idle / peak / after", " / ".join(
             size(v) for v in (result.rss_before, result.rss_peak, result.rss_after))),
+        *(
+            Row(f"{name} RSS idle / peak (growth per stream)",
+                f"{size(idle)} / {size(top)} ({size(max(0, top - idle) / max(1, count))})")
+            for name, (idle, top) in zip(
+                ("daphne", "run worker")[: len(result.rss_by_process)],
+                result.rss_by_process,
+                strict=True,
+            )
+        ),
         Row("wall time of the burst", ms(result.wall_s)),
     ]  # fmt: skip
     problems = [s.error for s in http_errors][:3] + [
