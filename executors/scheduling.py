@@ -95,6 +95,8 @@ class Ticket:
     # Why it is still waiting, for the error when its wait runs out: "engine" or "user".
     blocked_by: str = "engine"
     withdrawn: bool = False
+    # Cancelled after it was granted: work that has not begun yet never begins.
+    stopped: bool = False
     _event: threading.Event = field(default_factory=threading.Event)
     _futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(
         default_factory=list
@@ -247,10 +249,25 @@ class Scheduler:
                         found = True
         return found
 
+    def stop_running(self, tag: str) -> bool:
+        """Mark the granted statements under `tag` stopped, so that one whose work has not begun
+        yet never begins; True while one of them still holds its slot (its work may have begun
+        before its engine can be told: between the grant and the engine's own bookkeeping)."""
+        with self._lock:
+            running = [t for q in self._queues.values() for t in q.running if t.tag == tag]
+            for ticket in running:
+                ticket.stopped = True
+        return bool(running)
+
+    def is_running(self, tag: str) -> bool:
+        with self._lock:
+            return any(t.tag == tag for q in self._queues.values() for t in q.running)
+
     def run(self, ticket: Ticket, work: Callable[[], T]) -> T:
         """Wait for the ticket in this thread, then run `work` holding its slot."""
         self.wait(ticket)
         try:
+            _go_on(ticket)
             return work()
         finally:
             self.release(ticket)
@@ -269,6 +286,7 @@ class Scheduler:
 
         def body() -> T:
             try:
+                _go_on(ticket)
                 return work()
             finally:
                 self.release(ticket)
@@ -477,6 +495,11 @@ class Scheduler:
                     continue
                 return tickets[0]
         return None
+
+
+def _go_on(ticket: Ticket) -> None:
+    if ticket.stopped:
+        raise QueryCancelled("The query was cancelled.")
 
 
 def _remaining(ticket: Ticket) -> float:

@@ -6,6 +6,8 @@ loop)."""
 from __future__ import annotations
 
 import functools
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -270,9 +272,31 @@ async def arun_adhoc_query(user: Any, sql: str, *, engine_name: str | None = Non
     return await arun_for_user(user, sql, engine_name=engine_name)
 
 
+# How often a cancel is passed on again to an engine that has not taken its statement yet.
+CANCEL_RETRY_S = 0.05
+
+
 def cancel_query(tag: str, *, engine_name: str | None = None) -> bool:
     """Stop the statement running under `tag` on one engine (or on every engine), or take it out
-    of the queue when it is still waiting for its turn."""
-    queued = scheduling.scheduler().cancel(tag)
+    of the queue when it is still waiting for its turn. A statement granted its turn but not yet
+    known to its engine is told as soon as the engine knows it, unless it ends first."""
+    scheduler = scheduling.scheduler()
+    queued = scheduler.cancel(tag)
+    granted = scheduler.stop_running(tag)
     engines = [registry.get_engine(engine_name)] if engine_name else registry.all_engines()
-    return any([engine.cancel(tag) for engine in engines]) or queued
+    stopped = any([engine.cancel(tag) for engine in engines])
+    if granted and not stopped:
+        threading.Thread(
+            target=_cancel_once_started, args=(tag, engines), name="cancel", daemon=True
+        ).start()
+    return stopped or queued or granted
+
+
+def _cancel_once_started(tag: str, engines: list[Engine]) -> None:
+    """Without this, a cancel that falls between the grant and the engine's own bookkeeping
+    finds nothing, and the statement runs until its timeout with nobody waiting for it."""
+    scheduler = scheduling.scheduler()
+    while scheduler.is_running(tag):
+        if any([engine.cancel(tag) for engine in engines]):
+            return
+        time.sleep(CANCEL_RETRY_S)

@@ -48,7 +48,8 @@ STOP_GRACE_S = 2.0
 
 
 class _Stopped(Exception):
-    """Raised inside `run` when a stop request arrived after the last Spark operation."""
+    """Raised inside `run` when a stop request arrived before a Spark operation or after the last
+    one, when there is nothing on the cluster to interrupt."""
 
 
 @dataclass
@@ -248,9 +249,8 @@ class SparkEngine(Engine):
         spark.addTag(job.spark_tag)
         result: EngineResult | None = None
         try:
-            result = self._collect(spark, sql, limits)
-            if job.stopped_by:
-                raise _Stopped()  # between two Spark operations, or before the first one
+            result = self._collect(spark, sql, limits, job)
+            _go_on(job)  # stopped during the last Spark operation, after its job was done
             if job.last is not None and job.last.done < job.last.total:
                 # The job succeeded; stages Spark skipped had nothing left to do.
                 self._report(job, _progress(job.last.total, job.last.total, job.stages, job.stages))
@@ -267,13 +267,18 @@ class SparkEngine(Engine):
                 _discard(outcome)
             job.wake.set()
 
-    def _collect(self, spark: SparkSession, sql: str, limits: QueryLimits) -> EngineResult:
+    def _collect(
+        self, spark: SparkSession, sql: str, limits: QueryLimits, job: _Job
+    ) -> EngineResult:
         """Fetch up to the small limit as Arrow; when the caller may keep more rows than that and
         the result is bigger, run it again writing Parquet (the probe is the price of never
-        pulling a large result through the driver)."""
+        pulling a large result through the driver). A stop that came before an operation keeps
+        it from starting: an interrupt finds only operations the cluster already runs."""
+        _go_on(job)
         df = spark.sql(sql)
         keep = limits.max_rows
         probe = min(keep, self.small_rows)
+        _go_on(job)
         table = df.limit(probe + 1).toArrow()
         if table.num_rows <= probe or keep <= self.small_rows:
             truncated = table.num_rows > keep
@@ -284,6 +289,7 @@ class SparkEngine(Engine):
             )
         self.results_dir.mkdir(parents=True, exist_ok=True)
         path = self.results_dir / f"spark-{uuid.uuid4().hex}"
+        _go_on(job)
         df.limit(keep + 1).write.option("compression", "zstd").parquet(str(path))
         try:
             rows, truncated, schema = _trim_parquet(path, keep)
@@ -371,6 +377,11 @@ class SparkEngine(Engine):
 
     def close(self) -> None:
         self._forget_session()
+
+
+def _go_on(job: _Job) -> None:
+    if job.stopped_by:
+        raise _Stopped()
 
 
 def _discard(outcome: Future[EngineResult]) -> None:

@@ -211,6 +211,33 @@ class SparkConnectServer:
             if job_ids & set(execution["successJobIds"] + execution["runningJobIds"])
         ]
 
+    def stages(self) -> list[dict[str, Any]]:
+        """Every stage with its status and, for a failed one, Spark's reason."""
+        return self._monitoring("stages")
+
+    def assert_stopped(self, tag: str, *, bound_s: float = 60.0) -> list[dict[str, Any]]:
+        """The driver's own account of a stopped statement: it reached the cluster, none of its
+        jobs runs any more, and each ended cancelled (FAILED, its stage failed as cancelled),
+        none succeeded. Killed tasks are not asked for: a job cancelled before its tasks
+        launched (a stop just after the stage was submitted) kills none, and the killed tasks of
+        a job that had them are counted only after the job's end is recorded."""
+        deadline = time.monotonic() + bound_s
+        while True:
+            jobs = self.jobs_tagged(tag)
+            if jobs and all(job["status"] != "RUNNING" for job in jobs):
+                break
+            assert time.monotonic() < deadline, f"the cluster still runs {tag}: {jobs}"
+            time.sleep(0.2)
+        assert all(job["status"] == "FAILED" for job in jobs), jobs
+        stage_ids = {stage for job in jobs for stage in job["stageIds"]}
+        reasons = [
+            stage.get("failureReason") or ""
+            for stage in self.stages()
+            if stage["stageId"] in stage_ids and stage["status"] == "FAILED"
+        ]
+        assert reasons and all("SPARK_JOB_CANCELLED" in reason for reason in reasons), reasons
+        return jobs
+
     def jobs_tagged(self, tag: str) -> list[dict[str, Any]]:
         """Jobs of a Vizorch statement run under `tag` (the engine tags them `vizorch-<tag>`)."""
         # Spark Connect wraps a session's tags: "SparkConnect_SessionTag_..._Tag_<tag>".

@@ -21,10 +21,17 @@ from typing import Any
 import pytest
 
 from executors import services
+from executors.engines.base import QueryLimits
 from executors.errors import EngineBusy, QueryCancelled, TooManyQueries
 from executors.scheduling import RedisUserSlots, Scheduler
 from executors.tests.slots import Held, held_slots, hold
 from vizorch_site.testing import BASE_DIR
+
+# Runs for hours on the demo data unless stopped.
+RUNAWAY = (
+    "SELECT count(*) FROM order_items a, order_items b, order_items c "
+    "WHERE a.sales + b.sales + c.sales < 0"
+)
 
 
 @pytest.fixture
@@ -225,6 +232,41 @@ async def test_a_cancelled_async_statement_keeps_its_slot_until_its_work_ends(
     assert scheduler.snapshot("local") == (1, 0)
     release.set()
     await aeventually(lambda: scheduler.snapshot("local") == (0, 0))
+
+
+def test_a_statement_cancelled_between_its_grant_and_its_work_never_starts(
+    scheduler: Scheduler,
+) -> None:
+    ran: list[str] = []
+    ticket = scheduler.submit("local", "alice", tag="granted", timeout_s=30, max_wait_s=5)
+    scheduler.wait(ticket)  # granted: no longer in the queue that `cancel` empties
+    assert not scheduler.cancel("granted")
+    assert scheduler.stop_running("granted")
+    with pytest.raises(QueryCancelled):
+        scheduler.run(ticket, lambda: ran.append("work"))
+    assert ran == [] and scheduler.snapshot("local") == (0, 0)
+    assert not scheduler.stop_running("granted")
+
+
+@pytest.mark.django_db
+def test_a_cancel_that_comes_before_the_engine_knows_its_statement_still_stops_it(
+    executor_settings: Any,
+) -> None:
+    """The window between a statement's grant and its engine's own bookkeeping: the engine is
+    told as soon as it knows the statement, which then ends cancelled, not at its timeout."""
+    from executors import registry, scheduling
+
+    engine = registry.get_engine("local")
+    ticket = scheduling.scheduler().submit("local", "-", tag="late", timeout_s=600, max_wait_s=5)
+    scheduling.scheduler().wait(ticket)
+    try:
+        assert not engine.cancel("late")  # the engine has not heard of it yet
+        assert services.cancel_query("late", engine_name="local")
+        # Work that had begun before the cancel reached the scheduler: the engine stops it.
+        with pytest.raises(QueryCancelled):
+            engine.run(RUNAWAY, limits=QueryLimits(timeout_s=600), tag="late")
+    finally:
+        scheduling.scheduler().release(ticket)
 
 
 @pytest.mark.django_db

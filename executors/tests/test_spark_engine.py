@@ -116,7 +116,31 @@ def test_spark_cancel_interrupts_a_running_job(
     assert not worker.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled)
     assert not spark_engine.cancel("spark-cancel")
-    assert_cancelled_on_the_cluster(spark_connect_server, "spark-cancel")
+    spark_connect_server.assert_stopped("spark-cancel", bound_s=ANSWER_BOUND_S)
+
+
+def test_spark_cancel_before_the_statement_reaches_the_cluster_starts_no_job(
+    spark_engine: SparkEngine, spark_connect_server: SparkConnectServer
+) -> None:
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            spark_engine.run(ENDLESS, limits=QueryLimits(timeout_s=600), tag="spark-early")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    # Cancel the moment the engine knows the statement: before its first Spark operation.
+    while not spark_engine.cancel("spark-early"):
+        assert worker.is_alive(), outcome
+        time.sleep(0.001)
+    worker.join(timeout=ANSWER_BOUND_S)
+    assert not worker.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled)
+    # The statement's thread is over, so no job of it can start any more: none ever did.
+    assert spark_connect_server.jobs_tagged("spark-early") == []
 
 
 def test_spark_timeout_interrupts_the_job(
@@ -124,7 +148,7 @@ def test_spark_timeout_interrupts_the_job(
 ) -> None:
     with pytest.raises(QueryTimeout):
         spark_engine.run(ENDLESS, limits=QueryLimits(timeout_s=3), tag="spark-timeout")
-    assert_cancelled_on_the_cluster(spark_connect_server, "spark-timeout")
+    spark_connect_server.assert_stopped("spark-timeout", bound_s=ANSWER_BOUND_S)
 
 
 def test_spark_timeout_answers_even_when_the_cluster_does_not(
@@ -155,20 +179,8 @@ def test_spark_timeout_answers_even_when_the_cluster_does_not(
         spark_connect_server.resume()
     assert len(raised) == 1 and isinstance(raised[0], QueryTimeout)
     # Back on its feet, the cluster gets the interrupt that kept being sent and ends the job.
-    assert_cancelled_on_the_cluster(spark_connect_server, "spark-frozen")
+    spark_connect_server.assert_stopped("spark-frozen", bound_s=ANSWER_BOUND_S)
     assert spark_engine.run("SELECT 1 AS one", limits=LIMITS, tag="spark-after").row_count == 1
-
-
-def assert_cancelled_on_the_cluster(server: SparkConnectServer, tag: str) -> None:
-    """The driver's own account: the statement's jobs are over, at least one of them killed."""
-    deadline = time.monotonic() + ANSWER_BOUND_S
-    while True:
-        jobs = server.jobs_tagged(tag)
-        if jobs and all(job["status"] != "RUNNING" for job in jobs):
-            break
-        assert time.monotonic() < deadline, f"the cluster still runs {tag}: {jobs}"
-        time.sleep(0.2)
-    assert any(job["status"] == "FAILED" and job["numKilledTasks"] > 0 for job in jobs), jobs
 
 
 def test_spark_large_result_lands_as_parquet(small_limit_engine: SparkEngine) -> None:
