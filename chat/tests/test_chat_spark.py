@@ -98,9 +98,9 @@ def test_a_spark_job_streams_progress_whose_text_and_counts_agree(
     assert {job["status"] for job in spark_connect_server.jobs_tagged(run_id)} == {"SUCCEEDED"}
 
 
-def test_stop_cancels_the_job_on_the_cluster(
-    server: LiveServer, analyst: httpx.Client, spark_connect_server: SparkConnectServer
-) -> None:
+def _stop_at(analyst: httpx.Client, event_name: str) -> str:
+    """Ask for an endless Spark count, press Stop once the stream shows `event_name`, and check
+    the run ends stopped without data; its run id."""
     seen: list[Event] = []
     with open_stream(
         analyst, "POST", "/api/chat", json={"prompt": "[spark-endless] Count to a trillion"}
@@ -108,15 +108,22 @@ def test_stop_cancels_the_job_on_the_cluster(
         stream = iter_events(source)
         for event in stream:
             seen.append(event)
-            if event.event == "progress":
-                break  # the job is running on the cluster
-        run_id = seen[0].data["run_id"]
+            if event.event == event_name:
+                break
+        run_id = str(seen[0].data["run_id"])
         cancelled = analyst.post(f"/api/runs/{run_id}/cancel")
         assert cancelled.status_code == 202, cancelled.text
         seen.extend(stream)
     assert_contract(seen)
     assert names(seen)[-1] == "done" and "data" not in names(seen)
     assert finished_status(analyst, run_id) == "cancelled"
+    return run_id
+
+
+def test_stop_cancels_the_job_on_the_cluster(
+    analyst: httpx.Client, spark_connect_server: SparkConnectServer
+) -> None:
+    run_id = _stop_at(analyst, "progress")  # the job is running on the cluster
     spark_connect_server.assert_stopped(run_id, bound_s=CLUSTER_BOUND_S)
 
 
@@ -125,22 +132,7 @@ def test_stop_as_the_statement_is_shown_leaves_no_job_running(
 ) -> None:
     """Stop lands wherever the statement is then: queued, granted, on its way to Spark or just
     started there. The run ends stopped and the cluster runs nothing of it."""
-    seen: list[Event] = []
-    with open_stream(
-        analyst, "POST", "/api/chat", json={"prompt": "[spark-endless] Count to a trillion"}
-    ) as source:
-        stream = iter_events(source)
-        for event in stream:
-            seen.append(event)
-            if event.event == "sql":
-                break
-        run_id = seen[0].data["run_id"]
-        cancelled = analyst.post(f"/api/runs/{run_id}/cancel")
-        assert cancelled.status_code == 202, cancelled.text
-        seen.extend(stream)
-    assert_contract(seen)
-    assert names(seen)[-1] == "done" and "data" not in names(seen)
-    assert finished_status(analyst, run_id) == "cancelled"
+    run_id = _stop_at(analyst, "sql")
     if spark_connect_server.jobs_tagged(run_id):  # it had reached the cluster
         spark_connect_server.assert_stopped(run_id, bound_s=CLUSTER_BOUND_S)
 
