@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from executors.engines.base import QueryLimits
 from executors.engines.duckdb_local import LocalDuckDBEngine
 from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, QueryTimeout
+from executors.tests.statements import StatementThread
 
 RUNAWAY = (
     "SELECT count(*) FROM order_items a, order_items b, order_items c "
@@ -59,24 +59,13 @@ def test_statement_timeout_interrupts_a_runaway_cross_join(engine: LocalDuckDBEn
 
 
 def test_cancel_by_tag_stops_a_running_query(engine: LocalDuckDBEngine) -> None:
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            engine.run(RUNAWAY, limits=QueryLimits(timeout_s=120), tag="to-cancel")
-        except BaseException as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=run)
+    worker = StatementThread(engine, RUNAWAY, limits=QueryLimits(timeout_s=120), tag="to-cancel")
     worker.start()
-    cancelled = False
-    while worker.is_alive() and not cancelled:
-        cancelled = engine.cancel("to-cancel")
-        worker.join(timeout=0.05)
+    cancelled = worker.cancel_once_known("to-cancel", poll_s=0.05)
     worker.join(timeout=60)
     assert not worker.is_alive()
     assert cancelled
-    assert len(errors) == 1 and isinstance(errors[0], QueryCancelled)
+    assert len(worker.raised) == 1 and isinstance(worker.raised[0], QueryCancelled)
 
 
 def test_engine_only_fetches_one_row_past_the_limit(engine: LocalDuckDBEngine) -> None:

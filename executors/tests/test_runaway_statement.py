@@ -18,6 +18,7 @@ from executors.engines.base import QueryLimits
 from executors.engines.duckdb_local import LocalDuckDBEngine
 from executors.engines.duckdb_pool import resident_bytes
 from executors.errors import QueryCancelled, QueryFailed, QueryTimeout
+from executors.tests.statements import StatementThread
 
 # 1.5 GB of strings in one DuckDB chunk (issue 16, finding 2), far past the worker's bound.
 WIDE_ROWS = "SELECT repeat('x', 1000000) AS s FROM range(1500)"
@@ -78,23 +79,14 @@ def test_planning_that_ignores_interrupts_is_killed_at_the_timeout(
 
 
 def test_cancel_stops_a_statement_that_ignores_interrupts(engine: LocalDuckDBEngine) -> None:
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            engine.run(PLANNING_BOMB, limits=QueryLimits(timeout_s=120), tag="to-cancel")
-        except BaseException as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=run)
+    worker = StatementThread(
+        engine, PLANNING_BOMB, limits=QueryLimits(timeout_s=120), tag="to-cancel"
+    )
     worker.start()
-    cancelled = False
-    while worker.is_alive() and not cancelled:
-        cancelled = engine.cancel("to-cancel")
-        worker.join(timeout=0.05)
+    cancelled = worker.cancel_once_known("to-cancel", poll_s=0.05)
     worker.join(timeout=60)
     assert cancelled and not worker.is_alive()
-    assert len(errors) == 1 and isinstance(errors[0], (QueryCancelled, QueryFailed))
+    assert len(worker.raised) == 1 and isinstance(worker.raised[0], (QueryCancelled, QueryFailed))
     assert _answers(engine)
 
 

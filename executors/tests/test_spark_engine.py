@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from executors.engines.base import Progress, QueryLimits
 from executors.engines.spark import SparkEngine
 from executors.errors import EngineUnavailable, QueryCancelled, QueryFailed, QueryTimeout
 from executors.testing.server_fixtures import SparkConnectServer, free_port
+from executors.tests.statements import StatementThread
 
 LIMITS = QueryLimits(max_rows=1000, timeout_s=120)
 # Two shuffles (join, then group by) give a job of several stages.
@@ -95,26 +95,19 @@ def test_spark_cancel_interrupts_a_running_job(
     spark_engine: SparkEngine, spark_connect_server: SparkConnectServer
 ) -> None:
     running = threading.Event()
-    outcome: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            spark_engine.run(
-                ENDLESS,
-                limits=QueryLimits(timeout_s=600),
-                tag="spark-cancel",
-                on_progress=lambda _progress: running.set(),
-            )
-        except BaseException as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run, daemon=True)
+    worker = StatementThread(
+        spark_engine,
+        ENDLESS,
+        limits=QueryLimits(timeout_s=600),
+        tag="spark-cancel",
+        on_progress=lambda _progress: running.set(),
+    )
     worker.start()
     assert running.wait(timeout=120), "the job never reported progress"
     assert spark_engine.cancel("spark-cancel")
     worker.join(timeout=30)
     assert not worker.is_alive()
-    assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled)
+    assert len(worker.raised) == 1 and isinstance(worker.raised[0], QueryCancelled)
     assert not spark_engine.cancel("spark-cancel")
     spark_connect_server.assert_stopped("spark-cancel", bound_s=ANSWER_BOUND_S)
 
@@ -122,23 +115,15 @@ def test_spark_cancel_interrupts_a_running_job(
 def test_spark_cancel_before_the_statement_reaches_the_cluster_starts_no_job(
     spark_engine: SparkEngine, spark_connect_server: SparkConnectServer
 ) -> None:
-    outcome: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            spark_engine.run(ENDLESS, limits=QueryLimits(timeout_s=600), tag="spark-early")
-        except BaseException as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run, daemon=True)
+    worker = StatementThread(
+        spark_engine, ENDLESS, limits=QueryLimits(timeout_s=600), tag="spark-early"
+    )
     worker.start()
     # Cancel the moment the engine knows the statement: before its first Spark operation.
-    while not spark_engine.cancel("spark-early"):
-        assert worker.is_alive(), outcome
-        time.sleep(0.001)
+    assert worker.cancel_once_known("spark-early", poll_s=0.001), worker.raised
     worker.join(timeout=ANSWER_BOUND_S)
     assert not worker.is_alive()
-    assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled)
+    assert len(worker.raised) == 1 and isinstance(worker.raised[0], QueryCancelled)
     # The statement's thread is over, so no job of it can start any more: none ever did.
     assert spark_connect_server.jobs_tagged("spark-early") == []
 
