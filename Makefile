@@ -3,6 +3,11 @@
 
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# Connections the kernel holds for daphne until it accepts them. Twisted's default, 50, drops a
+# burst's connections beyond it (their clients retry a second later).
+LISTEN_BACKLOG ?= 1024
+# daphne's endpoint in Twisted's syntax (an IPv6 host's colons escaped), as vizorch_site/testing.py.
+LISTEN := tcp:port=$(PORT):interface=$(subst :,\:,$(HOST)):backlog=$(LISTEN_BACKLOG)
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 UV_RUN := $(UV) run --frozen --all-extras
@@ -44,9 +49,9 @@ run: setup
 	@if [ -n "$$REDIS_URL" ]; then \
 		$(MANAGE) runworker $${VIZORCH_RUNS_CHANNEL:-vizorch.runs} & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(UV_RUN) daphne -b $(HOST) -p $(PORT) vizorch_site.asgi:application; \
+		$(UV_RUN) daphne -e '$(LISTEN)' vizorch_site.asgi:application; \
 	else \
-		exec $(UV_RUN) daphne -b $(HOST) -p $(PORT) vizorch_site.asgi:application; \
+		exec $(UV_RUN) daphne -e '$(LISTEN)' vizorch_site.asgi:application; \
 	fi
 
 # A separate run worker, for deployments with REDIS_URL set.

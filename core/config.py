@@ -51,6 +51,12 @@ def env_int_or_json_object(value: str | None, *, default: int) -> int | dict[str
         ) from exc
 
 
+_OUR_BACKENDS = {
+    "django.db.backends.sqlite3": "core.sqlite",
+    "django.db.backends.postgresql": "core.postgresql",
+}
+
+
 def database_config(
     url: str | None, var_dir: Path, *, pool_size: int = 10, pool_timeout_s: float = 30.0
 ) -> dict[str, Any]:
@@ -60,7 +66,8 @@ def database_config(
     one connection per thread, as without it)."""
     if not url:
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with a queue for the one writer (core/sqlite/base.py).
+            "ENGINE": "core.sqlite",
             "NAME": str(var_dir / "vizorch.sqlite3"),
             # A thread keeps its connection: opening one (its pragmas and SQL functions) was a
             # sixth of a small request's cost. Requests reuse idle threads (handler.py).
@@ -79,7 +86,9 @@ def database_config(
             f"DATABASE_URL must be a postgres:// or sqlite:// URL, got {url.split(':', 1)[0]}://"
         )
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
-    if config["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backends with our changes (core/sqlite, core/postgresql).
+    config["ENGINE"] = _OUR_BACKENDS.get(config["ENGINE"], config["ENGINE"])
+    if config["ENGINE"] == "core.postgresql":
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("connect_timeout", 5)
         if pool_size > 0:

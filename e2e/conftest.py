@@ -17,6 +17,19 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from e2e.helpers import Api
 from vizorch_site.testing import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, LiveServer, running_server
 
+# A browser test that outlives its time is stopped by a thread that dumps every thread's stack and
+# ends the test run: pytest-timeout's default (a signal) raises inside Playwright's own event loop,
+# which swallows it and leaves every later browser call waiting for ever (the run then hangs until
+# CI's own limit, with no word of where). Each wait inside a test is bounded far below this.
+E2E_TIMEOUT_S = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e") is not None:
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S, method="thread"))
+
+
 # The live server's access log (daphne writes it to stdout, into a file) must be readable while it
 # runs: the isolation tests read it. Set at collection, before any server starts.
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

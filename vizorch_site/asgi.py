@@ -26,3 +26,7 @@ application = ProtocolTypeRouter(
         "channel": ChannelNameRouter(worker_routes()),
     }
 )
+
+from core.collector import tune_for_serving  # noqa: E402
+
+tune_for_serving()

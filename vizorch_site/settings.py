@@ -98,6 +98,9 @@ DATABASES = {
         pool_timeout_s=VIZORCH_DB_POOL_TIMEOUT_S,
     )
 }
+# Keep each connection's SQL in `connection.queries` (with DEBUG on): for debugging only, it costs
+# every query (core/query_log.py).
+VIZORCH_LOG_QUERIES = env_bool(os.environ.get("VIZORCH_LOG_QUERIES"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Larger bodies are refused with a typed 413 (uploads to the template import have their own limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("VIZORCH_MAX_BODY_BYTES", str(2_621_440)))

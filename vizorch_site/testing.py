@@ -36,6 +36,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Connections the kernel holds for daphne before it accepts them, as `make run` sets it (Makefile):
+# at Twisted's default of 50, a burst of connections overflows the queue and the kernel drops the
+# rest, whose clients try again a second later (200 streams at once: 46 of them).
+LISTEN_BACKLOG = 1024
+
+
+def listen_endpoint(host: str, port: int, backlog: int = LISTEN_BACKLOG) -> str:
+    """daphne's `-e` endpoint for a TCP port (Twisted's syntax: colons of an IPv6 host escaped)."""
+    interface = host.strip("[]").replace(":", r"\:")
+    return f"tcp:port={port}:interface={interface}:backlog={backlog}"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -104,10 +116,8 @@ class LiveServer:
                     sys.executable,
                     "-m",
                     "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
+                    "-e",
+                    listen_endpoint("127.0.0.1", self.port),
                     "vizorch_site.asgi:application",
                 ],
                 cwd=BASE_DIR,

@@ -33,13 +33,13 @@ def test_engine_concurrency_is_a_number_or_an_object_by_engine() -> None:
 
 def test_database_defaults_to_sqlite_under_var(tmp_path: Path) -> None:
     config = database_config(None, tmp_path)
-    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["ENGINE"] == "core.sqlite"
     assert config["NAME"] == str(tmp_path / "vizorch.sqlite3")
 
 
 def test_postgres_url_uses_the_postgresql_backend(tmp_path: Path) -> None:
     config = database_config("postgres://alice:secret@db.example:6543/analytics", tmp_path)
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "core.postgresql"
     assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == (
         "db.example",
         6543,
@@ -60,7 +60,7 @@ def test_real_postgres_accepts_queries_through_the_parsed_settings(
     # one pytest-django is busy creating for this run.
     maintenance = postgres_url.rsplit("/", 1)[0] + "/postgres"
     config = database_config(maintenance, tmp_path)
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "core.postgresql"
     with psycopg.connect(
         host=config["HOST"],
         port=config["PORT"] or 5432,

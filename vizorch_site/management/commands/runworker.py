@@ -6,11 +6,18 @@ comes before `channels` in INSTALLED_APPS, so this command is the one `runworker
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.management.commands.runworker import Command as ChannelsRunWorker
 
 from chat.consumers import StandaloneRunWorker
+from core.collector import tune_for_serving
 
 
 class Command(ChannelsRunWorker):
     help = "Run the Vizorch run worker on the given channels (e.g. vizorch.runs)."
     worker_class = StandaloneRunWorker
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tune_for_serving()
+        super().handle(*args, **options)
