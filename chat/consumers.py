@@ -21,6 +21,7 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,6 +201,32 @@ class RunEmitter:
         for offset, event in enumerate(written):
             await publish(self.layer, self.run_id, first + offset, event)
 
+    async def finish(
+        self, event: CompleteEvent, record: Callable[[int, list[SseEvent]], None]
+    ) -> None:
+        """Write the run's last event through `record(first_seq, events)`, which stores it in
+        one transaction with the run's outcome, once everything before it is written; should
+        that fail, the event is written alone, so the run's streams still end."""
+        await self.flush()
+        events: list[SseEvent] = [] if self.closed else [event]  # closed: the outcome only
+        self.closed = True
+        seq = self.seq + 1
+        try:
+            await db(record, seq, events)
+        except Exception:
+            logger.exception("could not record the outcome of run %s", self.run_id)
+            if not events:
+                return
+            try:
+                await db(services.append_events, self.run_id, seq, [event])
+            except Exception:
+                logger.exception("left out the done event of run %s", self.run_id)
+                return
+        if not events:
+            return
+        self.seq = seq
+        await publish(self.layer, self.run_id, seq, event)
+
     async def flush(self) -> None:
         """Return once every event accepted so far is written and published."""
         self._take_code()
@@ -284,7 +311,14 @@ async def drive_run(
             await emit(error)
         finally:
             if stopped not in (services.LOST, HANDED_OVER):
-                await asyncio.shield(_finish(run_id, emit, outcome, stopped, error))
+                finishing = asyncio.ensure_future(_finish(run_id, emit, outcome, stopped, error))
+                try:
+                    await asyncio.shield(finishing)
+                except asyncio.CancelledError:
+                    # Stopped while it finished (a worker that drains): the run ends here, as
+                    # it had; the process must not exit between its outcome and its `done`.
+                    await asyncio.shield(finishing)
+                    raise
 
 
 async def _hand_over(
@@ -329,21 +363,17 @@ async def _finish(
     error: ErrorEvent | None,
 ) -> None:
     ok = outcome is not None and error is None
-    # The run's final state is committed before `done` leaves: a client that acts on `done`
-    # (saves a template, sends render feedback) must find the run finished.
-    await emit.flush()
-    try:
-        await db(services.record_outcome, run_id, outcome, cancelled=stopped, error=error)
-    except Exception:
-        logger.exception("could not record the outcome of run %s", run_id)
-    emit.replay = None  # a taken-over run's `done` is its own
-    await emit(
-        CompleteEvent(
-            code_complete=bool(ok and outcome is not None and outcome.code_complete),
-            data_ready=bool(outcome is not None and outcome.data_ready),
-        )
+    done = CompleteEvent(
+        code_complete=bool(ok and outcome is not None and outcome.code_complete),
+        data_ready=bool(outcome is not None and outcome.data_ready),
     )
-    await emit.flush()
+    # The run's final state and its `done` are committed together, before `done` leaves: a
+    # client that acts on `done` (saves a template, sends render feedback) must find the run
+    # finished, and a run is never finished without its `done` (its streams would end without
+    # one).
+    emit.replay = None  # a taken-over run's `done` is its own
+    record = functools.partial(services.finish_run, run_id, outcome, cancelled=stopped, error=error)
+    await emit.finish(done, record)
 
 
 def _model_for(kind: str, engine: str | None, catalog: SemanticCatalog | None) -> Any:
@@ -461,6 +491,11 @@ class RunQueue:
                     await self._place(run_id, held[run_id])
 
     async def _place(self, run_id: str, last_seq: int) -> None:
+        if self.draining:
+            # Held in the moment the worker began to stop (`_hold_arrivals` was writing): it
+            # goes back to the other workers like the rest of the queue.
+            await self._release_queued([run_id])
+            return
         layer = get_channel_layer()
         assert layer is not None
         emit = RunEmitter(run_id, layer, last_seq)
@@ -548,14 +583,7 @@ class RunQueue:
         self.waiting.clear()
         self._arrivals.clear()
         if queued:
-            try:
-                released = await db(services.release_runs, queued, WORKER_ID)
-            except Exception:  # they go stale and are taken over after the worker timeout
-                logger.exception("could not release %d queued runs", len(queued))
-                released = []
-            for run_id in released:
-                await _send_to_workers({"type": "run.start", "run_id": run_id})
-            logger.warning("handed %d queued runs to the other workers", len(released))
+            await self._release_queued(queued)
         deadline = time.monotonic() + grace_s
         hurry = asyncio.ensure_future(now.wait())
         try:
@@ -570,13 +598,38 @@ class RunQueue:
                 )
         finally:
             hurry.cancel()
-        tasks = dict(self.running)
-        if not tasks:
+        # Until none is left: a run can start after the first look (its claim was in flight).
+        # One that ended here without being handed over would be ended for good by the
+        # process's exit ("its worker shut down") instead of going on elsewhere.
+        handed: set[str] = set()
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            tasks = {run_id: t for run_id, t in self.running.items() if not t.done()}
+            fresh = {run_id: t for run_id, t in tasks.items() if run_id not in handed}
+            if not tasks:
+                return
+            self._handing_over.update(fresh)
+            handed.update(fresh)
+            for task in fresh.values():
+                task.cancel()
+            await asyncio.wait(tasks.values(), timeout=0.5)
+
+    async def _release_queued(self, run_ids: list[str]) -> None:
+        """Queued runs go to the other workers: those held here are let go, and every one's
+        start message is sent on, including runs that had just arrived and that nobody holds
+        yet (their message was this worker's; without it they would wait for a look at
+        unheld runs). A worker takes only runs no live worker holds, so a second message for a
+        run is harmless."""
+        try:
+            released = await db(services.release_runs, run_ids, WORKER_ID)
+        except Exception:  # they go stale and are taken over after the worker timeout
+            logger.exception("could not release %d queued runs", len(run_ids))
             return
-        self._handing_over.update(tasks)
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.wait(tasks.values(), timeout=10.0)
+        for run_id in run_ids:
+            await _send_to_workers({"type": "run.start", "run_id": run_id})
+        logger.warning(
+            "handed %d queued runs to the other workers (%d held here)", len(run_ids), len(released)
+        )
 
     async def reclaim_forever(self) -> None:
         """Take over the runs of workers that went silent (killed, or cut off from the
@@ -596,6 +649,8 @@ class RunQueue:
         # message (a worker stopped as it received it): take it too.
         unheld = None if uses_embedded_worker() else max(5.0, timeout / 4)
         for run_id, status in await db(services.stale_runs, timeout, unheld_after_s=unheld):
+            if self.draining:  # began to stop while it looked
+                return
             if self.holds(run_id):
                 continue
             if status == "pending":
@@ -657,6 +712,8 @@ class RunWorker(Worker):
             if stop.is_set():
                 logger.warning("stopping: draining the run worker (%s)", WORKER_ID)
                 reclaimer.cancel()
+                # Listen no more: new runs stay in the channel for the other workers.
+                serving.cancel()
                 await queue.drain(conf.drain_s(), now)
                 logger.warning("the run worker stopped")
             else:

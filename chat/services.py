@@ -580,6 +580,21 @@ def record_outcome(
     Conversation.objects.filter(pk=run.conversation_id).update(updated_at=timezone.now())
 
 
+def finish_run(
+    run_id: Any,
+    outcome: RunOutcome | None,
+    first_seq: int,
+    events: list[SseEvent],
+    *,
+    cancelled: str | None,
+    error: ErrorEvent | None,
+) -> None:
+    """The run's outcome and its last events (`done`), in one transaction."""
+    with transaction.atomic():
+        record_outcome(run_id, outcome, cancelled=cancelled, error=error)
+        append_events(run_id, first_seq, events)
+
+
 def _text(value: str) -> str:
     return value.replace("\x00", "")
 

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError
 from django.utils import timezone
 
 from chat import services
+from chat.events import CompleteEvent
 from chat.models import Run, RunEvent
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +87,19 @@ def test_a_run_nobody_listens_to_is_reported_to_its_worker(pending_run: Run) -> 
     assert reason is not None and "nobody was listening" in reason
     Run.objects.filter(id=pending_run.id).update(cancel_requested=True)
     assert services.run_watch_state(pending_run.id, orphan_after_s=60) == "The run was cancelled."
+
+
+def test_a_run_is_never_finished_without_its_done_event(pending_run: Run) -> None:
+    # The outcome and `done` are one write: if `done` cannot be stored (here its number is
+    # taken), the run is not recorded finished either, so its streams do not end without one.
+    done = CompleteEvent(code_complete=False, data_ready=False)
+    with pytest.raises(IntegrityError):
+        services.finish_run(pending_run.id, None, 1, [done], cancelled=None, error=None)
+    pending_run.refresh_from_db()
+    assert pending_run.status == Run.Status.PENDING and pending_run.finished_at is None
+
+    services.finish_run(pending_run.id, None, 2, [done], cancelled=None, error=None)
+    pending_run.refresh_from_db()
+    assert pending_run.status == Run.Status.SUCCEEDED
+    last = RunEvent.objects.filter(run=pending_run).order_by("-seq").first()
+    assert last is not None and (last.seq, last.event) == (2, "done")

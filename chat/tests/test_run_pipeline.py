@@ -291,6 +291,62 @@ def test_a_worker_stopped_by_sigterm_finishes_its_running_run_and_passes_on_its_
     assert _stopped_cleanly(stopping) == 0
 
 
+def _held(database_url: str, pid: int) -> tuple[int, int]:
+    """Runs the worker with this pid holds: (running, queued)."""
+    with psycopg.connect(database_url) as con:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE status = 'running'), "
+            "count(*) FILTER (WHERE status = 'pending') FROM chat_run "
+            "WHERE worker_id LIKE %s AND status IN ('running', 'pending')",
+            [f"%:{pid}:%"],
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+BURST = 24
+
+
+def test_a_worker_stopped_by_sigterm_in_a_burst_hands_every_run_over_and_each_ends_answered(
+    services_server: LiveServer, workers: Workers
+) -> None:
+    # A burst, so that the stop finds runs of every state: queued, being taken into the queue,
+    # running, finishing. None may end "because its worker shut down", unpicked or without its
+    # `done`. The worker timeout is short enough that a start message lost with the stopped
+    # worker's connection is found by the other's look at unheld runs before the pickup timeout.
+    settings = {
+        "VIZORCH_RUN_DRAIN_S": "0",
+        "VIZORCH_RUN_WORKER_TIMEOUT_S": "20",
+        "VIZORCH_MAX_CONCURRENT_RUNS": "3",
+    }
+    stopping = workers.start(**settings)
+    workers.start(**settings)
+    database_url = services_server.env["DATABASE_URL"]
+    owner = client_for(services_server)
+
+    def read(_: int) -> list[Event]:
+        with same_user(owner) as client:
+            return ask(client, "Show total sales by region")
+
+    try:
+        with ThreadPoolExecutor(BURST) as pool:
+            streams = pool.map(read, range(BURST))
+            deadline = time.monotonic() + PATIENCE_S
+            while time.monotonic() < deadline:
+                running, queued = _held(database_url, stopping.pid)
+                if running and running + queued >= BURST // 4:
+                    break
+                time.sleep(0.01)
+            stopping.send_signal(signal.SIGTERM)
+            answers = list(streams)
+    finally:
+        owner.close()
+    assert _stopped_cleanly(stopping) == 0
+    for events in answers:
+        assert [e.data for e in events if e.event == "error"] == []
+        assert_answered(events)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
 def test_a_queued_run_on_the_embedded_worker_waits_however_long_it_takes(
     queued_embedded_server: LiveServer,
 ) -> None:
