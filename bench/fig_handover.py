@@ -10,13 +10,12 @@ import signal
 import time
 from dataclasses import dataclass
 
-import psycopg
-
 from bench.fig_chat import PROMPT, lost_events, repeated_events
 from bench.report import Figure, Row
 from bench.server import BenchServer, bench_server, start_worker, stop_worker
 from bench.sse import Stream, read_stream
 from bench.stats import Summary, ms, spread_ms
+from vizorch_site.testing import runs_held_by_worker
 
 STREAMS = 40
 # The worker timeout after which a silent worker's runs are taken over (a deployment setting;
@@ -36,18 +35,6 @@ class Handover:
     streams: list[Stream]
     held: int  # runs the stopped worker held (queued or running) when it was stopped
     exit_code: int | None
-
-
-def _held_by(database_url: str, pid: int) -> tuple[int, int]:
-    """Runs the worker with this pid holds: (running, queued)."""
-    with psycopg.connect(database_url) as con:
-        row = con.execute(
-            "SELECT count(*) FILTER (WHERE status = 'running'), "
-            "count(*) FILTER (WHERE status = 'pending') FROM chat_run "
-            "WHERE worker_id LIKE %s AND status IN ('running', 'pending')",
-            [f"%:{pid}:%"],
-        ).fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 async def _burst_with_a_stop(
@@ -78,7 +65,7 @@ async def _burst_with_a_stop(
         held = 0
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not burst.done():
-            running, queued = await asyncio.to_thread(_held_by, database_url, victim.pid)
+            running, queued = await asyncio.to_thread(runs_held_by_worker, database_url, victim.pid)
             held = running + queued
             if running and held >= count // 4:
                 break

@@ -215,17 +215,15 @@ class RunEmitter:
             await db(record, seq, events)
         except Exception:
             logger.exception("could not record the outcome of run %s", self.run_id)
-            if not events:
-                return
-            try:
-                await db(services.append_events, self.run_id, seq, [event])
-            except Exception:
-                logger.exception("left out the done event of run %s", self.run_id)
-                return
-        if not events:
-            return
-        self.seq = seq
-        await publish(self.layer, self.run_id, seq, event)
+            if events:
+                try:
+                    await db(services.append_events, self.run_id, seq, events)
+                except Exception:
+                    logger.exception("left out the done event of run %s", self.run_id)
+                    events = []
+        if events:
+            self.seq = seq
+            await publish(self.layer, self.run_id, seq, event)
 
     async def flush(self) -> None:
         """Return once every event accepted so far is written and published."""
@@ -601,17 +599,15 @@ class RunQueue:
         # Until none is left: a run can start after the first look (its claim was in flight).
         # One that ended here without being handed over would be ended for good by the
         # process's exit ("its worker shut down") instead of going on elsewhere.
-        handed: set[str] = set()
         deadline = time.monotonic() + 10.0
         while time.monotonic() < deadline:
             tasks = {run_id: t for run_id, t in self.running.items() if not t.done()}
-            fresh = {run_id: t for run_id, t in tasks.items() if run_id not in handed}
             if not tasks:
                 return
-            self._handing_over.update(fresh)
-            handed.update(fresh)
-            for task in fresh.values():
-                task.cancel()
+            for run_id, task in tasks.items():
+                if run_id not in self._handing_over:
+                    self._handing_over.add(run_id)
+                    task.cancel()
             await asyncio.wait(tasks.values(), timeout=0.5)
 
     async def _release_queued(self, run_ids: list[str]) -> None:

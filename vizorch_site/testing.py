@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo-pass-4-tests"
@@ -186,3 +187,15 @@ def running_server(
         yield server.start()
     finally:
         server.stop()
+
+
+def runs_held_by_worker(database_url: str, pid: int) -> tuple[int, int]:
+    """Runs the run worker process `pid` holds on this PostgreSQL database: (running, queued)."""
+    with psycopg.connect(database_url) as con:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE status = 'running'), "
+            "count(*) FILTER (WHERE status = 'pending') FROM chat_run "
+            "WHERE worker_id LIKE %s AND status IN ('running', 'pending')",
+            [f"%:{pid}:%"],
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)

@@ -31,7 +31,7 @@ from chat.tests.sse import (
     iter_events,
     open_stream,
 )
-from vizorch_site.testing import LiveServer
+from vizorch_site.testing import LiveServer, runs_held_by_worker
 
 # A bound for waiting on the server, not a measured duration: tests fail, not hang, past it.
 PATIENCE_S = 120.0
@@ -291,18 +291,6 @@ def test_a_worker_stopped_by_sigterm_finishes_its_running_run_and_passes_on_its_
     assert _stopped_cleanly(stopping) == 0
 
 
-def _held(database_url: str, pid: int) -> tuple[int, int]:
-    """Runs the worker with this pid holds: (running, queued)."""
-    with psycopg.connect(database_url) as con:
-        row = con.execute(
-            "SELECT count(*) FILTER (WHERE status = 'running'), "
-            "count(*) FILTER (WHERE status = 'pending') FROM chat_run "
-            "WHERE worker_id LIKE %s AND status IN ('running', 'pending')",
-            [f"%:{pid}:%"],
-        ).fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
-
-
 BURST = 24
 
 
@@ -332,7 +320,7 @@ def test_a_worker_stopped_by_sigterm_in_a_burst_hands_every_run_over_and_each_en
             streams = pool.map(read, range(BURST))
             deadline = time.monotonic() + PATIENCE_S
             while time.monotonic() < deadline:
-                running, queued = _held(database_url, stopping.pid)
+                running, queued = runs_held_by_worker(database_url, stopping.pid)
                 if running and running + queued >= BURST // 4:
                     break
                 time.sleep(0.01)

@@ -14,7 +14,9 @@ are logged only when asked (core/query_log.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import OperationalError
@@ -100,28 +102,26 @@ class WriteQueueCursor(base.SQLiteCursorWrapper):
     wrapper: DatabaseWrapper
 
     def execute(self, query: str, params: Any = None) -> Any:
-        if not self._autocommit_write(query):
+        with self._write_turn(query):
             return super().execute(query, params)
-        self.wrapper.acquire_write_lock()
-        try:
-            return super().execute(query, params)
-        finally:
-            self.wrapper.release_write_lock()
 
     def executemany(self, query: str, param_list: Any) -> Any:
-        if not self._autocommit_write(query):
+        with self._write_turn(query):
             return super().executemany(query, param_list)
-        self.wrapper.acquire_write_lock()
-        try:
-            return super().executemany(query, param_list)
-        finally:
-            self.wrapper.release_write_lock()
 
-    def _autocommit_write(self, query: str) -> bool:
+    @contextlib.contextmanager
+    def _write_turn(self, query: str) -> Iterator[None]:
         wrapper = self.wrapper
-        return (
-            wrapper.get_autocommit()
-            and not wrapper.in_atomic_block
-            and not wrapper._holds_write_lock
-            and query.lstrip()[:7].upper().startswith(_WRITES)
-        )
+        if (
+            not wrapper.get_autocommit()
+            or wrapper.in_atomic_block
+            or wrapper._holds_write_lock
+            or not query.lstrip()[:7].upper().startswith(_WRITES)
+        ):
+            yield
+            return
+        wrapper.acquire_write_lock()
+        try:
+            yield
+        finally:
+            wrapper.release_write_lock()
