@@ -6,8 +6,9 @@ HOST ?= 127.0.0.1
 # Connections the kernel holds for daphne until it accepts them. Twisted's default, 50, drops a
 # burst's connections beyond it (their clients retry a second later).
 LISTEN_BACKLOG ?= 1024
-# daphne's endpoint in Twisted's syntax (an IPv6 host's colons escaped), as vizorch_site/testing.py.
-LISTEN := tcp:port=$(PORT):interface=$(subst :,\:,$(HOST)):backlog=$(LISTEN_BACKLOG)
+# daphne, in one process, or with REDIS_URL one per core (VIZORCH_WEB_PROCESSES; vizorch_site/serve.py).
+SERVE = $(UV_RUN) python -m vizorch_site.serve --host '$(HOST)' --port $(PORT) \
+	--backlog $(LISTEN_BACKLOG) vizorch_site.asgi:application
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 UV_RUN := $(UV) run --frozen --all-extras
@@ -49,9 +50,9 @@ run: setup
 	@if [ -n "$$REDIS_URL" ]; then \
 		$(MANAGE) runworker $${VIZORCH_RUNS_CHANNEL:-vizorch.runs} & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(UV_RUN) daphne -e '$(LISTEN)' vizorch_site.asgi:application; \
+		$(SERVE); \
 	else \
-		exec $(UV_RUN) daphne -e '$(LISTEN)' vizorch_site.asgi:application; \
+		exec $(SERVE); \
 	fi
 
 # A separate run worker, for deployments with REDIS_URL set.

@@ -243,8 +243,8 @@ class Concurrent:
 
 
 async def concurrent_streams(server: BenchServer, count: int) -> Concurrent:
-    """`count` chat streams started at once on one daphne process, each read to its end, while
-    the process's RSS is sampled every 50 ms."""
+    """`count` chat streams started at once on the server, each read to its end, while its
+    processes' RSS is sampled every 50 ms."""
     peak = 0
     peaks = [0] * len(server.pids)
     sampling = True
@@ -358,21 +358,23 @@ def concurrency_figure(result: Concurrent, count: int, server: BenchServer) -> F
     rate = len(completed) / result.wall_s if result.wall_s else float("nan")
     rate_alone = 1 / alone.p50 if result.alone_s and alone.p50 else float("nan")
     separate = server.worker is not None
+    web = len(server.live.pids)
     processes = "daphne + run worker" if separate else "daphne"
     figure = Figure(
         key="concurrency_services" if separate else "concurrency",
-        title=f"{count} concurrent chat streams on one daphne process ({server.label})",
+        title=f"{count} concurrent chat streams ({server.label})",
         method=(
             f"{count} `POST /api/chat` requests ({PROMPT!r}) started at once from one asyncio "
             "client (one connection each, HTTP/1.1 written with h11 on asyncio streams: httpx's "
-            "pool cost the client more CPU than the server's answers; bench/sse.py) against one "
-            "daphne process "
+            "pool cost the client more CPU than the server's answers; bench/sse.py) against "
             + (
-                "on PostgreSQL with the Redis channel layer and one separate run worker process "
-                "(`manage.py runworker`)"
+                f"{web} daphne processes as `make run` starts them with Redis (one per core, "
+                "each accepting from its own SO_REUSEPORT socket on the same port; "
+                "vizorch_site/serve.py) on PostgreSQL with the Redis channel layer and one "
+                "separate run worker process (`manage.py runworker`)"
                 if separate
-                else "on the embedded defaults (SQLite, in-memory channel layer, the run worker "
-                "in the same process)"
+                else "one daphne process on the embedded defaults (SQLite, in-memory channel "
+                "layer, the run worker in the same process)"
             )
             + ", each read to its end or until the burst is cut off after "
             f"{BURST_TIMEOUT_S:g} s. Lost and repeated events are counted from the seq ids "
@@ -418,7 +420,8 @@ def concurrency_figure(result: Concurrent, count: int, server: BenchServer) -> F
             Row(f"{name} RSS idle / peak (growth per stream)",
                 f"{size(idle)} / {size(top)} ({size(max(0, top - idle) / max(1, count))})")
             for name, (idle, top) in zip(
-                ("daphne", "run worker")[: len(result.rss_by_process)],
+                [*(["daphne"] if web == 1 else [f"daphne {n}" for n in range(1, web + 1)]),
+                 *(["run worker"] if separate else [])],
                 result.rss_by_process,
                 strict=True,
             )

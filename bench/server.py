@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vizorch_site.serve import web_processes
 from vizorch_site.testing import BASE_DIR, LiveServer
 
 VAR_DIR = BASE_DIR / "var" / "bench"
@@ -41,8 +42,8 @@ class BenchServer:
 
     @property
     def pids(self) -> list[int]:
-        """daphne, and the run worker when it is a process of its own."""
-        return [self.pid] + ([self.worker.pid] if self.worker is not None else [])
+        """The web processes (daphne), and the run worker when it is a process of its own."""
+        return self.live.pids + ([self.worker.pid] if self.worker is not None else [])
 
     @property
     def duckdb_path(self) -> Path:
@@ -112,6 +113,10 @@ def bench_server(
             "DATABASE_URL": database_url if services else "",
             "REDIS_URL": redis_url if services else "",
             "VIZORCH_RUNS_CHANNEL": RUNS_CHANNEL,
+            # As many daphne processes as `make run` starts with these settings.
+            "VIZORCH_WEB_PROCESSES": str(
+                web_processes({"REDIS_URL": redis_url if services else ""})
+            ),
             **(extra_env or {}),
         },
     )
@@ -124,7 +129,11 @@ def bench_server(
             live=live,
             token=live.api_token("analyst"),
             worker=worker,
-            label="PostgreSQL + Redis, separate run worker" if services else "embedded defaults",
+            label=(
+                f"PostgreSQL + Redis, {len(live.pids)} daphne processes, separate run worker"
+                if services
+                else "embedded defaults"
+            ),
         )
     finally:
         if worker is not None:

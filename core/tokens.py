@@ -8,9 +8,11 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.utils import timezone
 
 from core.models import ApiToken
+from core.roles import remember_roles
 
 TOKEN_PREFIX = "vz"
 # A token is used on every request; write `last_used_at` at most this often.
@@ -34,15 +36,22 @@ def user_for_token(raw: str) -> User | None:
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
         return None
-    token = (
+    # The token, its user and the user's groups in one query (a row per group): every request
+    # signed in with a token checks its roles, which cost a second query (~0.5 ms of CPU each,
+    # most of it the ORM's).
+    rows = list(
         ApiToken.objects.select_related("user")
         .filter(prefix=parts[1], revoked_at__isnull=True)
-        .first()
+        .annotate(group_name=F("user__groups__name"))
     )
-    if token is None or not hmac.compare_digest(token.secret_hash, _hash(parts[2])):
+    if not rows:
+        return None
+    token = rows[0]
+    if not hmac.compare_digest(token.secret_hash, _hash(parts[2])):
         return None
     if not token.user.is_active:
         return None
+    remember_roles(token.user, (row.group_name for row in rows))
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

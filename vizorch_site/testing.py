@@ -14,9 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
+from psycopg import sql
+
+from vizorch_site.serve import web_processes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo-pass-4-tests"
@@ -35,18 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-# Connections the kernel holds for daphne before it accepts them, as `make run` sets it (Makefile):
-# at Twisted's default of 50, a burst of connections overflows the queue and the kernel drops the
-# rest, whose clients try again a second later (200 streams at once: 46 of them).
-LISTEN_BACKLOG = 1024
-
-
-def listen_endpoint(host: str, port: int, backlog: int = LISTEN_BACKLOG) -> str:
-    """daphne's `-e` endpoint for a TCP port (Twisted's syntax: colons of an IPv6 host escaped)."""
-    interface = host.strip("[]").replace(":", r"\:")
-    return f"tcp:port={port}:interface={interface}:backlog={backlog}"
 
 
 def free_port() -> int:
@@ -104,6 +96,9 @@ class LiveServer:
             # The live server keeps its own SQLite file unless a test asks for something else, so
             # it never shares pytest-django's throw-away test database.
             "DATABASE_URL": "",
+            # One daphne process unless a test asks for more (`make run`'s default with Redis is
+            # one per core: vizorch_site/serve.py); tests that stop or watch daphne know its pid.
+            "VIZORCH_WEB_PROCESSES": "1",
             **self.extra_env,
         }
         if self.prepare:
@@ -116,9 +111,11 @@ class LiveServer:
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
-                    "-e",
-                    listen_endpoint("127.0.0.1", self.port),
+                    "vizorch_site.serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
                     "vizorch_site.asgi:application",
                 ],
                 cwd=BASE_DIR,
@@ -140,6 +137,20 @@ class LiveServer:
             except httpx.TransportError:
                 time.sleep(0.2)
         raise RuntimeError(f"daphne did not answer within {STARTUP_TIMEOUT_S}s:\n{self.log()}")
+
+    @property
+    def pids(self) -> list[int]:
+        """The web processes: daphne itself, or the processes `vizorch_site.serve` started."""
+        if self.process is None:
+            return []
+        if web_processes(self.env) == 1:
+            return [self.process.pid]  # the launcher became daphne
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            started = [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            started = []
+        return started or [self.process.pid]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
@@ -187,6 +198,34 @@ def running_server(
         yield server.start()
     finally:
         server.stop()
+
+
+@contextmanager
+def fresh_postgres_database(postgres_url: str, prefix: str = "test_vz_live") -> Iterator[str]:
+    """The URL of a new database on the server `postgres_url` names, dropped afterwards."""
+    base = postgres_url.rsplit("/", 1)[0]
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
+        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
+            con.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def redis_database(url: str, db: str) -> str:
+    """`url` on Redis database `db`, with a socket timeout above channels-redis's 5 s blocking
+    pop, which redis-py 8's default read timeout (5 s) would otherwise cut off (the worker dies)."""
+    parts = urlsplit(url)
+    query = (
+        parts.query
+        if "socket_timeout" in parts.query
+        else "&".join(filter(None, [parts.query, "socket_timeout=15"]))
+    )
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", query, parts.fragment))
 
 
 def runs_held_by_worker(database_url: str, pid: int) -> tuple[int, int]:

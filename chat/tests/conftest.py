@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from chat.tests.scripted_llm import ScriptedLLM
-from vizorch_site.testing import BASE_DIR, LiveServer, free_port
+from vizorch_site.testing import (
+    BASE_DIR,
+    LiveServer,
+    free_port,
+    fresh_postgres_database,
+    redis_database,
+)
 
 # Short enough that the disconnect tests finish quickly, long enough that a busy machine does not
 # cancel runs that are being listened to.
@@ -67,15 +69,7 @@ def scripted_server(
 
 
 def _own_database(url: str) -> str:
-    """Our Redis database; and a socket timeout above channels-redis's 5 s blocking pop, which
-    redis-py 8's default read timeout (5 s) would otherwise cut off (the worker dies)."""
-    parts = urlsplit(url)
-    query = (
-        parts.query
-        if "socket_timeout" in parts.query
-        else "&".join(filter(None, [parts.query, "socket_timeout=15"]))
-    )
-    return urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", query, parts.fragment))
+    return redis_database(url, REDIS_DB)
 
 
 @pytest.fixture(scope="session")
@@ -135,17 +129,8 @@ DB_POOL_SIZE = 4
 @pytest.fixture(scope="session")
 def live_postgres(postgres_url: str) -> Iterator[str]:
     """A database of its own on the real PostgreSQL server for a live server (dropped after)."""
-    base = postgres_url.rsplit("/", 1)[0]
-    name = f"test_vz_live_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
-        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
-            con.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with fresh_postgres_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
