@@ -75,25 +75,30 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "concurrency_services": Analysis(
         cause=(
-            "The listen backlog no longer drops connections (see the embedded figure: 2.39 -> "
-            "1.47 s at p99, 2026-12-02). As in the embedded figure, one daphne process signs "
-            "in and creates 200 runs, here "
-            "with eight PostgreSQL round trips each (axes' aggregate, the token, the roles, "
-            "then BEGIN, three INSERTs, COMMIT), on the same two cores as PostgreSQL, the run "
-            "worker and the bench client. py-spy (2026-12-01): two thirds of the database "
-            "lanes' time was waiting on psycopg, four lanes letting four starts wait at once; "
-            "the starts now take a request thread each (vizorch_site/handler.py), first event "
-            "p99 3.4-4.1 s -> 1.4-2.5 s at load 5-8. Memory per stream was the worker's, "
-            "growing with every run: with DEBUG on Django kept each run's SQL (~95 kB) in the "
-            "lanes' query log, which only a request resets and a worker serves none "
-            "(core/db.py now resets it at each call: three bursts in a row grew the worker "
-            "+32, +19, +19 MB before, +12, +0.4, +0.6 MB after)."
+            "CPU of the web processes, not PostgreSQL (2026-12-02, this machine). Sampled "
+            "during the burst, PostgreSQL's backends were idle or 'idle in transaction' "
+            "(waiting for daphne) in 99 % of the looks, and the whole burst of first events "
+            "used 1.5-2.1 s of daphne CPU (7.5-10 ms a stream: axes' lockout aggregate, the "
+            "token, then BEGIN, three INSERTs and COMMIT, each through the ORM at ~0.5 ms of "
+            "CPU a query, a raw `SELECT 1` 0.02 ms; Twisted, the ASGI handler and the SSE "
+            "frames) against 0.4-0.5 s for PostgreSQL, so one daphne process at 100 % of one "
+            "core set the p99 while the other core was half idle. `make run` with Redis now "
+            "starts a daphne per core on SO_REUSEPORT sockets of one port "
+            "(vizorch_site/serve.py): in alternating rounds at load 4-5, first event p99 "
+            "1.34-2.30 s (median 1.54 s) with two processes against 1.60-2.21 s (median "
+            "1.95 s) with one, and the `GET /api/me` baseline 0.73-1.03 s against 1.07-2.41 s. "
+            "The two processes together spend more CPU on the same burst than one (1.7-2.5 s), "
+            "and the client, PostgreSQL and the worker share the same two cores. Neither a "
+            "smaller switch interval (0.5 ms), a larger pool (40) nor a bound on concurrent "
+            "stream starts (4 or 10) helped. The roles are now read with the token (one query "
+            "fewer per token request: 1.8-2.4 -> 1.7-2.1 ms of CPU for sign-in and roles)."
         ),
         next_step=(
-            "(chat) create the conversation, run and first event in one statement on "
-            "PostgreSQL (a CTE of INSERTs: 5 round trips -> 1); (lead) several daphne "
-            "processes on one socket (daphne `--fd` or SO_REUSEPORT), sized with "
-            "docs/deployment.md's max_connections per process."
+            "(chat) fewer ORM queries per stream start: the conversation, run and first event "
+            "in one statement on PostgreSQL (a CTE of INSERTs: 5 round trips and ~2 ms of "
+            "ORM CPU -> 1), axes' lockout aggregate only for addresses with recent failures; "
+            "(lead) measure on a machine where the client and PostgreSQL do not share the "
+            "server's two cores."
         ),
     ),
     "formats": Analysis(
