@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 # Connections the kernel holds for daphne until it accepts them. Twisted's default, 50, drops a
 # burst's connections beyond it (their clients retry a second later).
 LISTEN_BACKLOG ?= 1024
-# daphne, in one process, or with REDIS_URL one per core (VIZORCH_WEB_PROCESSES; vizorch_site/serve.py).
+# daphne, in one process, or with REDIS_URL in VIZORCH_WEB_PROCESSES processes (vizorch_site/serve.py).
 SERVE = $(UV_RUN) python -m vizorch_site.serve --host '$(HOST)' --port $(PORT) \
 	--backlog $(LISTEN_BACKLOG) vizorch_site.asgi:application
 PYTHON ?= python3

@@ -368,8 +368,8 @@ def concurrency_figure(result: Concurrent, count: int, server: BenchServer) -> F
             "client (one connection each, HTTP/1.1 written with h11 on asyncio streams: httpx's "
             "pool cost the client more CPU than the server's answers; bench/sse.py) against "
             + (
-                f"{web} daphne processes as `make run` starts them with Redis (one per core, "
-                "each accepting from its own SO_REUSEPORT socket on the same port; "
+                f"{web} daphne process{'es' if web > 1 else ''} as `make run` starts them "
+                "(VIZORCH_WEB_PROCESSES; several accept from SO_REUSEPORT sockets of one port, "
                 "vizorch_site/serve.py) on PostgreSQL with the Redis channel layer and one "
                 "separate run worker process (`manage.py runworker`)"
                 if separate

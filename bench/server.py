@@ -5,6 +5,7 @@ Each runs on var/bench with the demo data at scale 1.0, generated once and reuse
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def bench_server(
             "VIZORCH_RUNS_CHANNEL": RUNS_CHANNEL,
             # As many daphne processes as `make run` starts with these settings.
             "VIZORCH_WEB_PROCESSES": str(
-                web_processes({"REDIS_URL": redis_url if services else ""})
+                web_processes({**os.environ, "REDIS_URL": redis_url}) if services else 1
             ),
             **(extra_env or {}),
         },
@@ -130,7 +131,8 @@ def bench_server(
             token=live.api_token("analyst"),
             worker=worker,
             label=(
-                f"PostgreSQL + Redis, {len(live.pids)} daphne processes, separate run worker"
+                f"PostgreSQL + Redis, {len(live.pids)} daphne process"
+                f"{'es' if len(live.pids) > 1 else ''}, separate run worker"
                 if services
                 else "embedded defaults"
             ),

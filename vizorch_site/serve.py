@@ -1,12 +1,15 @@
-"""The web server as `make run` starts it: daphne listening with a deep accept queue, in one process
-on the embedded defaults, or with Redis in several daphne processes that accept connections from
-one listening socket.
+"""The web server as `make run` starts it: daphne listening with a deep accept queue, in one
+process, or with Redis and VIZORCH_WEB_PROCESSES=N in N daphne processes, each accepting
+connections on its own SO_REUSEPORT socket of the same port.
 
 One daphne process answers on one core (one interpreter lock): a burst of 200 streams started at
-once kept it busy for the whole burst while the other core idled. With Redis every process shares
-the channel layer, the run queue and the per-user statement slots, so more processes serve the
-same streams; the embedded defaults' in-memory channel layer and in-process run worker exist once
-per process, so they are served by one.
+once kept it busy for the whole burst while the other core was half idle. With Redis every
+process shares the channel layer, the run queue and the per-user statement slots, so more
+processes can serve the same streams; the embedded defaults' in-memory channel layer and
+in-process run worker exist once per process, so they are served by one. One process stays the
+default: on this 2-core machine two were not reliably faster for a burst of stream starts (the
+client, PostgreSQL and the worker share the cores, and a process that has not served a request
+yet pays its first-request costs inside the burst: docs/deployment.md).
 
     python -m vizorch_site.serve [--host H] [--port P] [--backlog N] [--processes N] APP
 
@@ -26,9 +29,6 @@ from collections.abc import Mapping, Sequence
 # burst's connections beyond it (200 streams at once: 46 dropped, their clients retrying a second
 # later).
 LISTEN_BACKLOG = 1024
-# With Redis and no VIZORCH_WEB_PROCESSES: a process per core, up to this many (each one holds
-# its own engines, connection pool and imports: ~300 MB resident on the demo).
-MAX_DEFAULT_PROCESSES = 4
 # A stopped server gives its processes this long to close their streams before killing them.
 STOP_GRACE_S = 30.0
 
@@ -44,12 +44,11 @@ def listen_endpoint(host: str, port: int, backlog: int = LISTEN_BACKLOG) -> str:
 
 
 def web_processes(env: Mapping[str, str]) -> int:
-    """How many daphne processes serve: VIZORCH_WEB_PROCESSES, else one per core (at most
-    MAX_DEFAULT_PROCESSES) with Redis and one without."""
+    """How many daphne processes serve: VIZORCH_WEB_PROCESSES (above 1 needs Redis), else 1."""
     configured = env.get("VIZORCH_WEB_PROCESSES", "").strip()
     redis = bool(env.get("REDIS_URL", "").strip())
     if not configured:
-        return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_PROCESSES)) if redis else 1
+        return 1
     try:
         count = int(configured)
     except ValueError:
