@@ -131,8 +131,8 @@ def bench_server(
             token=live.api_token("analyst"),
             worker=worker,
             label=(
-                f"PostgreSQL + Redis, {len(live.pids)} daphne process"
-                f"{'es' if len(live.pids) > 1 else ''}, separate run worker"
+                f"PostgreSQL + Redis, {live.env['VIZORCH_WEB_PROCESSES']} daphne process(es), "
+                "separate run worker"
                 if services
                 else "embedded defaults"
             ),

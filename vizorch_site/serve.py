@@ -70,10 +70,8 @@ def daphne_command(endpoint: str, app: str) -> list[str]:
 
 
 def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server(
-        (host.strip("[]"), port), family=family, backlog=backlog, reuse_port=True
-    )
+    """An IPv4 socket of its own for one process on the shared port (see `serve`)."""
+    sock = socket.create_server((host, port), backlog=backlog, reuse_port=True)
     sock.set_inheritable(True)
     return sock
 
@@ -158,12 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("app", nargs="?", default="vizorch_site.asgi:application")
     args = parser.parse_args(argv)
+    env = dict(os.environ)
+    if args.processes is not None:
+        env["VIZORCH_WEB_PROCESSES"] = str(args.processes)
     try:
-        processes = (
-            web_processes({**os.environ, "VIZORCH_WEB_PROCESSES": str(args.processes)})
-            if args.processes is not None
-            else web_processes(os.environ)
-        )
+        processes = web_processes(env)
         return serve(args.host, args.port, args.backlog, processes, args.app)
     except (ServeError, OSError) as exc:
         print(f"vizorch: cannot start the web server: {exc}", file=sys.stderr)

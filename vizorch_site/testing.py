@@ -96,8 +96,8 @@ class LiveServer:
             # The live server keeps its own SQLite file unless a test asks for something else, so
             # it never shares pytest-django's throw-away test database.
             "DATABASE_URL": "",
-            # One daphne process unless a test asks for more (`make run`'s default with Redis is
-            # one per core: vizorch_site/serve.py); tests that stop or watch daphne know its pid.
+            # One daphne process, as `make run` starts by default, unless a test asks for more
+            # (vizorch_site/serve.py); tests that stop or watch daphne know its pid.
             "VIZORCH_WEB_PROCESSES": "1",
             **self.extra_env,
         }
