@@ -64,7 +64,14 @@ ANALYSES: dict[str, Analysis] = {
             "core/query_log.py), p99 0.92-0.96 s in alternating pairs; SQLite's writers queue "
             "in the process (core/sqlite) instead of sleeping in its busy handler (-10 % at "
             "p99). Bursts alone came to 0.92-0.96 s; in the full bench, after the other figures, "
-            "1.11 s."
+            "1.11 s. Two costs in the runs found later (py-spy, 2026-12-01) are gone: LangChain "
+            "put `repr()` of the offline model, its catalog included, into every run's "
+            "serialized model (~6 % of a burst's GIL time), and channels' in-memory layer swept "
+            "every channel on each `receive` and `group_send` (~5 %, growing with the square of "
+            "the burst; core/memory_layer.py sweeps once a second). Three bursts of 200 each "
+            "on a machine about twice as slow as the figures above (2026-12-02, `GET /api/me` "
+            "p99 2.6-4.2 s in the bursts): 33-37 s of daphne CPU a burst after, 38-45 s before; "
+            "first event p99 2.3-3.1 s after, 2.6-3.4 s before."
         ),
         next_step=(
             "(chat) a stream start without the middleware it does not need (sessions, "
@@ -95,12 +102,17 @@ ANALYSES: dict[str, Analysis] = {
             "one. Neither a "
             "smaller switch interval (0.5 ms), a larger pool (40) nor a bound on concurrent "
             "stream starts (4 or 10) helped. The roles are now read with the token (one query "
-            "fewer per token request: 1.8-2.4 -> 1.7-2.1 ms of CPU for sign-in and roles)."
+            "fewer per token request: 1.8-2.4 -> 1.7-2.1 ms of CPU for sign-in and roles). "
+            "The conversation, run and first event are now one statement (data-modifying "
+            "`WITH` queries, core/writes.py; 5 round trips -> 1): three bursts each on a "
+            "machine about twice as slow as the figures above (2026-12-02, `GET /api/me` p99 "
+            "2.2-2.9 s in the bursts), first event p99 3.08-3.16 s after against 3.35-3.81 s "
+            "before. py-spy then: the request threads wait for the pool's connections behind "
+            "axes' lockout aggregate, the largest part of a start left."
         ),
         next_step=(
-            "(chat) fewer ORM queries per stream start: the conversation, run and first event "
-            "in one statement on PostgreSQL (a CTE of INSERTs: 5 round trips and ~2 ms of "
-            "ORM CPU -> 1), axes' lockout aggregate only for addresses with recent failures; "
+            "(chat) axes' lockout aggregate only for addresses with recent failures (one "
+            "query for the token, its roles and the address's recent failures); "
             "(lead) measure on a machine where the client and PostgreSQL do not share the "
             "server's two cores."
         ),

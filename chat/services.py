@@ -20,6 +20,7 @@ from chat.conf import runs_channel
 from chat.events import CompleteEvent, ErrorEvent, RunStartedEvent, SseEvent
 from chat.models import Conversation, Run, RunEvent
 from core.errors import Conflict, NotFound, Refused
+from core.writes import Insert, Update, Write, write_together
 from executors import access, registry
 from executors.errors import ResultNotFound, UnknownEngine
 
@@ -91,22 +92,19 @@ def _create_run(
     template_id: str = "",
     **fields: Any,
 ) -> Run:
-    """The run, its conversation when it is a new one, and the run's first event (`run`), in one
-    transaction: a stream has its first frame before any worker has seen the run."""
-    with transaction.atomic():
-        now = timezone.now()
-        if conversation is None:
-            conversation = Conversation.objects.create(
-                user=user, title=title, template_id=template_id
-            )
-        else:
-            Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
-        run = Run.objects.create(
-            conversation=conversation, user=user, listener_seen_at=now, **fields
-        )
-        RunEvent.objects.create(
-            run=run, seq=1, event=RunStartedEvent.event, data=started_event(run).payload()
-        )
+    """The run, its conversation when it is a new one, and the run's first event (`run`), all or
+    none and in one round trip on PostgreSQL (core/writes.py): a stream has its first frame before
+    any worker has seen the run."""
+    now = timezone.now()
+    writes: list[Write] = []
+    if conversation is None:
+        conversation = Conversation(user=user, title=title, template_id=template_id)
+        writes.append(Insert(conversation))
+    else:
+        writes.append(Update(Conversation.objects.filter(pk=conversation.pk), {"updated_at": now}))
+    run = Run(conversation=conversation, user=user, listener_seen_at=now, **fields)
+    first = RunEvent(run=run, seq=1, event=RunStartedEvent.event, data=started_event(run).payload())
+    write_together([*writes, Insert(run), Insert(first)])
     return run
 
 

@@ -105,7 +105,7 @@ def channel_layers(redis_url: str | None, prefix: str = "vizorch") -> dict[str, 
     prefix keeps several installations (or test servers) on one Redis from taking each other's
     runs."""
     if not redis_url:
-        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        return {"default": {"BACKEND": "core.memory_layer.SweepingInMemoryChannelLayer"}}
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("REDIS_URL must be a redis://, rediss:// or unix:// URL")
     return {

@@ -25,7 +25,7 @@ from langchain_core.messages import (
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from analyst import replies
 from analyst.core import Analyst, Answer
@@ -42,8 +42,10 @@ class OfflineAnalystModel(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    catalog: SemanticCatalog | None = None
-    lookup: LookupRunner | None = None
+    # Out of the model's repr: LangChain puts `repr(model)` into every run's serialized model
+    # (to_json_not_implemented), and the catalog's repr was a twentieth of a run's CPU.
+    catalog: SemanticCatalog | None = Field(default=None, repr=False)
+    lookup: LookupRunner | None = Field(default=None, repr=False)
     mode: Literal["analyst", "ui"] = "analyst"
     chunk_chars: int = 1500
     """Streamed text comes in pieces of about this many characters, cut after a line: the

@@ -6,12 +6,13 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat import services
 from chat.events import CompleteEvent
-from chat.models import Run, RunEvent
+from chat.models import Conversation, Run, RunEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,31 @@ def test_a_run_is_never_finished_without_its_done_event(pending_run: Run) -> Non
     assert pending_run.status == Run.Status.SUCCEEDED
     last = RunEvent.objects.filter(run=pending_run).order_by("-seq").first()
     assert last is not None and (last.seq, last.event) == (2, "done")
+
+
+def test_a_new_run_is_written_with_its_conversation_in_one_round_trip_on_postgres(
+    postgres_url: str,
+) -> None:
+    user = get_user_model().objects.create_user("one-trip", password="x")
+    with CaptureQueriesContext(connection) as queries:
+        run = services.start_chat_run(user, "Show total sales by region")
+    # Conversation, run and first event: one statement, no BEGIN/COMMIT around three.
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    stored = Run.objects.select_related("conversation").get(pk=run.pk)
+    assert stored.conversation.user == user and stored.prompt == "Show total sales by region"
+    assert stored.created_at == run.created_at
+    assert list(RunEvent.objects.filter(run=run).values_list("seq", "event")) == [(1, "run")]
+
+
+def test_a_follow_up_run_moves_its_conversation_to_the_top(pending_run: Run) -> None:
+    conversation = pending_run.conversation
+    Conversation.objects.filter(pk=conversation.pk).update(
+        updated_at=timezone.now() - dt.timedelta(days=1)
+    )
+    follow_up = services.start_chat_run(
+        pending_run.user, "and by month", conversation_id=conversation.pk
+    )
+    conversation.refresh_from_db()
+    assert follow_up.conversation_id == conversation.pk
+    assert conversation.updated_at >= follow_up.created_at - dt.timedelta(seconds=1)
+    assert RunEvent.objects.get(run=follow_up).seq == 1

@@ -74,7 +74,8 @@ def test_real_postgres_accepts_queries_through_the_parsed_settings(
 
 
 def test_channel_layer_defaults_to_in_memory() -> None:
-    assert channel_layers(None)["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    backend = channel_layers(None)["default"]["BACKEND"]
+    assert backend == "core.memory_layer.SweepingInMemoryChannelLayer"
 
 
 def test_redis_url_selects_channels_redis() -> None:
