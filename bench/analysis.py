@@ -74,10 +74,17 @@ ANALYSES: dict[str, Analysis] = {
             "first event p99 2.3-3.1 s after, 2.6-3.4 s before."
         ),
         next_step=(
-            "(chat) a stream start without the middleware it does not need (sessions, "
-            "messages, the admin's) and one query for the token and its user's roles; "
-            "(lead) more web processes need PostgreSQL + Redis (the in-memory channel layer "
-            "is per process)."
+            "(chat) Done on 3 December 2026, measured on a machine about 1.5x slower than the "
+            "figures above (`GET /api/me` p99 1.5-1.8 s in its bursts): the token, its user's "
+            "roles and the caller's recent failed attempts are one statement written once "
+            "(core/tokens.py `check_token`; axes' own check only for an unknown token or a "
+            "caller near its limit), 1.4-1.9 -> 0.2-0.4 ms of CPU a sign-in; and the "
+            "in-process worker takes runs into its queue, and new streams read their log, "
+            "once no stream start is in flight (core/starts.py, at most 1 s each time). Five "
+            "bursts of 200 each: first event p99 1.29-1.82 s before, 0.84-1.43 s with the "
+            "sign-in alone, 0.69-1.01 s with both. Next: a stream start without the "
+            "middleware it does not need (sessions, messages, the admin's); (lead) more web "
+            "processes need PostgreSQL + Redis (the in-memory channel layer is per process)."
         ),
     ),
     "concurrency_services": Analysis(
@@ -111,10 +118,21 @@ ANALYSES: dict[str, Analysis] = {
             "axes' lockout aggregate, the largest part of a start left."
         ),
         next_step=(
-            "(chat) axes' lockout aggregate only for addresses with recent failures (one "
-            "query for the token, its roles and the address's recent failures); "
-            "(lead) measure on a machine where the client and PostgreSQL do not share the "
-            "server's two cores."
+            "(chat) Done on 3 December 2026 (a machine about 1.5x slower than the figures "
+            "above, `GET /api/me` p99 0.7-0.9 s in its bursts): the sign-in is one statement "
+            "for the token, its roles and the caller's failed attempts (core/tokens.py "
+            "`check_token`), first event p99 0.85-1.26 s in three bursts. They still arrive "
+            "together (the first of 200 after ~1 s): py-spy dumps during a burst showed the "
+            "event loop inside `Thread.start`, each stream start beyond the 32 idle request "
+            "threads starting one on the loop, which waits until the new thread runs behind "
+            "every other thread that wants the GIL. Tried the same day, three bursts each: "
+            "threads started off the loop (first frames from 0.3-0.6 s, p99 0.98-1.36 s) and "
+            "a bound of 32 threads that requests wait for (an even spread, p99 1.36-1.48 s); "
+            "neither lowers p99, which is CPU: ~7 ms of the web process a start on that "
+            "machine (Twisted, the ASGI handler, the run's statement, the SSE frame). Next: "
+            "(chat) a stream start without the middleware it does not need; (lead) measure "
+            "on a machine where the client and PostgreSQL do not "
+            "share the server's two cores."
         ),
     ),
     "formats": Analysis(

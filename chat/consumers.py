@@ -36,6 +36,7 @@ from chat.agent.runner import AgentRunner, RunOutcome
 from chat.broker import bounded
 from chat.events import CodeChunkEvent, CompleteEvent, ErrorEvent, ProgressEvent, SseEvent
 from core.db import db, lane
+from core.starts import stream_starts
 from executors.catalog.model import SemanticCatalog
 
 logger = logging.getLogger(__name__)
@@ -476,6 +477,7 @@ class RunQueue:
 
     async def _hold_arrivals(self) -> None:
         while self._arrivals:
+            await stream_starts.quiet()
             ids = list(self._arrivals)
             try:
                 held = await db(services.hold_runs, ids, WORKER_ID, conf.worker_timeout_s())

@@ -18,6 +18,7 @@ from chat.broker import bounded
 from chat.consumers import embedded_holds, run_group, uses_embedded_worker
 from chat.events import CompleteEvent, parse_event
 from core.db import db
+from core.starts import stream_starts
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,11 @@ async def stream_run(run_id: Any, after: int = 0, first: str | None = None) -> A
         return frames
 
     try:
+        if first is not None:
+            # A run just created: its log holds nothing more unless a worker started it, and
+            # whatever it publishes waits in the channel; read the log once the burst of stream
+            # starts this one may be part of is over (core/starts.py).
+            await stream_starts.quiet()
         for frame in await catch_up():
             yield frame
         if not finished and last > 0 and first is None:

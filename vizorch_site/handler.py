@@ -16,7 +16,8 @@
   and four lanes let four wait at once (200 streams at once, first event p99 3.4-4.1 s on the
   lanes, 1.4-2.5 s on request threads). On SQLite it is the lanes: each step writes, SQLite has
   one writer, and 200 threads asking at once sleep in its busy handler (2.0-2.1 s on the lanes,
-  3.8-4.2 s on request threads).
+  3.8-4.2 s on request threads). Stream starts in flight are counted (core/starts.py): the
+  in-process worker's background work waits for a moment without any.
 - The middleware and the view run in that thread in one go. Django's ASGI handler calls each
   hook of each middleware (Django's own are synchronous at heart) through `sync_to_async`: about
   fifteen thread hops per request, half of what a trivial authenticated GET cost the server
@@ -40,6 +41,7 @@ from django.http import JsonResponse
 
 from chat.api import STREAM_PATHS
 from core.db import lane, released
+from core.starts import stream_starts
 from vizorch_site.errors import code_for_status
 
 API_PREFIX = "/api/"
@@ -93,14 +95,20 @@ class VizorchASGIHandler(ASGIHandler):
         super().load_middleware(is_async=False)
 
     async def get_response_async(self, request: Any) -> Any:
-        if self.stream_steps_on_threads and is_stream(request.path):
+        if is_stream(request.path):
+            async with stream_starts.starting():
+                return await self._stream_response(request)
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+    async def _stream_response(self, request: Any) -> Any:
+        if self.stream_steps_on_threads:
             # A thread for the steps only (within the stream's lane context); no connection
             # stays with it once the view has returned the stream.
             async with self.threads.thread():
                 return await sync_to_async(released(self.get_response), thread_sensitive=True)(
                     request
                 )
-        # The request's thread (or its lane), set by __call__'s context.
+        # The stream's lane, set by __call__'s context.
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
     def create_request(self, scope: Any, body_file: Any) -> Any:

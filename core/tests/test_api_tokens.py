@@ -96,3 +96,18 @@ def test_token_of_a_deactivated_user_is_refused(client: Client, analyst: User) -
 def test_unknown_user_is_a_command_error(analyst: User) -> None:
     with pytest.raises(CommandError, match="No user named"):
         call_command("create_api_token", "nobody", stdout=StringIO())
+
+
+def test_a_token_sign_in_reads_token_roles_and_lockout_in_one_query(analyst: User) -> None:
+    """Every request signed in with a token pays for this: the token, its user's roles and the
+    caller's recent failed attempts (django-axes) come in one statement."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = _create_token("ana")
+    client = Client()
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json()["roles"] == ["Analyst"]
+    assert len(queries) == 1, [query["sql"] for query in queries]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.test import Client
 
 from core.tokens import issue_token
@@ -73,3 +74,37 @@ def test_limit_and_cool_off_are_configurable(settings: Any, analyst: User) -> No
     locked = _sign_in(Client(), "wrong")
     assert locked.status_code == 429
     assert "try again in 1 minute." in locked.text
+
+
+def test_a_good_token_signs_in_below_the_limit_and_the_failures_still_count(
+    analyst: User,
+) -> None:
+    good = issue_token(analyst)
+    client = Client()
+    for attempt in range(2):
+        response = client.get("/api/me", headers={"Authorization": f"Bearer vz_bad_{attempt}"})
+        assert response.status_code == 401
+    # Two failures of three: the right token still signs in (no login resets a token's count).
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    third = client.get("/api/me", headers={"Authorization": "Bearer vz_bad_2"})
+    assert third.status_code == 429
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {good}"}).status_code == 429
+
+
+def test_a_locked_out_address_signs_in_again_after_the_cool_off(analyst: User) -> None:
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    good = issue_token(analyst)
+    client = Client()
+    for attempt in range(3):
+        client.get("/api/me", headers={"Authorization": f"Bearer vz_bad_{attempt}"})
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {good}"}).status_code == 429
+    # The attempts as the cool-off later finds them: older than it.
+    AccessAttempt.objects.update(
+        attempt_time=F("attempt_time") - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
+    response = client.get("/api/me", headers={"Authorization": f"Bearer {good}"})
+    assert response.status_code == 200 and response.json()["username"] == "ana"
