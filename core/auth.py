@@ -64,7 +64,7 @@ def _failed_attempts(
     """django-axes' filters for the caller's recent failed token attempts (none to count when
     axes is off), or None when only axes' own check can tell: a blocked address, a handler
     that does not keep attempts in the database, or no cool-off time."""
-    if not settings.AXES_ENABLED:
+    if not getattr(settings, "AXES_ENABLED", True):
         return []
     AxesProxyHandler.update_request(request)
     handler = AxesProxyHandler.get_implementation()
@@ -74,8 +74,8 @@ def _failed_attempts(
         return None
     filters = get_client_parameters(
         get_client_username(request, credentials),
-        request.axes_ip_address,
-        request.axes_user_agent,
+        getattr(request, "axes_ip_address", None),
+        getattr(request, "axes_user_agent", None),
         request,
         credentials,
     )

@@ -63,7 +63,8 @@ def check_token(raw: str, failed_attempts: Sequence[dict[str, Any]] = ()) -> Tok
         since = each.pop("attempt_time__gte")
         params += [*each.values(), ops.adapt_datetimefield_value(since)]
     params += [ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION), parts[1]]
-    rows = list(User.objects.raw(sql, params))
+    # Users with the statement's other columns as attributes.
+    rows: list[Any] = list(User.objects.raw(sql, params))
     if not rows:
         return TokenCheck(None)
     user = rows[0]
