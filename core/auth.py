@@ -44,7 +44,8 @@ class ApiTokenAuth(HttpBearer):
         attempts = _failed_attempts(request, credentials)
         user = None
         if attempts is not None:
-            check = check_token(token, attempts)
+            since = get_cool_off_threshold(request) if attempts else None
+            check = check_token(token, attempts, since)
             if (check.failures or 0) < get_failure_limit(request, credentials):
                 user = check.user
         if user is None:
@@ -61,9 +62,9 @@ class ApiTokenAuth(HttpBearer):
 def _failed_attempts(
     request: HttpRequest, credentials: dict[str, Any]
 ) -> list[dict[str, Any]] | None:
-    """django-axes' filters for the caller's recent failed token attempts (none to count when
-    axes is off), or None when only axes' own check can tell: a blocked address, a handler
-    that does not keep attempts in the database, or no cool-off time."""
+    """django-axes' filters for the caller's failed token attempts, counted since its cool-off
+    threshold (none to count when axes is off), or None when only axes' own check can tell: a
+    blocked address, a handler that does not keep attempts in the database, or no cool-off."""
     if not getattr(settings, "AXES_ENABLED", True):
         return []
     AxesProxyHandler.update_request(request)
@@ -81,8 +82,7 @@ def _failed_attempts(
     )
     if any(value is None for each in filters for value in each.values()):
         return None  # axes matches a missing address as NULL; leave that to it
-    since = get_cool_off_threshold(request)
-    return [{**each, "attempt_time__gte": since} for each in filters]
+    return filters
 
 
 class PortalSessionAuth(SessionAuth):

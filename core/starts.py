@@ -4,8 +4,9 @@ A stream's first frame is what an analyst waits on; the in-process run worker's 
 runs into its queue, telling each its place, starting the next) can wait a moment. On the
 embedded defaults both share one GIL and the same database lanes, so during a burst of stream
 starts the worker's writes sat between the starts on the lanes. The handler counts the stream
-starts in flight; the worker waits for a moment without any, for a bounded time so that a steady
-stream of starts cannot starve it."""
+starts in flight; the worker (before taking runs into its queue) and a new stream (before its
+first read of the run's log) wait for a moment without any, for a bounded time so that a steady
+stream of starts cannot starve them."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -38,29 +38,32 @@ def issue_token(user: User, name: str = "") -> str:
 @dataclass(frozen=True)
 class TokenCheck:
     """A token's active user (None: unknown, revoked, malformed or inactive) and, when asked
-    for, the most recent failed attempts of any of the given filters (None when not counted)."""
+    for, the largest count of recent failed attempts among the given filters (None when not
+    counted)."""
 
     user: User | None
     failures: int | None = None
 
 
-def check_token(raw: str, failed_attempts: Sequence[dict[str, Any]] = ()) -> TokenCheck:
-    """`raw`'s user, with its groups (for its roles) and the caller's recent failed attempts
-    (django-axes' `AccessAttempt` rows matching each filter of `failed_attempts`, summed; the
-    most of those sums) in one statement: every request signed in with a token checks all three,
+def check_token(
+    raw: str, failed_attempts: Sequence[dict[str, Any]] = (), since: datetime | None = None
+) -> TokenCheck:
+    """`raw`'s user, with its groups (for its roles) and the caller's failed attempts since
+    `since` (django-axes' `AccessAttempt` rows matching each filter of `failed_attempts`, summed;
+    the most of those sums) in one statement: every request signed in with a token checks all three,
     and through the ORM each was a query costing ~0.5 ms of CPU to build, most of a small
     request. The statement is written once per shape of filters."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
         return TokenCheck(None)
-    filters = [dict(each) for each in failed_attempts]
+    if failed_attempts and since is None:
+        raise ValueError("counting failed attempts needs the time to count them from")
     connection = connections[ApiToken.objects.db]
-    sql = _token_sql(connection.vendor, tuple(tuple(each) for each in filters))
+    sql = _token_sql(connection.vendor, tuple(tuple(each) for each in failed_attempts))
     ops = connection.ops
     now = timezone.now()
     params: list[Any] = []
-    for each in filters:
-        since = each.pop("attempt_time__gte")
+    for each in failed_attempts:
         params += [*each.values(), ops.adapt_datetimefield_value(since)]
     params += [ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION), parts[1]]
     # Users with the statement's other columns as attributes.
@@ -68,7 +71,9 @@ def check_token(raw: str, failed_attempts: Sequence[dict[str, Any]] = ()) -> Tok
     if not rows:
         return TokenCheck(None)
     user = rows[0]
-    failures = max((getattr(user, f"failures_{i}") or 0 for i in range(len(filters))), default=None)
+    failures = max(
+        (getattr(user, f"failures_{i}") or 0 for i in range(len(failed_attempts))), default=None
+    )
     if not hmac.compare_digest(user.token_hash, _hash(parts[2])) or not user.is_active:
         return TokenCheck(None, failures)
     remember_roles(user, (row.group_name for row in rows))
@@ -80,7 +85,7 @@ def check_token(raw: str, failed_attempts: Sequence[dict[str, Any]] = ()) -> Tok
 @functools.cache
 def _token_sql(vendor: str, filter_shapes: tuple[tuple[str, ...], ...]) -> str:
     """The statement of `check_token` (per database vendor) for filters on these
-    `AccessAttempt` fields, each compared for equality, and `attempt_time__gte`."""
+    `AccessAttempt` fields, each compared for equality, and the attempt time."""
     from axes.models import AccessAttempt
 
     connection = connections[ApiToken.objects.db]
@@ -92,9 +97,7 @@ def _token_sql(vendor: str, filter_shapes: tuple[tuple[str, ...], ...]) -> str:
     user_table = q(User._meta.db_table)
     counts = []
     for index, shape in enumerate(filter_shapes):
-        conditions = [
-            f"{column(AccessAttempt, name)} = %s" for name in shape if name != "attempt_time__gte"
-        ]
+        conditions = [f"{column(AccessAttempt, name)} = %s" for name in shape]
         conditions.append(f"{column(AccessAttempt, 'attempt_time')} >= %s")
         counts.append(
             f"(SELECT SUM({column(AccessAttempt, 'failures_since_start')}) "
