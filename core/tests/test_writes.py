@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection
+from django.db.models import Value
+from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext
 
 from core.models import ApiToken
@@ -47,3 +49,15 @@ def test_a_refused_write_undoes_the_others(analyst: User) -> None:
     analyst.refresh_from_db()
     assert analyst.first_name == ""
     assert not ApiToken.objects.exists()
+
+
+def test_rows_with_and_without_expressions_of_one_model_are_written_right(analyst: User) -> None:
+    # The INSERT of a plain row is compiled once and reused; a row with an expression among its
+    # values is compiled on its own, and must not leave its SQL behind for the plain rows.
+    for prefix, name in [("plain1", "one"), ("expr", Upper(Value("two"))), ("plain2", "three")]:
+        token = _token(analyst, prefix)
+        token.name = name
+        write_together([Insert(token)])
+        assert not token._state.adding
+    names = dict(analyst.api_tokens.values_list("prefix", "name"))
+    assert names == {"plain1": "one", "expr": "TWO", "plain2": "three"}
