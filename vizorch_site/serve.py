@@ -66,7 +66,8 @@ def web_processes(env: Mapping[str, str]) -> int:
 
 
 def daphne_command(endpoint: str, app: str) -> list[str]:
-    return [sys.executable, "-m", "daphne", "-e", endpoint, app]
+    # daphne with the body of a POST left to the application (vizorch_site/web_process.py).
+    return [sys.executable, "-m", "vizorch_site.web_process", "-e", endpoint, app]
 
 
 def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
