@@ -3,6 +3,7 @@ start or attach to a run and return its SSE stream; the run itself executes in a
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -87,6 +88,20 @@ def _start(run: Run) -> StreamingHttpResponse:
     return sse_response(_submitted_once_begun(run.id, stream_run(run.id, after=1, first=first)))
 
 
+# Any delay above zero: `asyncio.sleep(0)` only yields, and would run before the poll.
+_SHORTEST_TIMER_S = 1e-6
+
+
+async def _after_the_next_poll() -> None:
+    """Returns once the event loop has polled its sockets. A frame the stream has yielded is
+    then in the web server's buffer for its connection, and Twisted sends it when the loop
+    finds the socket writable; the loop handles its sockets' events before its due timers, so
+    the shortest timer wakes this after that send. Started before it, the in-process worker's
+    first steps for the run (threads that take the interpreter lock for up to its 5 ms switch
+    interval) held the frame back: first event p50 1.54-1.58x a `GET /api/me`, 1.29-1.31x after."""
+    await asyncio.sleep(_SHORTEST_TIMER_S)
+
+
 async def _submitted_once_begun(
     run_id: uuid.UUID, frames: AsyncIterator[str]
 ) -> AsyncIterator[str]:
@@ -99,6 +114,7 @@ async def _submitted_once_begun(
             yield frame
             if not submitted:
                 submitted = True
+                await _after_the_next_poll()
                 await consumers.submit_run(run_id)
     finally:
         if not submitted:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection
@@ -54,7 +56,12 @@ def test_a_refused_write_undoes_the_others(analyst: User) -> None:
 def test_rows_with_and_without_expressions_of_one_model_are_written_right(analyst: User) -> None:
     # The INSERT of a plain row is compiled once and reused; a row with an expression among its
     # values is compiled on its own, and must not leave its SQL behind for the plain rows.
-    for prefix, name in [("plain1", "one"), ("expr", Upper(Value("two"))), ("plain2", "three")]:
+    names_given: list[tuple[str, Any]] = [
+        ("plain1", "one"),
+        ("expr", Upper(Value("two"))),
+        ("plain2", "three"),
+    ]
+    for prefix, name in names_given:
         token = _token(analyst, prefix)
         token.name = name
         write_together([Insert(token)])
