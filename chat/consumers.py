@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 # token: a chunk leaves when it has this many characters, or this long after its first token.
 CODE_FLUSH_CHARS = 4096
 CODE_FLUSH_S = 0.25
+# A stopping worker waits this long at most for other workers to take the runs it let go of,
+# telling them again every PASS_ON_RETRY_S (see `RunQueue.see_passed_on`).
+PASS_ON_WITHIN_S = 3.0
+PASS_ON_RETRY_S = 0.25
 # Why a run stopped on this worker when another drives it on (the worker is stopping).
 HANDED_OVER = "handed over"
 # This worker process, as recorded on the runs it holds.
@@ -342,7 +346,7 @@ async def _hand_over(
         logger.exception("could not release run %s", run_id)
         return
     logger.warning("handed run %s over to another worker", run_id)
-    await _send_to_workers({"type": "run.take_over", "run_id": run_id})
+    await run_queue().pass_on(run_id, {"type": "run.take_over", "run_id": run_id})
 
 
 async def _send_to_workers(message: dict[str, Any]) -> None:
@@ -450,6 +454,9 @@ class RunQueue:
         # Set when the worker is stopping: new runs go back to the other workers.
         self.draining = False
         self._handing_over: set[str] = set()
+        # Runs a stopping worker let go of, with the message that tells the others (see
+        # `see_passed_on`).
+        self._passed_on: dict[str, dict[str, Any]] = {}
 
     def hands_over(self, run_id: Any) -> bool:
         return str(run_id) in self._handing_over
@@ -465,7 +472,7 @@ class RunQueue:
             return
         if self.draining:
             asyncio.get_running_loop().create_task(
-                _send_to_workers({"type": "run.start", "run_id": run_id}),
+                self.pass_on(run_id, {"type": "run.start", "run_id": run_id}),
                 context=contextvars.Context(),
             )
             return
@@ -624,10 +631,43 @@ class RunQueue:
             logger.exception("could not release %d queued runs", len(run_ids))
             return
         for run_id in run_ids:
-            await _send_to_workers({"type": "run.start", "run_id": run_id})
+            await self.pass_on(run_id, {"type": "run.start", "run_id": run_id})
         logger.warning(
             "handed %d queued runs to the other workers (%d held here)", len(run_ids), len(released)
         )
+
+    async def pass_on(self, run_id: str, message: dict[str, Any]) -> None:
+        """Tell the other workers about a run this stopping worker let go of."""
+        self._passed_on[run_id] = message
+        await _send_to_workers(message)
+
+    async def see_passed_on(self, within_s: float) -> None:
+        """Wait until another worker holds each run this one passed on (or it ended), telling
+        the workers again now and then: Redis hands a message to whichever receive has waited
+        longest, and this process's own listener, still waiting as the worker stops, can take
+        one and end with the process before it passes it on. Past `within_s` the rest is left
+        to the other workers' next look for released runs (`reclaim_forever`)."""
+        deadline = time.monotonic() + within_s
+        while self._passed_on:
+            await asyncio.sleep(PASS_ON_RETRY_S)
+            try:
+                unheld = await db(services.unheld_runs, list(self._passed_on))
+            except Exception:
+                logger.exception("could not see whether the runs passed on were taken")
+                return
+            for run_id in [r for r in self._passed_on if r not in unheld]:
+                del self._passed_on[run_id]
+            if not self._passed_on or time.monotonic() >= deadline:
+                break
+            for message in list(self._passed_on.values()):
+                await _send_to_workers(message)
+        if self._passed_on:
+            logger.warning(
+                "%d runs passed on were not taken within %.0f s; the other workers find them "
+                "on their next look",
+                len(self._passed_on),
+                within_s,
+            )
 
     async def reclaim_forever(self) -> None:
         """Take over the runs of workers that went silent (killed, or cut off from the
@@ -710,9 +750,11 @@ class RunWorker(Worker):
             if stop.is_set():
                 logger.warning("stopping: draining the run worker (%s)", WORKER_ID)
                 reclaimer.cancel()
-                # Listen no more: new runs stay in the channel for the other workers.
+                # Listen no more: new runs stay in the channel for the other workers (a
+                # listener's receive still waiting passes on what it gets, see `listener`).
                 serving.cancel()
                 await queue.drain(conf.drain_s(), now)
+                await queue.see_passed_on(PASS_ON_WITHIN_S)
                 logger.warning("the run worker stopped")
             else:
                 serving.result()

@@ -328,6 +328,17 @@ def release_runs(run_ids: list[str], worker_id: str) -> list[str]:
     return released
 
 
+def unheld_runs(run_ids: list[str]) -> set[str]:
+    """Those of these runs that nobody holds and that have not ended (released, not yet taken)."""
+    unheld = Run.objects.filter(
+        id__in=run_ids,
+        worker_id="",
+        status__in=[Run.Status.PENDING, Run.Status.RUNNING],
+        cancel_requested=False,
+    )
+    return {str(value) for value in unheld.values_list("id", flat=True)}
+
+
 def take_over(
     run_id: Any, worker_id: str, stale_after_s: float
 ) -> list[tuple[int, str, dict[str, Any]]] | None:

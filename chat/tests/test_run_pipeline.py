@@ -40,7 +40,8 @@ SLOW = "[slow] Show total sales by region"
 
 def assert_answered(events: list[Event]) -> None:
     assert_contract(events)
-    assert ANSWER_SEQUENCE.fullmatch(sequence_text(events)), sequence_text(events)
+    errors = [e.data for e in events if e.event == "error"]
+    assert ANSWER_SEQUENCE.fullmatch(sequence_text(events)), (sequence_text(events), errors)
     assert code_of(events) == COMPONENT
     assert events[-1].data == {"type": "complete", "code_complete": True, "data_ready": True}
 
