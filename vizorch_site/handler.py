@@ -24,20 +24,29 @@
   (8.1 -> 4.7 ms of CPU per `GET /api/me`). An async view runs on the event loop from that
   thread (`async_to_sync`), holding it meanwhile: the streaming views are synchronous, so a
   burst of streams does not hold the shared lanes while the event loop is busy; their
-  responses stream from the event loop as before."""
+  responses stream from the event loop as before.
+- Django sends `request_started` and closes the response (`request_finished`) in thread hops of
+  their own, one before and one after the one for the middleware and the view: ~0.23 ms of CPU
+  each, half of the rest of a trivial request's Django side. Here the signal goes out at the
+  start of that hop, and a response whose body is in hand (not a stream) is closed at its end,
+  before it is sent: its content is bytes by then, and its connection goes back sooner."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseBase, JsonResponse
+from django.urls import set_script_prefix
 
 from chat.api import STREAM_PATHS
 from core.db import lane, released
@@ -91,6 +100,62 @@ class VizorchASGIHandler(ASGIHandler):
         async with context:
             await self.handle(scope, receive, send)
 
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        """Django's `ASGIHandler.handle`, with `request_started` and the closing of a response
+        in hand moved into the view's thread hop (`_respond`)."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await signals.request_started.asend(sender=self.__class__, scope=scope)
+            await self.send_response(error_response, send)
+            await sync_to_async(error_response.close)()
+            return
+
+        async def process_request() -> HttpResponseBase:
+            response = await self.run_get_response(request)
+            with contextlib.suppress(asyncio.CancelledError):  # the client left mid-send
+                await self.send_response(response, send)
+            return response
+
+        # As Django does: a disconnect while the response is built cancels it.
+        processing = asyncio.create_task(process_request())
+        tasks = [asyncio.create_task(self.listen_for_disconnect(receive)), processing]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                with contextlib.suppress(RequestAborted):
+                    task.result()
+            else:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        try:
+            response = processing.result()
+        except asyncio.CancelledError:
+            await signals.request_finished.asend(sender=self.__class__)
+        else:
+            if response.streaming:
+                await sync_to_async(response.close)()
+        body_file.close()
+
+    def _respond(self, get_response: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """`get_response` in one thread hop with the request's start and, for a response whose
+        body is in hand, its close (see the module's docstring)."""
+
+        def respond(request: Any) -> Any:
+            signals.request_started.send(sender=self.__class__, scope=request.scope)
+            response = get_response(request)
+            if not response.streaming:
+                response.close()
+            return response
+
+        return respond
+
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
@@ -98,18 +163,18 @@ class VizorchASGIHandler(ASGIHandler):
         if is_stream(request.path):
             async with stream_starts.starting():
                 return await self._stream_response(request)
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        return await sync_to_async(self._respond(self.get_response), thread_sensitive=True)(request)
 
     async def _stream_response(self, request: Any) -> Any:
         if self.stream_steps_on_threads:
             # A thread for the steps only (within the stream's lane context); no connection
             # stays with it once the view has returned the stream.
             async with self.threads.thread():
-                return await sync_to_async(released(self.get_response), thread_sensitive=True)(
-                    request
-                )
+                return await sync_to_async(
+                    self._respond(released(self.get_response)), thread_sensitive=True
+                )(request)
         # The stream's lane, set by __call__'s context.
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        return await sync_to_async(self._respond(self.get_response), thread_sensitive=True)(request)
 
     def create_request(self, scope: Any, body_file: Any) -> Any:
         request, error = super().create_request(scope, body_file)
