@@ -31,10 +31,11 @@ ANALYSES: dict[str, Analysis] = {
         ),
         next_step=(
             "(chat) What is left is the transaction itself, the floor of a run that can be "
-            "resumed (its id must exist before the client has it), and the stream's own frame; "
-            "Django's ASGI handler still spends two thread hops per request (~0.23 ms of CPU "
-            "each) on the `request_started` signal and `response.close()` outside the one that "
-            "runs the middleware and the view."
+            "resumed (its id must exist before the client has it), and the stream's own frame. "
+            "Django's ASGI handler's two extra thread hops per request (the `request_started` "
+            "signal and `response.close()`) now run in the one for the middleware and the view "
+            "(vizorch_site/handler.py, 4 December 2026: CPU per `GET /api/me` 0.07-0.45 ms "
+            "less in three alternating pairs); they were on both sides of the ratio."
         ),
     ),
     "end_to_end": Analysis(
@@ -103,10 +104,13 @@ ANALYSES: dict[str, Analysis] = {
             "of the interpreter lock on the event loop (Twisted reading and parsing the "
             "request, daphne's scope, Django's ASGI handler: the `request_started` signal's "
             "thread hop alone 13 %), so the floor is the web server's cost per request. "
-            "Next: (chat) the two thread hops per request Django's ASGI handler makes outside "
-            "the one for the middleware and the view; (lead) an ASGI server with a cheaper "
-            "HTTP parser, or more web processes, which need PostgreSQL + Redis (the in-memory "
-            "channel layer is per process)."
+            "On 4 December 2026 the two thread hops per request Django's ASGI handler made "
+            "outside the one for the middleware and the view went into that one "
+            "(vizorch_site/handler.py): a burst of 200 `GET /api/me` p99 median 575 -> 476 ms, "
+            "first event p99 median 487 -> 468 ms (six bursts each, alternating, on a machine "
+            "where both are about half the published ones). Next: (lead) an ASGI server with "
+            "a cheaper HTTP parser, or more web processes, which need PostgreSQL + Redis (the "
+            "in-memory channel layer is per process)."
         ),
     ),
     "concurrency_services": Analysis(
