@@ -143,18 +143,21 @@ class VizorchASGIHandler(ASGIHandler):
                 await sync_to_async(response.close)()
         body_file.close()
 
-    def _respond(self, get_response: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        """`get_response` in one thread hop with the request's start and, for a response whose
-        body is in hand, its close (see the module's docstring)."""
+    async def _respond(
+        self, request: Any, get_response: Callable[[Any], Any] | None = None
+    ) -> HttpResponseBase:
+        """`get_response` (Django's own by default) in one thread hop with the request's start
+        and, for a response whose body is in hand, its close (see the module's docstring)."""
+        view = get_response or self.get_response
 
-        def respond(request: Any) -> Any:
+        def respond() -> HttpResponseBase:
             signals.request_started.send(sender=self.__class__, scope=request.scope)
-            response = get_response(request)
+            response = view(request)
             if not response.streaming:
                 response.close()
             return response
 
-        return respond
+        return await sync_to_async(respond, thread_sensitive=True)()
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
@@ -163,18 +166,16 @@ class VizorchASGIHandler(ASGIHandler):
         if is_stream(request.path):
             async with stream_starts.starting():
                 return await self._stream_response(request)
-        return await sync_to_async(self._respond(self.get_response), thread_sensitive=True)(request)
+        return await self._respond(request)
 
     async def _stream_response(self, request: Any) -> Any:
         if self.stream_steps_on_threads:
             # A thread for the steps only (within the stream's lane context); no connection
             # stays with it once the view has returned the stream.
             async with self.threads.thread():
-                return await sync_to_async(
-                    self._respond(released(self.get_response)), thread_sensitive=True
-                )(request)
+                return await self._respond(request, released(self.get_response))
         # The stream's lane, set by __call__'s context.
-        return await sync_to_async(self._respond(self.get_response), thread_sensitive=True)(request)
+        return await self._respond(request)
 
     def create_request(self, scope: Any, body_file: Any) -> Any:
         request, error = super().create_request(scope, body_file)
